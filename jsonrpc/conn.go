@@ -1,0 +1,627 @@
+package jsonrpc
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-logr/logr"
+)
+
+// DefaultMaxQueuedBytes is the default bound on received messages that
+// wait for the consumer ([Conn.Recv]): 64 MiB.
+const DefaultMaxQueuedBytes = 64 << 20
+
+const (
+	// backlogWarn: at this many queued messages the connection logs that
+	// its backlog is excessive (OVS: 50).
+	backlogWarn = 50
+	// writeChunk is the largest single write. Output is written in chunks
+	// so that a large backlog draining counts as activity as it goes.
+	writeChunk = 64 << 10
+	// immediateWrite: the bytes written right after the writer wakes up
+	// are taken to be absorbed by the kernel without the peer reading them,
+	// so they do not count as activity; what is written beyond them had to
+	// wait for the peer to read, and counts (OVS f97cae299).
+	immediateWrite = writeChunk
+)
+
+// ConnConfig configures a [Conn]. The zero value gives the defaults.
+type ConnConfig struct {
+	// Name identifies the connection in logs and errors; default the
+	// peer's address.
+	Name string
+
+	// MaxMessageSize bounds one received message; a larger one closes the
+	// connection with ErrMessageTooLarge. Default DefaultMaxMessageSize.
+	MaxMessageSize int
+
+	// MaxQueuedBytes bounds the received messages waiting for Recv (a
+	// message always fits in an empty queue). When the queue is full the
+	// reader stops reading until the consumer catches up; see the package
+	// documentation. Default DefaultMaxQueuedBytes.
+	MaxQueuedBytes int
+
+	// MaxBacklogMessages and MaxBacklogBytes bound the send backlog (the
+	// messages given to Send and not yet written); exceeding either closes
+	// the connection with ErrBacklogExceeded. 0 means no limit (the
+	// default, as in OVS sessions).
+	MaxBacklogMessages int
+	MaxBacklogBytes    int
+
+	// Logger receives the connection's logs: V(1) why it closed, V(2) one
+	// line per message sent or received, V(4) the messages themselves.
+	// The zero Logger discards everything.
+	Logger logr.Logger
+
+	// NextID returns the id for the next request made with Call or
+	// Request. Default: a counter of this Conn, from 1.
+	NextID func() uint64
+
+	// DropEchoReplies drops received replies whose id is "echo": the
+	// answers to the inactivity probes a Session sends (B10).
+	DropEchoReplies bool
+}
+
+// Conn is one JSON-RPC 1.0 connection over a stream (B1-B4). It owns two
+// goroutines: a reader that parses incoming messages, answers "echo"
+// requests at once, hands replies to the matching Call and queues every
+// other message for Recv; and a writer that drains the send backlog. All
+// methods are safe for concurrent use.
+//
+// A Conn does not reconnect; [Session] does that.
+type Conn struct {
+	nc      net.Conn  // reads and writes
+	closer  io.Closer // closes the transport (under TLS: the raw conn)
+	name    string
+	log     logr.Logger
+	cfg     ConnConfig
+	nextID  func() uint64
+	ids     atomic.Uint64
+	rd      *reader
+	wg      *sync.WaitGroup // optional: also tracks the goroutines
+	recvd   atomic.Uint64
+	done    chan struct{} // closed when the connection is finished
+	rdone   chan struct{} // closed when the reader has returned
+	wdone   chan struct{} // closed when the writer has returned
+	act     chan struct{} // activity signal (cap 1)
+	inReady chan struct{} // a message was queued (cap 1)
+	inSpace chan struct{} // the queue shrank (cap 1)
+	outWake chan struct{} // output was queued (cap 1)
+
+	mu      sync.Mutex
+	err     error // terminal error; set once
+	pending map[uint64]*pendingCall
+	out     [][]byte // messages queued, not yet taken by the writer
+	nOut    int      // backlog: messages queued or being written
+	outB    int      // backlog bytes
+	warned  bool     // "excessive backlog" logged since the backlog was low
+	in      []*Message
+	inHead  int
+	inBytes int
+}
+
+type pendingCall struct {
+	method    string
+	ch        chan callResult // buffered, 1
+	abandoned bool            // the caller gave up; drop the reply
+}
+
+type callResult struct {
+	msg *Message
+	err error
+}
+
+// NewConn starts a Conn on nc. Close it with [Conn.Close].
+func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
+	return newConn(nc, cfg, nil)
+}
+
+// newConn starts a Conn; wg, when set, counts its goroutines.
+func newConn(nc net.Conn, cfg ConnConfig, wg *sync.WaitGroup) *Conn {
+	if cfg.Name == "" && nc.RemoteAddr() != nil {
+		cfg.Name = nc.RemoteAddr().String()
+	}
+	if cfg.MaxQueuedBytes <= 0 {
+		cfg.MaxQueuedBytes = DefaultMaxQueuedBytes
+	}
+	c := &Conn{
+		nc:      nc,
+		closer:  nc,
+		name:    cfg.Name,
+		log:     cfg.Logger,
+		cfg:     cfg,
+		nextID:  cfg.NextID,
+		wg:      wg,
+		done:    make(chan struct{}),
+		rdone:   make(chan struct{}),
+		wdone:   make(chan struct{}),
+		act:     make(chan struct{}, 1),
+		inReady: make(chan struct{}, 1),
+		inSpace: make(chan struct{}, 1),
+		outWake: make(chan struct{}, 1),
+		pending: make(map[uint64]*pendingCall),
+	}
+	if tc, ok := nc.(*tls.Conn); ok {
+		// Closing the raw connection never blocks on a close_notify alert.
+		c.closer = tc.NetConn()
+	}
+	if c.nextID == nil {
+		c.nextID = func() uint64 { return c.ids.Add(1) }
+	}
+	c.rd = newReader(nc, c.name, cfg.MaxMessageSize)
+	c.rd.onRead = func(n int) {
+		c.recvd.Add(uint64(n))
+		signal(c.act)
+	}
+	if wg != nil {
+		wg.Add(2)
+	}
+	go c.readLoop()
+	go c.writeLoop()
+	return c
+}
+
+// signal does a non-blocking send on a channel of capacity 1.
+func signal(ch chan struct{}) {
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+}
+
+// Name returns the connection's name (see ConnConfig.Name).
+func (c *Conn) Name() string { return c.name }
+
+// RemoteAddr returns the peer's address.
+func (c *Conn) RemoteAddr() net.Addr { return c.nc.RemoteAddr() }
+
+// Done returns a channel that is closed when the connection is finished
+// (closed locally, by the peer, or on an error). Messages already received
+// can still be read with Recv.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection finished, or nil while it is up. It wraps
+// ErrClosed after Close, io.EOF when the peer closed the connection
+// between messages, or the error that ended it (ErrProtocol,
+// ErrMessageTooLarge, ErrBacklogExceeded, a network error...).
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Activity returns a channel that receives a value (coalesced, never
+// blocking the connection) whenever bytes are received or queued output
+// drains to the peer (B11). A Session uses it to feed its probe timer;
+// only one goroutine should read it.
+func (c *Conn) Activity() <-chan struct{} { return c.act }
+
+// ReceivedBytes returns the number of bytes received so far.
+func (c *Conn) ReceivedBytes() uint64 { return c.recvd.Load() }
+
+// Backlog returns the messages and bytes given to Send and not yet
+// written; 0, 0 once the connection is finished.
+func (c *Conn) Backlog() (messages, bytes int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.err != nil {
+		return 0, 0
+	}
+	return c.nOut, c.outB
+}
+
+// SetBacklogLimits changes the send backlog limits (see
+// ConnConfig.MaxBacklogMessages); 0 means no limit. The limits are checked
+// at the next Send.
+func (c *Conn) SetBacklogLimits(messages, bytes int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.cfg.MaxBacklogMessages, c.cfg.MaxBacklogBytes = messages, bytes
+}
+
+// Close closes the connection: pending calls fail, the goroutines stop
+// (Close waits for them), and Err returns an error wrapping ErrClosed
+// unless the connection had already failed. Messages already received
+// stay readable with Recv. Close is idempotent.
+func (c *Conn) Close() error {
+	c.shutdown(fmt.Errorf("%w: %s", ErrClosed, c.name))
+	<-c.rdone
+	<-c.wdone
+	return nil
+}
+
+// shutdown ends the connection with err without waiting for the
+// goroutines.
+func (c *Conn) shutdown(err error) {
+	c.mu.Lock()
+	if c.err != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.err = err
+	pending := c.pending
+	c.pending = nil
+	c.out = nil
+	c.mu.Unlock()
+
+	close(c.done)
+	_ = c.closer.Close()
+	for _, p := range pending {
+		if !p.abandoned {
+			p.ch <- callResult{err: err}
+		}
+	}
+	if l := c.log.V(1); l.Enabled() {
+		l.Info("connection closed", "conn", c.name, "err", err)
+	}
+}
+
+// Send queues m for sending and returns at once; the writer goroutine
+// writes it. It fails if m is invalid (ErrInvalidMessage; the connection
+// stays up), if the connection is finished (its Err), or if m takes the
+// backlog over a limit (ErrBacklogExceeded; the connection is closed).
+func (c *Conn) Send(m *Message) error {
+	b, err := m.AppendJSON(nil)
+	if err != nil {
+		return err
+	}
+	c.logMessage("send", m)
+	return c.sendBytes(b)
+}
+
+// Notify sends a notification.
+func (c *Conn) Notify(method string, params ...any) error {
+	m, err := NewNotification(method, params...)
+	if err != nil {
+		return err
+	}
+	return c.Send(m)
+}
+
+func (c *Conn) sendBytes(b []byte) error {
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return err
+	}
+	c.out = append(c.out, b)
+	c.nOut++
+	c.outB += len(b)
+	var over error
+	switch {
+	case c.cfg.MaxBacklogMessages > 0 && c.nOut > c.cfg.MaxBacklogMessages:
+		over = fmt.Errorf("%w: %s: %d messages queued, more than the limit of %d",
+			ErrBacklogExceeded, c.name, c.nOut, c.cfg.MaxBacklogMessages)
+	case c.cfg.MaxBacklogBytes > 0 && c.outB > c.cfg.MaxBacklogBytes:
+		over = fmt.Errorf("%w: %s: %d bytes queued, more than the limit of %d",
+			ErrBacklogExceeded, c.name, c.outB, c.cfg.MaxBacklogBytes)
+	}
+	warn := c.nOut >= backlogWarn && !c.warned
+	if warn {
+		c.warned = true
+	}
+	n, nb := c.nOut, c.outB
+	c.mu.Unlock()
+
+	if warn {
+		c.log.Info("excessive sending backlog", "conn", c.name, "messages", n, "bytes", nb)
+	}
+	if over != nil {
+		c.log.Info("sending backlog over its limit, disconnecting", "conn", c.name, "err", over)
+		c.shutdown(over)
+		return over
+	}
+	signal(c.outWake)
+	return nil
+}
+
+// Request sends the request m with a fresh id (m's own ID is ignored and
+// m is not modified) and waits for the matching reply or error reply,
+// which it returns. It fails if ctx ends first (a late reply is then
+// dropped) or the connection finishes first.
+func (c *Conn) Request(ctx context.Context, m *Message) (*Message, error) {
+	if m == nil || m.Kind != KindRequest {
+		return nil, fmt.Errorf("%w: Request needs a request", ErrInvalidMessage)
+	}
+	id := c.nextID()
+	req := *m
+	req.ID = strconv.AppendUint(nil, id, 10)
+	b, err := req.AppendJSON(nil)
+	if err != nil {
+		return nil, err
+	}
+	p := &pendingCall{method: m.Method, ch: make(chan callResult, 1)}
+	c.mu.Lock()
+	if c.err != nil {
+		err := c.err
+		c.mu.Unlock()
+		return nil, err
+	}
+	c.pending[id] = p
+	c.mu.Unlock()
+
+	c.logMessage("send", &req)
+	if err := c.sendBytes(b); err != nil {
+		c.mu.Lock()
+		delete(c.pending, id)
+		c.mu.Unlock()
+		return nil, err
+	}
+	select {
+	case r := <-p.ch:
+		return r.msg, r.err
+	case <-ctx.Done():
+		c.mu.Lock()
+		if c.pending[id] == p {
+			p.abandoned = true
+		}
+		c.mu.Unlock()
+		return nil, fmt.Errorf("jsonrpc: %s: %s: %w", c.name, m.Method, ctx.Err())
+	}
+}
+
+// Call sends a request for method with params (encoded as a JSON array)
+// and returns the result of the reply. An error reply is returned as a
+// *ServerError.
+func (c *Conn) Call(ctx context.Context, method string, params ...any) (json.RawMessage, error) {
+	req, err := NewRequest(0, method, params...)
+	if err != nil {
+		return nil, err
+	}
+	reply, err := c.Request(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if reply.Kind == KindError {
+		return nil, &ServerError{Method: method, Value: reply.Error}
+	}
+	return reply.Result, nil
+}
+
+// Recv returns the next received message that is not an echo request nor
+// a reply to a Call: requests and notifications from the peer, and
+// replies to requests sent with Send. Once the connection is finished and
+// every queued message has been returned, it returns the connection's
+// error (see Err). Only one goroutine should call Recv.
+func (c *Conn) Recv(ctx context.Context) (*Message, error) {
+	for {
+		m, err, ok := c.tryRecv()
+		if ok {
+			return m, err
+		}
+		select {
+		case <-c.inReady:
+		case <-c.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+// tryRecv returns the next queued message, or the terminal error once the
+// queue is empty; ok is false when there is neither yet.
+func (c *Conn) tryRecv() (m *Message, err error, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.inHead < len(c.in) {
+		m = c.in[c.inHead]
+		c.in[c.inHead] = nil
+		c.inHead++
+		c.inBytes -= m.size()
+		switch {
+		case c.inHead == len(c.in):
+			c.in, c.inHead = c.in[:0], 0
+		default:
+			signal(c.inReady) // more to come: wake another waiter
+			if c.inHead > 64 && c.inHead > len(c.in)/2 {
+				n := copy(c.in, c.in[c.inHead:])
+				clear(c.in[n:])
+				c.in, c.inHead = c.in[:n], 0
+			}
+		}
+		signal(c.inSpace)
+		return m, nil, true
+	}
+	if c.err != nil {
+		return nil, c.err, true
+	}
+	return nil, nil, false
+}
+
+// size is the memory a queued message accounts for.
+func (m *Message) size() int {
+	return 64 + len(m.Method) + len(m.Params) + len(m.Result) + len(m.Error) + len(m.ID)
+}
+
+// readLoop is the reader goroutine.
+func (c *Conn) readLoop() {
+	defer func() {
+		close(c.rdone)
+		if c.wg != nil {
+			c.wg.Done()
+		}
+	}()
+	for {
+		m, err := c.rd.next()
+		if err != nil {
+			c.shutdown(err)
+			return
+		}
+		c.logMessage("received", m)
+		switch m.Kind {
+		case KindRequest:
+			if m.Method == "echo" {
+				// Answer at once, whatever the consumer is doing (B10).
+				reply := &Message{Kind: KindReply, Result: m.Params, ID: m.ID}
+				_ = c.Send(reply) // fails only if the connection is finished
+				continue
+			}
+		case KindReply, KindError:
+			if c.deliverReply(m) {
+				continue
+			}
+			if m.Kind == KindReply && c.cfg.DropEchoReplies && bytes.Equal(m.ID, echoID) {
+				continue
+			}
+		}
+		if !c.enqueue(m) {
+			return
+		}
+	}
+}
+
+// deliverReply hands a reply to the Call waiting for it; it reports
+// whether m was such a reply.
+func (c *Conn) deliverReply(m *Message) bool {
+	id, ok := uintID(m.ID)
+	if !ok {
+		return false
+	}
+	c.mu.Lock()
+	p := c.pending[id]
+	if p != nil {
+		delete(c.pending, id)
+	}
+	c.mu.Unlock()
+	if p == nil {
+		return false
+	}
+	if !p.abandoned {
+		p.ch <- callResult{msg: m}
+	}
+	return true
+}
+
+// enqueue queues m for Recv, waiting while the queue is full. It reports
+// false when the connection finished meanwhile.
+func (c *Conn) enqueue(m *Message) bool {
+	size := m.size()
+	c.mu.Lock()
+	for c.err == nil && c.inBytes > 0 && c.inBytes+size > c.cfg.MaxQueuedBytes {
+		c.mu.Unlock()
+		if l := c.log.V(1); l.Enabled() {
+			l.Info("receive queue full, waiting for the consumer", "conn", c.name, "queued", c.inBytes)
+		}
+		select {
+		case <-c.inSpace:
+		case <-c.done:
+		}
+		c.mu.Lock()
+	}
+	if c.err != nil {
+		c.mu.Unlock()
+		return false
+	}
+	c.in = append(c.in, m)
+	c.inBytes += size
+	c.mu.Unlock()
+	signal(c.inReady)
+	return true
+}
+
+// writeLoop is the writer goroutine.
+func (c *Conn) writeLoop() {
+	defer func() {
+		close(c.wdone)
+		if c.wg != nil {
+			c.wg.Done()
+		}
+	}()
+	var (
+		spare     [][]byte
+		buf       []byte
+		sinceIdle int
+	)
+	for {
+		c.mu.Lock()
+		if c.err != nil {
+			c.mu.Unlock()
+			return
+		}
+		if len(c.out) == 0 {
+			c.mu.Unlock()
+			sinceIdle = 0
+			select {
+			case <-c.outWake:
+				continue
+			case <-c.done:
+				return
+			}
+		}
+		batch := c.out
+		c.out = spare[:0]
+		c.mu.Unlock()
+
+		if buf == nil {
+			buf = make([]byte, 0, writeChunk)
+		}
+		total := 0
+		write := func(p []byte) error {
+			if _, err := c.nc.Write(p); err != nil {
+				return err
+			}
+			sinceIdle += len(p)
+			if sinceIdle > immediateWrite {
+				signal(c.act) // queued output drained: the peer reads
+			}
+			return nil
+		}
+		var err error
+		for _, b := range batch {
+			total += len(b)
+			for len(b) > 0 && err == nil {
+				if len(buf) == 0 && len(b) >= writeChunk {
+					err = write(b[:writeChunk])
+					b = b[writeChunk:]
+					continue
+				}
+				k := copy(buf[len(buf):cap(buf)], b)
+				buf, b = buf[:len(buf)+k], b[k:]
+				if len(buf) == cap(buf) {
+					err = write(buf)
+					buf = buf[:0]
+				}
+			}
+		}
+		if err == nil && len(buf) > 0 {
+			err = write(buf)
+			buf = buf[:0]
+		}
+		if err != nil {
+			c.shutdown(fmt.Errorf("jsonrpc: %s: send error: %w", c.name, err))
+			return
+		}
+		clear(batch)
+		spare = batch
+		c.mu.Lock()
+		c.nOut -= len(spare)
+		c.outB -= total
+		if c.nOut < backlogWarn {
+			c.warned = false
+		}
+		c.mu.Unlock()
+	}
+}
+
+// logMessage logs a message at V(2), and its contents at V(4).
+func (c *Conn) logMessage(what string, m *Message) {
+	l := c.log.V(2)
+	if !l.Enabled() {
+		return
+	}
+	if l4 := c.log.V(4); l4.Enabled() {
+		b, _ := m.AppendJSON(nil)
+		l4.Info(what, "conn", c.name, "message", truncate(string(b), 4096))
+		return
+	}
+	l.Info(what, "conn", c.name, "message", m.String())
+}

@@ -1,0 +1,421 @@
+package jsonrpc
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+)
+
+// Kind is the type of a JSON-RPC 1.0 message.
+type Kind uint8
+
+// The four kinds of JSON-RPC message (B2). A received message's kind comes
+// from its members: a non-null "result" makes a reply, else a non-null
+// "error" an error, else a non-null "id" a request, else a notification.
+const (
+	KindRequest      Kind = iota + 1 // "method", "params" and "id"
+	KindNotification                 // "method" and "params", "id" null
+	KindReply                        // "result" and "id", "error" null
+	KindError                        // "error" and "id", "result" null
+)
+
+var kindNames = [...]string{
+	KindRequest:      "request",
+	KindNotification: "notification",
+	KindReply:        "reply",
+	KindError:        "error",
+}
+
+// String returns "request", "notification", "reply" or "error".
+func (k Kind) String() string {
+	if k > 0 && int(k) < len(kindNames) {
+		return kindNames[k]
+	}
+	return "Kind(" + strconv.Itoa(int(k)) + ")"
+}
+
+// Message is one JSON-RPC 1.0 message. Only the members its Kind uses are
+// set; the others are nil. Member values are kept as the raw JSON bytes
+// received (or to be sent), so numbers keep every digit (no float64 round
+// trip) and decoding is left to the caller, who knows the types: use
+// [Message.UnmarshalParams], [Message.UnmarshalResult] or encoding/json
+// directly.
+//
+// A received Message owns its bytes; it stays valid after the connection
+// is gone.
+type Message struct {
+	Kind   Kind
+	Method string          // request, notification
+	Params json.RawMessage // request, notification: a JSON array
+	Result json.RawMessage // reply
+	Error  json.RawMessage // error: any JSON value except null
+	ID     json.RawMessage // request, reply, error: any JSON value except null
+}
+
+// Well-known raw values.
+var (
+	jsonNull       = []byte("null")
+	jsonEmptyArray = json.RawMessage("[]")
+	echoID         = json.RawMessage(`"echo"`)
+)
+
+// marshalParams encodes params as a JSON array: nothing gives [], one
+// json.RawMessage that is already an array is used as is, anything else is
+// encoded as the array of the values.
+func marshalParams(params []any) (json.RawMessage, error) {
+	if len(params) == 0 {
+		return jsonEmptyArray, nil
+	}
+	b, err := json.Marshal(params)
+	if err != nil {
+		return nil, fmt.Errorf("%w: params: %w", ErrInvalidMessage, err)
+	}
+	return b, nil
+}
+
+func marshalValue(what string, v any) (json.RawMessage, error) {
+	if raw, ok := v.(json.RawMessage); ok {
+		return raw, nil
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s: %w", ErrInvalidMessage, what, err)
+	}
+	return b, nil
+}
+
+// NewRequest returns a request with the given id and method; params are
+// encoded as a JSON array (no params give []). id may be a
+// json.RawMessage or any value encoding/json can encode; it must not be
+// nil.
+func NewRequest(id any, method string, params ...any) (*Message, error) {
+	p, err := marshalParams(params)
+	if err != nil {
+		return nil, err
+	}
+	rid, err := marshalValue("id", id)
+	if err != nil {
+		return nil, err
+	}
+	m := &Message{Kind: KindRequest, Method: method, Params: p, ID: rid}
+	return m, m.Validate()
+}
+
+// NewNotification returns a notification (a request without an id).
+func NewNotification(method string, params ...any) (*Message, error) {
+	p, err := marshalParams(params)
+	if err != nil {
+		return nil, err
+	}
+	m := &Message{Kind: KindNotification, Method: method, Params: p}
+	return m, m.Validate()
+}
+
+// NewReply returns a successful reply to the request with id. result may
+// be a json.RawMessage or any value encoding/json can encode.
+func NewReply(id json.RawMessage, result any) (*Message, error) {
+	r, err := marshalValue("result", result)
+	if err != nil {
+		return nil, err
+	}
+	m := &Message{Kind: KindReply, Result: r, ID: id}
+	return m, m.Validate()
+}
+
+// NewErrorReply returns an error reply to the request with id. errValue
+// may be a json.RawMessage or any value encoding/json can encode, except
+// null; ovsdb-server sends {"error": code, "details": text}.
+func NewErrorReply(id json.RawMessage, errValue any) (*Message, error) {
+	e, err := marshalValue("error", errValue)
+	if err != nil {
+		return nil, err
+	}
+	m := &Message{Kind: KindError, Error: e, ID: id}
+	return m, m.Validate()
+}
+
+// newEcho returns the inactivity probe OVS sends (B10):
+// {"method":"echo","params":[],"id":"echo"}.
+func newEcho() *Message {
+	return &Message{Kind: KindRequest, Method: "echo", Params: jsonEmptyArray, ID: echoID}
+}
+
+// isNull reports whether raw is absent or the JSON null.
+func isNull(raw []byte) bool {
+	return len(raw) == 0 || bytes.Equal(raw, jsonNull)
+}
+
+// Validate checks that m has exactly the members its Kind requires (B2),
+// that Params is a JSON array and that no present member is the JSON null.
+// It does not check that raw members are well-formed JSON.
+func (m *Message) Validate() error {
+	if m == nil {
+		return fmt.Errorf("%w: nil message", ErrInvalidMessage)
+	}
+	hasMethod := m.Method != "" || m.Kind == KindRequest || m.Kind == KindNotification
+	if msg := m.invalid(hasMethod); msg != "" {
+		return fmt.Errorf("%w: %s", ErrInvalidMessage, msg)
+	}
+	return nil
+}
+
+// invalid returns why m is not a valid message of its kind, or "" (OVS:
+// jsonrpc_msg_is_valid). hasMethod says whether a "method" member is
+// present (an empty method name is still a method).
+func (m *Message) invalid(hasMethod bool) string {
+	var want [numMembers]bool // which members the kind requires
+	switch m.Kind {
+	case KindRequest:
+		want = [numMembers]bool{memMethod: true, memParams: true, memID: true}
+	case KindNotification:
+		want = [numMembers]bool{memMethod: true, memParams: true}
+	case KindReply:
+		want = [numMembers]bool{memResult: true, memID: true}
+	case KindError:
+		want = [numMembers]bool{memError: true, memID: true}
+	default:
+		return fmt.Sprintf("invalid message kind %d", m.Kind)
+	}
+	if len(m.Params) > 0 && firstByte(m.Params) != '[' {
+		return `"params" must be JSON array`
+	}
+	have := [numMembers]bool{
+		memMethod: hasMethod,
+		memParams: !isNull(m.Params),
+		memResult: !isNull(m.Result),
+		memError:  !isNull(m.Error),
+		memID:     !isNull(m.ID),
+	}
+	for i := range numMembers {
+		if have[i] != want[i] {
+			not := ""
+			if !want[i] {
+				not = " not"
+			}
+			return fmt.Sprintf("%s must%s have %q", m.Kind, not, memberNames[i])
+		}
+	}
+	return ""
+}
+
+// firstByte returns the first non-whitespace byte of raw, or 0.
+func firstByte(raw []byte) byte {
+	for _, c := range raw {
+		if !isSpace(c) {
+			return c
+		}
+	}
+	return 0
+}
+
+// AppendJSON appends the wire form of m to dst (B2): a request is
+// {"method","params","id"}, a notification {"method","params","id":null},
+// a reply {"result","error":null,"id"}, an error {"error","result":null,"id"}.
+// Raw members are written as they are.
+func (m *Message) AppendJSON(dst []byte) ([]byte, error) {
+	if err := m.Validate(); err != nil {
+		return dst, err
+	}
+	switch m.Kind {
+	case KindRequest, KindNotification:
+		dst = append(dst, `{"method":`...)
+		dst = appendString(dst, m.Method)
+		dst = append(dst, `,"params":`...)
+		dst = append(dst, m.Params...)
+		dst = append(dst, `,"id":`...)
+		if m.Kind == KindRequest {
+			dst = append(dst, m.ID...)
+		} else {
+			dst = append(dst, jsonNull...)
+		}
+	case KindReply:
+		dst = append(dst, `{"result":`...)
+		dst = append(dst, m.Result...)
+		dst = append(dst, `,"error":null,"id":`...)
+		dst = append(dst, m.ID...)
+	case KindError:
+		dst = append(dst, `{"error":`...)
+		dst = append(dst, m.Error...)
+		dst = append(dst, `,"result":null,"id":`...)
+		dst = append(dst, m.ID...)
+	}
+	return append(dst, '}'), nil
+}
+
+// MarshalJSON returns the wire form of m; see [Message.AppendJSON].
+func (m *Message) MarshalJSON() ([]byte, error) {
+	return m.AppendJSON(nil)
+}
+
+// UnmarshalJSON parses one JSON-RPC message, validated as a received
+// message is (B2). Errors wrap [ErrProtocol].
+func (m *Message) UnmarshalJSON(data []byte) error {
+	data = bytes.TrimLeft(data, " \t\r\n")
+	var s scanner
+	end, err := s.scan(data)
+	if err != nil {
+		se := err.(*scanError)
+		return protocolError("", int64(se.off), "%s", se.msg)
+	}
+	if end == 0 {
+		return protocolError("", int64(len(data)), "unexpected end of JSON input")
+	}
+	if len(bytes.TrimLeft(data[end:], " \t\r\n")) != 0 {
+		return protocolError("", int64(end), "data after the message")
+	}
+	raw := bytes.Clone(data[:end])
+	parsed, err := messageFromSpans(raw, &s)
+	if err != nil {
+		return protocolError("", -1, "%s", err.(*scanError).msg)
+	}
+	*m = *parsed
+	return nil
+}
+
+// messageFromSpans builds a Message from a complete message raw (which it
+// keeps) and the scanner that validated it, checking it as OVS's
+// jsonrpc_msg_from_json does. The error is a *scanError.
+func messageFromSpans(raw []byte, s *scanner) (*Message, error) {
+	get := func(i int) json.RawMessage {
+		sp := s.members[i]
+		if sp.end == 0 {
+			return nil
+		}
+		v := raw[sp.start:sp.end:sp.end]
+		if bytes.Equal(v, jsonNull) {
+			return nil
+		}
+		return v
+	}
+	m := &Message{
+		Params: get(memParams),
+		Result: get(memResult),
+		Error:  get(memError),
+		ID:     get(memID),
+	}
+	if sp := s.members[memMethod]; sp.end != 0 {
+		v := raw[sp.start:sp.end]
+		if v[0] != '"' {
+			return nil, &scanError{off: sp.start, msg: "method is not a JSON string"}
+		}
+		m.Method = methodName(v)
+		if m.Method == "" && len(v) > 2 {
+			if err := json.Unmarshal(v, &m.Method); err != nil {
+				return nil, &scanError{off: sp.start, msg: "invalid method string"}
+			}
+		}
+	}
+	switch {
+	case m.Result != nil:
+		m.Kind = KindReply
+	case m.Error != nil:
+		m.Kind = KindError
+	case m.ID != nil:
+		m.Kind = KindRequest
+	default:
+		m.Kind = KindNotification
+	}
+	if msg := m.invalid(s.members[memMethod].end != 0); msg != "" {
+		return nil, &scanError{off: -1, msg: msg}
+	}
+	return m, nil
+}
+
+// methodName returns the method named by the JSON string v without
+// allocating for the methods OVSDB uses; "" when v has escapes (the
+// caller decodes it then).
+func methodName(v []byte) string {
+	body := v[1 : len(v)-1]
+	if bytes.IndexByte(body, '\\') >= 0 {
+		return ""
+	}
+	switch string(body) {
+	case "echo":
+		return "echo"
+	case "update":
+		return "update"
+	case "update2":
+		return "update2"
+	case "update3":
+		return "update3"
+	case "locked":
+		return "locked"
+	case "stolen":
+		return "stolen"
+	case "monitor_canceled":
+		return "monitor_canceled"
+	case "transact":
+		return "transact"
+	}
+	return string(body)
+}
+
+// appendString appends s as a JSON string.
+func appendString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if !strPlain[s[i]] {
+			b, _ := json.Marshal(s) // a string always encodes
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
+}
+
+// IsEcho reports whether m is an "echo" request (an inactivity probe).
+func (m *Message) IsEcho() bool {
+	return m.Kind == KindRequest && m.Method == "echo"
+}
+
+// UnmarshalParams decodes the params array into v (for example a
+// *[]json.RawMessage, or a pointer to a slice or struct array).
+func (m *Message) UnmarshalParams(v any) error {
+	if m.Params == nil {
+		return fmt.Errorf("jsonrpc: %s has no params", m.Kind)
+	}
+	return json.Unmarshal(m.Params, v)
+}
+
+// UnmarshalResult decodes the result of a reply into v.
+func (m *Message) UnmarshalResult(v any) error {
+	if m.Result == nil {
+		return fmt.Errorf("jsonrpc: %s has no result", m.Kind)
+	}
+	return json.Unmarshal(m.Result, v)
+}
+
+// String returns a short description for logs: the kind, method and id,
+// and the size of the other members, never their contents.
+func (m *Message) String() string {
+	var b []byte
+	b = append(b, m.Kind.String()...)
+	if m.Method != "" {
+		b = append(b, " method="...)
+		b = strconv.AppendQuote(b, m.Method)
+	}
+	if m.ID != nil {
+		b = append(b, " id="...)
+		b = append(b, truncate(string(m.ID), 40)...)
+	}
+	for _, f := range []struct {
+		name string
+		v    []byte
+	}{{"params", m.Params}, {"result", m.Result}, {"error", m.Error}} {
+		if f.v != nil {
+			b = fmt.Appendf(b, " %s=%dB", f.name, len(f.v))
+		}
+	}
+	return string(b)
+}
+
+// uintID returns the value of an id that is a non-negative JSON integer
+// (the ids this package generates), and whether it is one.
+func uintID(raw []byte) (uint64, bool) {
+	if len(raw) == 0 || len(raw) > 20 {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(string(raw), 10, 64)
+	return v, err == nil
+}

@@ -1,0 +1,161 @@
+package jsonrpc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
+
+	"github.com/ovsdbcs/ovsdbcs/testserver/ovsdbserver"
+)
+
+// wireLog records the per-message log lines of a session (V(2)) so that a
+// test can see echo requests and replies, which never reach the owner.
+type wireLog struct {
+	mu    sync.Mutex
+	lines []string
+}
+
+func (w *wireLog) logger(t *testing.T) logr.Logger {
+	return funcr.New(func(prefix, args string) {
+		w.mu.Lock()
+		w.lines = append(w.lines, args)
+		w.mu.Unlock()
+		if !strings.Contains(args, `"level"=2`) {
+			t.Log(prefix, args)
+		}
+	}, funcr.Options{Verbosity: 2})
+}
+
+// count returns how many received messages were echo requests and echo
+// replies.
+func (w *wireLog) count() (requests, replies int) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for _, l := range w.lines {
+		if !strings.Contains(l, `"msg"="received"`) {
+			continue
+		}
+		switch {
+		case strings.Contains(l, `request method=\"echo\"`):
+			requests++
+		case strings.Contains(l, `reply id=\"echo\"`):
+			replies++
+		}
+	}
+	return requests, replies
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// Against a real ovsdb-server (skipped when Open vSwitch is not installed,
+// failed then if OVSDBCS_REQUIRE_OVSDB_SERVER=1): list_dbs, get_schema,
+// and echo both ways.
+func TestOvsdbServer(t *testing.T) {
+	schema, err := os.ReadFile("testdata/echo.ovsschema")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := ovsdbserver.StartStandalone(t, schema)
+
+	t.Run("rpc", func(t *testing.T) {
+		t.Parallel()
+		for _, remote := range []string{srv.Remote(), srv.UnixRemote()} {
+			r, err := ParseRemote(remote)
+			if err != nil {
+				t.Fatal(err)
+			}
+			s, err := NewSession([]Remote{r}, SessionConfig{Logger: (&wireLog{}).logger(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer s.Close()
+			ev := nextEvent(t, s, EventConnected)
+			ctx, cancel := context.WithTimeout(context.Background(), realTimeout)
+			defer cancel()
+
+			res, err := ev.Conn.Call(ctx, "list_dbs")
+			var dbs []string
+			if err != nil || json.Unmarshal(res, &dbs) != nil || !slices.Contains(dbs, "Echo") || !slices.Contains(dbs, "_Server") {
+				t.Fatalf("%s list_dbs = %s, %v", remote, res, err)
+			}
+			res, err = ev.Conn.Call(ctx, "get_schema", "Echo")
+			var got struct {
+				Name, Version string
+				Tables        map[string]json.RawMessage
+			}
+			if err != nil || json.Unmarshal(res, &got) != nil || got.Name != "Echo" || got.Version != "1.2.3" || got.Tables["Item"] == nil {
+				t.Fatalf("%s get_schema = %s, %v", remote, res, err)
+			}
+			_, err = ev.Conn.Call(ctx, "get_schema", "Nope")
+			var se *ServerError
+			if !errors.As(err, &se) || se.Code() != "unknown database" {
+				t.Fatalf("%s get_schema of a missing database: %v", remote, err)
+			}
+			res, err = ev.Conn.Call(ctx, "echo", "ping", json.Number("-9223372036854775808"))
+			if err != nil || string(res) != `["ping",-9223372036854775808]` {
+				t.Fatalf("%s echo = %s, %v", remote, res, err)
+			}
+		}
+	})
+
+	// Our inactivity probe is answered by the server and the reply
+	// swallowed.
+	t.Run("our-probe", func(t *testing.T) {
+		t.Parallel()
+		r, _ := ParseRemote(srv.Remote())
+		w := &wireLog{}
+		s, err := NewSession([]Remote{r}, SessionConfig{Logger: w.logger(t), ProbeInterval: time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		nextEvent(t, s, EventConnected)
+		waitFor(t, realTimeout, "two answered probes", func() bool { _, n := w.count(); return n >= 2 })
+		if !s.IsConnected() || s.Seqno() != 1 {
+			t.Errorf("connected %v seqno %d", s.IsConnected(), s.Seqno())
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		if ev, err := s.Recv(ctx); err == nil {
+			t.Errorf("the owner saw %v %v", ev.Kind, ev.Msg)
+		}
+	})
+
+	// ovsdb-server probes an idle tcp client every 5 s and drops it 5 s
+	// later if it does not answer; a second probe means the first was
+	// answered. Our own probes are off so that the server sees us idle.
+	t.Run("server-probe", func(t *testing.T) {
+		t.Parallel()
+		r, _ := ParseRemote(srv.Remote())
+		w := &wireLog{}
+		s, err := NewSession([]Remote{r}, SessionConfig{Logger: w.logger(t), ProbeInterval: -1})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		nextEvent(t, s, EventConnected)
+		waitFor(t, 15*time.Second, "two echo requests from ovsdb-server", func() bool { n, _ := w.count(); return n >= 2 })
+		if !s.IsConnected() || s.Seqno() != 1 {
+			t.Errorf("connected %v seqno %d: the server dropped us", s.IsConnected(), s.Seqno())
+		}
+	})
+}
