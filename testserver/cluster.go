@@ -77,6 +77,9 @@ type logEntry struct {
 	index   uint64
 	txnID   string    // "" for entries that are not data transactions
 	changes changeSet // nil for no-op entries
+	// atoms counts the atoms of the rows the entry changed, before and
+	// after; atomsDiff is how much it grew the database (see atoms.go).
+	atoms, atomsDiff int
 }
 
 type election struct {

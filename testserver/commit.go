@@ -23,6 +23,7 @@ func (c *Cluster) appendEntry(txnID string, cs changeSet) *logEntry {
 	c.index++
 	e := &logEntry{index: c.index, txnID: txnID, changes: cs}
 	if cs != nil {
+		e.atoms, e.atomsDiff = changeAtoms(c.schema, cs)
 		c.db.apply(cs)
 	}
 	c.entries = append(c.entries, e)
@@ -278,6 +279,9 @@ func (e *TxnError) Error() string {
 // []json.RawMessage of operations, or the JSON text of an array of
 // operations ([]byte, json.RawMessage or string). It waits for a leader if
 // there is none. A failed operation gives the results and a *TxnError.
+// An insert given as an ovsdb.Operation without a Row inserts a row of
+// defaults (libovsdb leaves the empty "row" out; ovsdb-server rejects an
+// insert without one, and so does the fake on the wire).
 func (c *Cluster) Transact(ctx context.Context, ops any) ([]json.RawMessage, error) {
 	list, err := operationList(ops)
 	if err != nil {
@@ -338,6 +342,11 @@ func operationList(ops any) ([]json.RawMessage, error) {
 			b, err := json.Marshal(op)
 			if err != nil {
 				return nil, fmt.Errorf("testserver: operation %d: %w", i, err)
+			}
+			if op.Op == ovsdb.OperationInsert && len(op.Row) == 0 {
+				// libovsdb leaves out an empty "row", which ovsdb-server
+				// requires on an insert: a row of defaults is meant.
+				b = append(b[:len(b)-1], `,"row":{}}`...)
 			}
 			out[i] = b
 		}

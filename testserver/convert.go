@@ -41,9 +41,11 @@ func (c *Cluster) ChangeSchema(newSchema []byte) error {
 	c.entries = nil
 	for _, m := range c.members {
 		m.db = converted.clone()
+		m.dbAtoms = dbAtoms(converted)
 		m.applied = c.index
 		m.lastTxnID = txnID
 		m.history = nil
+		m.historyAtoms = 0
 		for _, sess := range m.sortedSessions() {
 			if !sess.changeAware {
 				c.closeSession(sess, "database schema changed")

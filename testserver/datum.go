@@ -158,7 +158,7 @@ func makeDatum(keys, vals []atom, isMap bool) (datum, error) {
 			if isMap {
 				return datum{}, newError("ovsdb error", "map contains duplicate key")
 			}
-			return datum{}, newError("ovsdb error", "set contains duplicate value")
+			return datum{}, newError("ovsdb error", "set contains duplicate")
 		}
 	}
 	if isMap && vals == nil {
@@ -223,19 +223,161 @@ func (n *namedUUIDs) resolve(name string) (string, bool) {
 	return u, true
 }
 
-// parseAtom parses one atom of base type b from a decoded JSON value.
+// jsonInteger reports whether ovsdb-server's JSON reader would take number
+// n as an integer, and its value. That reader keeps the exact decimal
+// significand and exponent of a number and calls it an integer whenever the
+// value is integral and fits in 64 bits, whatever its spelling: 2.0, 1e3
+// and 0.0 are integers to it, 1.5 and 1e300 are reals.
+func jsonInteger(n json.Number) (int64, bool) {
+	s := string(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	const maxSig = math.MaxUint64 / 10
+	var sig uint64
+	pow10, lossy := 0, false
+	digit := func(c byte, fraction bool) {
+		switch {
+		case sig <= maxSig:
+			sig = sig*10 + uint64(c-'0')
+			if fraction {
+				pow10--
+			}
+		default:
+			if !fraction {
+				pow10++
+			}
+			if c != '0' {
+				lossy = true
+			}
+		}
+	}
+	i := 0
+	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+		digit(s[i], false)
+	}
+	if i < len(s) && s[i] == '.' {
+		for i++; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
+			digit(s[i], true)
+		}
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		exp, err := strconv.Atoi(strings.TrimPrefix(s[i+1:], "+"))
+		if err != nil || exp > math.MaxInt32/10 || exp < -math.MaxInt32/10 {
+			return 0, false
+		}
+		pow10 += exp
+		i = len(s)
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	if sig == 0 {
+		return 0, true
+	}
+	if lossy {
+		return 0, false
+	}
+	for pow10 > 0 && sig < maxSig {
+		sig *= 10
+		pow10--
+	}
+	for pow10 < 0 && sig%10 == 0 {
+		sig /= 10
+		pow10++
+	}
+	switch {
+	case pow10 != 0:
+		return 0, false
+	case neg && sig <= 1<<63:
+		return int64(-sig), true
+	case !neg && sig <= math.MaxInt64:
+		return int64(sig), true
+	}
+	return 0, false
+}
+
+// tagged returns the second element of v when v is [tag, <want>] (want is
+// "string" or "array").
+func tagged(v any, tag, want string) (any, bool) {
+	arr, ok := v.([]any)
+	if !ok || len(arr) != 2 {
+		return nil, false
+	}
+	if s, ok := arr[0].(string); !ok || s != tag {
+		return nil, false
+	}
+	switch want {
+	case "string":
+		_, ok = arr[1].(string)
+	case "array":
+		_, ok = arr[1].([]any)
+	}
+	return arr[1], ok
+}
+
+// notTagged is ovsdb-server's error for a value that is not [tag, <want>].
+func notTagged(v any, tag, want string) *ovsError {
+	return syntaxError(v, "expected [\"%s\", <%s>]", tag, want)
+}
+
+// parseUUIDAtom parses ["uuid", "<uuid>"], or ["named-uuid", "<id>"] when
+// named is not nil.
+func parseUUIDAtom(v any, named *namedUUIDs) (atom, error) {
+	if inner, ok := tagged(v, "uuid", "string"); ok {
+		s := inner.(string)
+		if !isUUID(s) {
+			return nil, syntaxError(v, "\"%s\" is not a valid UUID", s)
+		}
+		return uuidAtom(strings.ToLower(s)), nil
+	}
+	if named != nil {
+		if inner, ok := tagged(v, "named-uuid", "string"); ok {
+			name := inner.(string)
+			if !idPattern.MatchString(name) {
+				return nil, syntaxError(v, "named-uuid string is not a valid <id>")
+			}
+			u, _ := named.resolve(name)
+			return uuidAtom(u), nil
+		}
+	}
+	return nil, notTagged(v, "uuid", "string")
+}
+
+// parseAtom parses one atom of base type b from a decoded JSON value and
+// checks it against b's constraints, as ovsdb-server does while parsing.
 func parseAtom(v any, b *baseType, named *namedUUIDs) (atom, error) {
+	a, err := parseAtomValue(v, b, named)
+	if err != nil {
+		return nil, err
+	}
+	if b.hasConstraints() {
+		if err := checkAtom(a, b); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+func parseAtomValue(v any, b *baseType, named *namedUUIDs) (atom, error) {
 	switch b.typ {
 	case atomInteger:
 		if n, ok := v.(json.Number); ok {
-			if i, err := strconv.ParseInt(string(n), 10, 64); err == nil {
+			if i, ok := jsonInteger(n); ok {
 				return i, nil
 			}
 		}
 		return nil, syntaxError(v, "expected integer")
 	case atomReal:
 		if n, ok := v.(json.Number); ok {
+			if i, ok := jsonInteger(n); ok {
+				return float64(i), nil
+			}
 			if f, err := strconv.ParseFloat(string(n), 64); err == nil {
+				if f == 0 {
+					f = 0 // no negative zero
+				}
 				return f, nil
 			}
 		}
@@ -251,79 +393,66 @@ func parseAtom(v any, b *baseType, named *namedUUIDs) (atom, error) {
 		}
 		return nil, syntaxError(v, "expected string")
 	case atomUUID:
-		arr, ok := v.([]any)
-		if ok && len(arr) == 2 {
-			tag, _ := arr[0].(string)
-			s, sok := arr[1].(string)
-			switch {
-			case tag == "uuid" && sok && isUUID(s):
-				return uuidAtom(strings.ToLower(s)), nil
-			case tag == "named-uuid" && sok:
-				if idPattern.MatchString(s) {
-					if u, ok := named.resolve(s); ok {
-						return uuidAtom(u), nil
-					}
-				}
-				return nil, syntaxError(v, "named-uuid string is not a valid <id>")
-			}
-		}
-		return nil, syntaxError(v, "expected uuid")
+		return parseUUIDAtom(v, named)
 	}
 	return nil, syntaxError(v, "unknown atomic type")
 }
 
-// isSetOrMapNotation reports whether v is ["set",...] or ["map",...].
-func notationTag(v any) string {
+// isSetNotation reports whether v is an array whose first element is the
+// string "set": ovsdb-server then parses it as ["set", <array>].
+func isSetNotation(v any) bool {
 	arr, ok := v.([]any)
-	if !ok || len(arr) != 2 {
-		return ""
+	if !ok || len(arr) == 0 {
+		return false
 	}
 	tag, _ := arr[0].(string)
-	if tag == "set" || tag == "map" {
-		return tag
-	}
-	return ""
+	return tag == "set"
 }
 
-// parseDatum parses a column value of type t.
+// parseDatum parses a column value of type t. As in ovsdb-server, the
+// number of elements is checked before the elements are parsed, each atom
+// is checked against its constraints as it is parsed, and duplicates are
+// reported last.
 func parseDatum(v any, t *colType, named *namedUUIDs) (datum, error) {
 	var keys, vals []atom
-	if t.isMap() {
-		if notationTag(v) != "map" {
-			return datum{}, syntaxError(v, "expected map")
+	if t.isMap() || isSetNotation(v) {
+		kind := "set"
+		if t.isMap() {
+			kind = "map"
 		}
-		elems, ok := v.([]any)[1].([]any)
+		inner, ok := tagged(v, kind, "array")
 		if !ok {
-			return datum{}, syntaxError(v, "expected map")
+			return datum{}, notTagged(v, kind, "array")
 		}
-		vals = []atom{}
+		elems := inner.([]any)
+		if n := len(elems); n < t.min || n > t.max {
+			return datum{}, syntaxError(v, "%s must have %d to %d members but %d are present", kind, t.min, maxMembers(t), n)
+		}
+		keys = make([]atom, 0, len(elems))
+		if t.isMap() {
+			vals = make([]atom, 0, len(elems))
+		}
 		for _, e := range elems {
-			pair, ok := e.([]any)
-			if !ok || len(pair) != 2 {
-				return datum{}, syntaxError(e, "expected <key-value> pair")
+			ke, ve := e, any(nil)
+			if t.isMap() {
+				pair, ok := e.([]any)
+				if !ok || len(pair) != 2 {
+					return datum{}, syntaxError(e, "expected 2-element array")
+				}
+				ke, ve = pair[0], pair[1]
 			}
-			k, err := parseAtom(pair[0], &t.key, named)
-			if err != nil {
-				return datum{}, err
-			}
-			val, err := parseAtom(pair[1], t.value, named)
+			k, err := parseAtom(ke, &t.key, named)
 			if err != nil {
 				return datum{}, err
 			}
 			keys = append(keys, k)
-			vals = append(vals, val)
-		}
-	} else if notationTag(v) == "set" {
-		elems, ok := v.([]any)[1].([]any)
-		if !ok {
-			return datum{}, syntaxError(v, "expected set")
-		}
-		for _, e := range elems {
-			k, err := parseAtom(e, &t.key, named)
-			if err != nil {
-				return datum{}, err
+			if t.isMap() {
+				val, err := parseAtom(ve, t.value, named)
+				if err != nil {
+					return datum{}, err
+				}
+				vals = append(vals, val)
 			}
-			keys = append(keys, k)
 		}
 	} else {
 		k, err := parseAtom(v, &t.key, named)
@@ -332,25 +461,16 @@ func parseDatum(v any, t *colType, named *namedUUIDs) (datum, error) {
 		}
 		keys = []atom{k}
 	}
-	if keys == nil {
-		keys = []atom{}
+	return makeDatum(keys, vals, t.isMap())
+}
+
+// maxMembers is the max of t as ovsdb-server prints it: an unlimited
+// maximum is the largest 32-bit unsigned integer.
+func maxMembers(t *colType) int64 {
+	if t.max == unlimited {
+		return math.MaxUint32
 	}
-	n := len(keys)
-	if n < t.min || n > t.max {
-		kind := "set"
-		if t.isMap() {
-			kind = "map"
-		}
-		if t.max == unlimited {
-			return datum{}, syntaxError(v, "%s must have at least %d members but %d are present", kind, t.min, n)
-		}
-		return datum{}, syntaxError(v, "%s must have %d to %d members but %d are present", kind, t.min, t.max, n)
-	}
-	d, err := makeDatum(keys, vals, t.isMap())
-	if err != nil {
-		return datum{}, err.(*ovsError).withSyntax(v)
-	}
-	return d, nil
+	return int64(t.max)
 }
 
 // parseDatumRaw parses a column value from raw JSON.

@@ -4,8 +4,10 @@
 // A [Cluster] has n members sharing one replicated in-memory database
 // through one commit log. Each member speaks the OVSDB JSON-RPC protocol the
 // way ovsdb-server 3.1 does on the wire (list_dbs, get_schema, transact,
-// echo both ways, monitor, monitor_cond, monitor_cond_since with a bounded
-// transaction history, monitor_cond_change, monitor_cancel, update, update2
+// echo both ways, monitor, monitor_cond, monitor_cond_since with a
+// transaction history bounded as ovsdb-server bounds it (at most 100
+// transactions, the oldest forgotten while the history holds more atoms than
+// the database), monitor_cond_change, monitor_cancel, update, update2
 // and update3, lock, steal and unlock with locked and stolen,
 // set_db_change_aware and monitor_canceled), and serves a _Server database
 // whose Database rows tell the truth about the cluster: model, connected,
@@ -65,8 +67,10 @@
 // notification shapes, error objects and their texts for the common errors,
 // update/update2/update3 contents (defaults left out of "initial" and
 // "insert", set and map diffs in "modify"), monitor_cond_since found/delta
-// behaviour, the _Server rows and their update order on a leadership
-// transfer, lock quirks. Known differences:
+// behaviour and history trimming, the _Server rows and their update order on
+// a leadership transfer, lock quirks, how values are read (2.0 and 1e3 are
+// integers; notation, count, duplicate and UUID errors word for word). Known
+// differences:
 //   - Object members are written in a fixed order and rows sorted by UUID;
 //     the real server uses hash order. Reals are printed with Go's shortest
 //     form, not %.17g.

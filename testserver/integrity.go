@@ -288,13 +288,18 @@ func (t *txn) indexError(cs changeSet, ts *tableSchema, cols []string, a, b *row
 	describe := func(r *row) string {
 		ch, ok := cs[ts.name][r.uuid]
 		switch {
-		case ok && ch.old == nil:
-			return "was inserted by this transaction"
-		case ok:
-			return "was modified by this transaction"
-		default:
+		case !ok:
 			return "existed in the database before this transaction and was not modified by the transaction"
+		case ch.old == nil:
+			return "was inserted by this transaction"
+		case indexKey(ch.old, cols) == indexKey(r, cols):
+			return "existed in the database before this transaction, which modified some of the row's columns but not any columns in this index"
 		}
+		var old []string
+		for _, c := range cols {
+			old = append(old, ch.old.get(c).String())
+		}
+		return "had the following index values before the transaction: " + englishList(old)
 	}
 	return newError("constraint violation",
 		"Transaction causes multiple rows in \"%s\" table to have identical values (%s) for index on %s %s.  First row, with UUID %s, %s.  Second row, with UUID %s, %s.",

@@ -41,18 +41,23 @@ type Member struct {
 	server    *dbState
 	lastTxnID string
 	history   []histEntry
-	sessions  map[*session]struct{}
-	locks     map[string]*lockQueue
-	faults    Faults
-	awaiting  []awaitReply
-	tcp       net.Listener
-	unix      net.Listener
+	// dbAtoms counts the atoms in db and historyAtoms those of the
+	// history's entries, for trimming the history as ovsdb-server does.
+	dbAtoms      int
+	historyAtoms int
+	sessions     map[*session]struct{}
+	locks        map[string]*lockQueue
+	faults       Faults
+	awaiting     []awaitReply
+	tcp          net.Listener
+	unix         net.Listener
 }
 
 // histEntry is one transaction a member applied, for monitor_cond_since.
 type histEntry struct {
 	txnID   string
 	changes changeSet
+	atoms   int
 }
 
 // awaitReply is a transaction reply held until the member has applied the
@@ -262,15 +267,15 @@ func (c *Cluster) acceptLoop(m *Member, l net.Listener) {
 func (c *Cluster) applyEntry(m *Member, e *logEntry) {
 	if e.changes != nil {
 		m.db.apply(e.changes)
+		m.dbAtoms += e.atomsDiff
 	}
 	m.applied = e.index
 	if e.txnID != "" {
 		m.lastTxnID = e.txnID
 		if m.model != ModelStandalone && c.cfg.historySize > 0 {
-			m.history = append(m.history, histEntry{txnID: e.txnID, changes: e.changes})
-			if len(m.history) > c.cfg.historySize {
-				m.history = append([]histEntry(nil), m.history[len(m.history)-c.cfg.historySize:]...)
-			}
+			m.history = append(m.history, histEntry{txnID: e.txnID, changes: e.changes, atoms: e.atoms})
+			m.historyAtoms += e.atoms
+			m.trimHistory(c.cfg.historySize)
 		}
 	}
 	c.refreshServer(m)

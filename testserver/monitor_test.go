@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"testing"
 	"testing/synctest"
 )
@@ -275,5 +276,60 @@ func TestUpdatesBeforeReply(t *testing.T) {
 			params(t, ws[i].read(), "update2")
 			require.Equal(t, string(p[1]), string(params(t, ws[i].read(), "update3")[1]))
 		}
+	})
+}
+
+// TestHistoryBoundedByDatabaseSize checks the second bound ovsdb-server 3.1
+// puts on its transaction history: it forgets the oldest transactions while
+// they hold more atoms than the database, always keeping the newest. A row
+// of Item holds 5 atoms (_uuid, _version and three columns); a transaction
+// counts the old and the new version of every row it changes.
+func TestHistoryBoundedByDatabaseSize(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := labCluster(t, 3)
+		req := map[string]any{"Item": []any{map[string]any{"columns": []string{"name", "n"}}}}
+		since := func(last string) (found bool, id string, updates map[string]map[string]json.RawMessage) {
+			w := dialWire(t, c, 1)
+			res := w.result("monitor_cond_since", "Lab", []string{"monid", "Lab"}, req, last)
+			var r []json.RawMessage
+			require.NoError(t, json.Unmarshal(res, &r))
+			require.NoError(t, json.Unmarshal(r[0], &found))
+			require.NoError(t, json.Unmarshal(r[1], &id))
+			require.NoError(t, json.Unmarshal(r[2], &updates))
+			return found, id, updates
+		}
+		transact := func(ops string) {
+			t.Helper()
+			_, err := c.Transact(context.Background(), ops)
+			require.NoError(t, err)
+		}
+
+		var ops []string
+		for i := 0; i < 50; i++ {
+			ops = append(ops, fmt.Sprintf(`{"op":"insert","table":"Item","row":{"name":"bulk-%02d","n":%d,"data":"d"}}`, i, i))
+		}
+		transact("[" + strings.Join(ops, ",") + "]") // history 250, database 250
+		_, bulk, _ := since(zeroUUID)
+		transact(`[{"op":"insert","table":"Item","row":{"name":"a","n":0,"data":"d"}}]`) // 255, 255
+		found, small, _ := since(bulk)
+		require.True(t, found, "a history as large as the database is kept")
+
+		for i := 1; i <= 25; i++ { // +250: the bulk insert goes, 255 remain
+			transact(fmt.Sprintf(`[{"op":"update","table":"Item","where":[["name","==","a"]],"row":{"n":%d}}]`, i))
+		}
+		found, _, _ = since(bulk)
+		require.False(t, found, "the oldest transaction goes once the history outgrows the database")
+		found, _, updates := since(small)
+		require.True(t, found)
+		require.Len(t, updates["Item"], 1, "only row a changed since")
+		transact(`[{"op":"update","table":"Item","where":[["name","==","a"]],"row":{"n":100}}]`) // 265 > 255
+		found, _, updates = since(small)
+		require.False(t, found)
+		require.Len(t, updates["Item"], 51, "found=false sends the whole database")
+
+		transact(`[{"op":"delete","table":"Item","where":[["name","!=","a"]]}]`) // database 5, entry 250
+		_, current, _ := since(zeroUUID)
+		found, _, _ = since(current)
+		require.True(t, found, "the newest transaction is always kept, however large")
 	})
 }

@@ -105,7 +105,10 @@ func WithElectionDelay(d time.Duration) Option { return func(c *config) { c.elec
 func WithEchoInterval(d time.Duration) Option { return func(c *config) { c.echoInterval = d } }
 
 // WithHistorySize sets how many transactions each member remembers for
-// monitor_cond_since (default 100, as ovsdb-server).
+// monitor_cond_since (default 100, as ovsdb-server). As in ovsdb-server, a
+// member also forgets its oldest transactions while they hold more atoms
+// than its database (keeping the newest), so a resume after a large delete
+// gets found=false and the whole database.
 func WithHistorySize(n int) Option { return func(c *config) { c.historySize = n } }
 
 // WithSeed seeds the generator of every UUID the cluster makes (rows,

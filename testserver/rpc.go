@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // This file is the server side of the JSON-RPC 1.0 codec: decoding the
@@ -121,7 +122,36 @@ func canonical(raw json.RawMessage) string {
 	if err != nil {
 		return string(raw)
 	}
-	return string(marshal(v))
+	return string(marshal(ovsNumbers(v)))
+}
+
+// ovsNumbers returns a copy of the decoded value v with every number
+// spelled the way ovsdb-server prints it after reading it: integral values
+// as integers (2.0 and 2e0 print as 2), other values as the shortest real.
+func ovsNumbers(v any) any {
+	switch x := v.(type) {
+	case json.Number:
+		if i, ok := jsonInteger(x); ok {
+			return json.Number(strconv.FormatInt(i, 10))
+		}
+		if f, err := strconv.ParseFloat(string(x), 64); err == nil {
+			return realJSON(f)
+		}
+		return x
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = ovsNumbers(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = ovsNumbers(e)
+		}
+		return out
+	}
+	return v
 }
 
 // decodeJSON decodes raw into generic values with numbers kept as json.Number.
@@ -224,7 +254,7 @@ func syntaxText(v any) string {
 	case []json.RawMessage:
 		return canonical(marshal(x))
 	default:
-		return string(marshal(x))
+		return string(marshal(ovsNumbers(x)))
 	}
 }
 

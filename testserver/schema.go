@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strings"
 )
 
 // This file parses OVSDB database schemas (RFC 7047 section 3.2) into the
@@ -503,7 +504,11 @@ func jsonInt(v any) (int64, error) {
 	if !ok {
 		return 0, fmt.Errorf("not a number")
 	}
-	return n.Int64()
+	i, ok := jsonInteger(n)
+	if !ok {
+		return 0, fmt.Errorf("%s is not an integer", n)
+	}
+	return i, nil
 }
 
 func jsonFloat(v any) (float64, error) {
@@ -613,17 +618,29 @@ func (b *baseType) toJSON() any {
 // english describes a type the way ovsdb-server's error messages do.
 func (t *colType) english() string {
 	key := t.key.typ.String()
-	if t.key.refTable != "" {
-		key = "uuid"
+	if t.isScalar() {
+		return key
+	}
+	var b strings.Builder
+	if t.isMap() {
+		b.WriteString("map")
+	} else {
+		b.WriteString("set")
 	}
 	switch {
-	case t.isScalar():
-		return key
-	case t.value != nil:
-		return fmt.Sprintf("map of %s-%s pairs", key, t.value.typ.String())
-	case t.isOptionalScalar():
-		return "optional " + key
+	case t.max == unlimited && t.min > 0:
+		fmt.Fprintf(&b, " of %d or more", t.min)
+	case t.max == unlimited:
+		b.WriteString(" of")
+	case t.min > 0:
+		fmt.Fprintf(&b, " of %d to %d", t.min, t.max)
 	default:
-		return fmt.Sprintf("set of %s", key)
+		fmt.Fprintf(&b, " of up to %d", t.max)
 	}
+	if t.isMap() {
+		fmt.Fprintf(&b, " (%s, %s) pairs", key, t.value.typ.String())
+	} else {
+		fmt.Fprintf(&b, " %ss", key)
+	}
+	return b.String()
 }

@@ -332,7 +332,7 @@ func (t *txn) opInsert(p *opParser) (any, error) {
 	if perr != nil {
 		return nil, perr
 	}
-	rowRaw, perr := p.member("row", false)
+	rowRaw, perr := p.member("row", true)
 	if perr != nil {
 		return nil, perr
 	}
@@ -375,18 +375,16 @@ func (t *txn) opInsert(p *opParser) (any, error) {
 		}
 	}
 	r := newDefaultRow(ts, u)
-	if rowRaw != nil {
-		vals, names, err := t.parseRow(rowRaw, ts)
-		if err != nil {
-			return nil, err
+	vals, names, err := t.parseRow(rowRaw, ts)
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range names {
+		c := ts.column(name)
+		if c == uuidColumn || c == versionColumn {
+			return nil, (&ovsError{Tag: "constraint violation", Details: "Cannot set immutable column " + name + " in table " + ts.name + "."}).withSyntax(p.raw)
 		}
-		for _, name := range names {
-			c := ts.column(name)
-			if c == uuidColumn || c == versionColumn {
-				return nil, (&ovsError{Tag: "constraint violation", Details: "Cannot set immutable column " + name + " in table " + ts.name + "."}).withSyntax(p.raw)
-			}
-			r.cols[name] = vals[name]
-		}
+		r.cols[name] = vals[name]
 	}
 	for _, name := range ts.colNames {
 		if err := checkDatum(r.cols[name], &ts.columns[name].typ); err != nil {
@@ -566,8 +564,13 @@ func (t *txn) parseMutations(raw json.RawMessage, ts *tableSchema) ([]mutation, 
 			if typ.isScalar() {
 				return nil, syntaxError(mv, "Type mismatch: \"%s\" operator may not be applied to column %s of type %s.", mut, name, typ.english())
 			}
+			// The argument may be smaller than the column allows; only a
+			// "delete" argument may also be larger.
 			at := typ
-			at.min, at.max = 0, unlimited
+			at.min = 0
+			if mut == "delete" {
+				at.max = unlimited
+			}
 			m.arg, err = parseDatum(arr[2], &at, t.named)
 			if err != nil && mut == "delete" && typ.isMap() {
 				// A map's keys may be deleted with a set of keys.
@@ -578,7 +581,7 @@ func (t *txn) parseMutations(raw json.RawMessage, ts *tableSchema) ([]mutation, 
 				return nil, err
 			}
 		default:
-			return nil, syntaxError(mv, "Unknown mutator \"%s\".", mut)
+			return nil, newError("unknown mutator", "No mutator named %s.", mut)
 		}
 		out = append(out, m)
 	}

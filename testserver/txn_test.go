@@ -3,6 +3,7 @@ package testserver
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -189,6 +190,15 @@ func TestClusterTransactAPI(t *testing.T) {
 		require.JSONEq(t, `{"rows":[{"name":"x","n":3}]}`, string(res[0]))
 		_, err = c.Transact(context.Background(), 42)
 		require.Error(t, err)
+		// An insert without a Row is a row of defaults, and ovsdb.Operation
+		// leaves the empty "row" out: Transact puts it back.
+		_, err = c.Transact(context.Background(), []ovsdb.Operation{
+			{Op: ovsdb.OperationInsert, Table: "Item"},
+			{Op: ovsdb.OperationAbort},
+		})
+		require.True(t, asTxnError(err, &te), "%v", err)
+		require.Equal(t, 1, te.Op)
+		require.Equal(t, "aborted", te.Err)
 		snap := c.Snapshot()
 		require.Len(t, snap["Item"], 1)
 		for _, m := range []int{0, 1, 2} {
@@ -217,4 +227,111 @@ func TestServerDBWait(t *testing.T) {
 		reply, _ := w.until(id)
 		require.JSONEq(t, `[{}]`, string(field(t, reply, "result")))
 	})
+}
+
+// TestTransactParsesLikeOVSDB covers how ovsdb-server 3.1 reads values and
+// operations: numbers by value rather than spelling, the exact wording of
+// notation errors, duplicates, mutation arguments and counts, a missing
+// "row", an unknown mutator and the index-clash wording for a modified row.
+func TestTransactParsesLikeOVSDB(t *testing.T) {
+	runTxnCases(t, testSchema(t), "Test", []txnCase{
+		{"setup", `{"op":"insert","table":"T","row":{"e":"a","s":"one","i":1}},{"op":"insert","table":"T","row":{"e":"a","s":"two","i":2}}`,
+			`[{"uuid":["uuid","U"]},{"uuid":["uuid","U"]}]`},
+		{"integral numbers are integers", `{"op":"insert","table":"T","row":{"e":"a","s":"x","i":3.0,"lim":1e1,"r":2}},{"op":"select","table":"T","where":[["s","==","x"]],"columns":["i","lim","r"]},{"op":"abort"}`,
+			`[{"uuid":["uuid","U"]},{"rows":[{"i":3,"lim":10,"r":2}]},{"details":"aborted by request","error":"aborted"}]`},
+		{"numbers echoed by value", `{"op":"insert","table":"T","row":{"e":"a","b":["set",[2.0,1.50,-0.0]]}}`,
+			`[{"syntax":"[\"set\",[2,1.5,0]]","details":"set must have 1 to 1 members but 3 are present","error":"syntax error"}]`},
+		{"count before elements", `{"op":"insert","table":"T","row":{"e":"a","two":["set",[1,"x",3]]}}`,
+			`[{"syntax":"[\"set\",[1,\"x\",3]]","details":"set must have 0 to 2 members but 3 are present","error":"syntax error"}]`},
+		{"set tag with an object", `{"op":"select","table":"T","where":[["iset","==",["set",{}]]]}`,
+			`[{"syntax":"[\"set\",{}]","details":"expected [\"set\", <array>]","error":"syntax error"}]`},
+		{"fraction", `{"op":"insert","table":"T","row":{"e":"a","i":1.5}}`,
+			`[{"syntax":"1.5","details":"expected integer","error":"syntax error"}]`},
+		{"set without array", `{"op":"insert","table":"T","row":{"e":"a","iset":["set",1]}}`,
+			`[{"syntax":"[\"set\",1]","details":"expected [\"set\", <array>]","error":"syntax error"}]`},
+		{"map without tag", `{"op":"insert","table":"T","row":{"e":"a","smap":{"k":"v"}}}`,
+			`[{"syntax":"{\"k\":\"v\"}","details":"expected [\"map\", <array>]","error":"syntax error"}]`},
+		{"map pair", `{"op":"insert","table":"T","row":{"e":"a","smap":["map",[["k","v","w"]]]}}`,
+			`[{"syntax":"[\"k\",\"v\",\"w\"]","details":"expected 2-element array","error":"syntax error"}]`},
+		{"bad uuid", `{"op":"insert","table":"T","row":{"e":"a","u":["uuid","nope"]}}`,
+			`[{"syntax":"[\"uuid\",\"nope\"]","details":"\"nope\" is not a valid UUID","error":"syntax error"}]`},
+		{"untagged uuid", `{"op":"insert","table":"T","row":{"e":"a","u":"11111111-2222-4333-8444-555555555555"}}`,
+			`[{"syntax":"\"U\"","details":"expected [\"uuid\", <string>]","error":"syntax error"}]`},
+		{"duplicate set element", `{"op":"insert","table":"T","row":{"e":"a","iset":["set",[1,1]]}}`,
+			`[{"details":"set contains duplicate","error":"ovsdb error"}]`},
+		{"duplicate map key", `{"op":"insert","table":"T","row":{"e":"a","smap":["map",[["k","1"],["k","2"]]]}}`,
+			`[{"details":"map contains duplicate key","error":"ovsdb error"}]`},
+		{"insert without row", `{"op":"insert","table":"T"}`,
+			`[{"syntax":"{\"op\":\"insert\",\"table\":\"T\"}","details":"Parsing ovsdb operation 1 of 1 failed: Required 'row' member is missing.","error":"syntax error"}]`},
+		{"unknown mutator", `{"op":"mutate","table":"T","where":[],"mutations":[["i","frob",1]]}`,
+			`[{"details":"No mutator named frob.","error":"unknown mutator"}]`},
+		{"insert argument over max", `{"op":"mutate","table":"T","where":[],"mutations":[["two","insert",["set",[1,2,3]]]]}`,
+			`[{"syntax":"[\"set\",[1,2,3]]","details":"set must have 0 to 2 members but 3 are present","error":"syntax error"}]`},
+		{"insert result over max", `{"op":"mutate","table":"T","where":[["s","==","one"]],"mutations":[["two","insert",["set",[1,2]]],["two","insert",3]]}`,
+			`[{"details":"Attempted to store 3 elements in set of up to 2 integers.","error":"constraint violation"}]`},
+		{"delete argument may exceed max", `{"op":"mutate","table":"T","where":[],"mutations":[["two","delete",["set",[7,8,9]]]]}`,
+			`[{"count":2}]`},
+		{"index clash with a modified row", `{"op":"update","table":"T","where":[["s","==","two"]],"row":{"s":"one"}}`,
+			`[{"count":1},{"details":"Transaction causes multiple rows in \"T\" table to have identical values (one) for index on column \"s\".  First row, with UUID U, existed in the database before this transaction and was not modified by the transaction.  Second row, with UUID U, had the following index values before the transaction: two.","error":"constraint violation"}]`},
+	})
+}
+
+func TestJSONInteger(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"0", 0, true},
+		{"-0", 0, true},
+		{"0.0", 0, true},
+		{"0e99", 0, true},
+		{"2.0", 2, true},
+		{"1e3", 1000, true},
+		{"1E+3", 1000, true},
+		{"-12.500e1", -125, true},
+		{"1500e-3", 0, false},
+		{"15000e-3", 15, true},
+		{"1.5", 0, false},
+		{"1e-3", 0, false},
+		{"9223372036854775807", math.MaxInt64, true},
+		{"-9223372036854775808", math.MinInt64, true},
+		{"9223372036854775808", 0, false},
+		{"9.223372036854775807e18", math.MaxInt64, true},
+		{"1e19", 0, false},
+		{"1e300", 0, false},
+		{"123456789012345678901234567890e-10", 0, false},
+		{"12345678901234567890000000000e-10", 1234567890123456789, true},
+	} {
+		got, ok := jsonInteger(json.Number(tc.in))
+		require.Equal(t, tc.ok, ok, "%s", tc.in)
+		require.Equal(t, tc.want, got, "%s", tc.in)
+	}
+}
+
+func TestTypeEnglish(t *testing.T) {
+	s, err := parseSchema(testSchema(t))
+	require.NoError(t, err)
+	for col, want := range map[string]string{
+		"s":    "string",
+		"e":    "string",
+		"iset": "set of integers",
+		"smap": "map of (string, string) pairs",
+		"ref":  "set of uuids",
+		"opt":  "set of up to 1 strings",
+		"two":  "set of up to 2 integers",
+	} {
+		require.Equal(t, want, s.tables["T"].columns[col].typ.english(), "%s", col)
+	}
+	one := colType{key: newBaseType(atomInteger), min: 1, max: unlimited}
+	require.Equal(t, "set of 1 or more integers", one.english())
+	some := colType{key: newBaseType(atomReal), min: 2, max: 3}
+	require.Equal(t, "set of 2 to 3 reals", some.english())
+}
+
+func TestUnlimitedMaximumInCountError(t *testing.T) {
+	typ := colType{key: newBaseType(atomString), min: 1, max: unlimited}
+	_, err := parseDatumRaw([]byte(`["set",[]]`), &typ, nil)
+	require.Error(t, err)
+	require.Equal(t, "syntax error: set must have 1 to 4294967295 members but 0 are present", err.Error())
 }
