@@ -1,0 +1,658 @@
+package cs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
+	"github.com/ovsdbcs/ovsdbcs/monitor"
+)
+
+// maxRecoveries bounds the recoveries kept in Stats.
+const maxRecoveries = 64
+
+// Client keeps a replica of one OVSDB database in step with a (clustered)
+// ovsdb-server, following the leader. Create it with New and drive it with
+// Run. All methods are safe for concurrent use.
+type Client struct {
+	cfg       config
+	database  string
+	remotes   []jsonrpc.Remote
+	remoteStr string
+	log       logr.Logger
+
+	events chan Event
+	kick   chan struct{}
+
+	mu      sync.Mutex
+	m       *machine
+	sess    *jsonrpc.Session
+	conn    *jsonrpc.Conn
+	running bool
+	ran     bool
+	pending []Event
+	waiters map[int64]chan txnOutcome
+
+	// Statistics (under mu).
+	reconnects   int
+	recoveries   []Recovery
+	inRecovery   bool
+	recLeft      time.Time
+	recFrom      string
+	recReason    string
+	recAttempts  int
+	recBackoffs  int
+	everMonitors bool
+	stepAttempts int
+	stepBackoffs int
+
+	// Session observations (under obsMu; the observer runs on the
+	// session's goroutine).
+	obsMu          sync.Mutex
+	attempts       int
+	backoffs       int
+	attemptsAtDrop int
+	backoffsAtDrop int
+}
+
+// TxnError reports the first failed operation of a transaction.
+type TxnError struct {
+	Op      int
+	Err     string
+	Details string
+}
+
+func (e *TxnError) Error() string {
+	return fmt.Sprintf("cs: transaction operation %d failed: %s: %s", e.Op, e.Err, e.Details)
+}
+
+// New returns a client for database on the servers in remotes, a
+// comma-separated OVSDB remote list ("tcp:10.0.0.1:6641,tcp:10.0.0.2:6641",
+// optionally with a "cid:UUID" item pinning the cluster). It does not
+// connect: call Run.
+func New(database, remotes string, opts ...Option) (*Client, error) {
+	if database == "" {
+		return nil, errors.New("cs: no database name")
+	}
+	rs, cid, err := jsonrpc.ParseRemotes(remotes)
+	if err != nil {
+		return nil, fmt.Errorf("cs: %w", err)
+	}
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	log := cfg.log
+	if log.GetSink() == nil {
+		log = logr.Discard()
+	}
+	log = log.WithValues("database", database)
+	c := &Client{
+		cfg:       cfg,
+		database:  database,
+		remotes:   rs,
+		remoteStr: remotes,
+		log:       log,
+		events:    make(chan Event, cfg.eventBuffer),
+		kick:      make(chan struct{}, 1),
+		waiters:   map[int64]chan txnOutcome{},
+	}
+	c.m = newMachine(machineConfig{
+		database:      database,
+		clusterID:     cid,
+		leaderOnly:    cfg.leaderOnly,
+		maxVersion:    cfg.maxVersion,
+		dbChangeAware: cfg.dbChangeAware,
+		selection:     cfg.selection,
+		lock:          cfg.lock,
+		log:           log,
+	})
+	for _, t := range cfg.condOrder {
+		if _, _, err := c.m.setCondition(t, cfg.conditions[t]); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Events returns the event stream: every event, in order, none dropped.
+// The channel has a bounded buffer (WithEventBuffer); when it is full the
+// client stops reading from the server until an event is taken, so a
+// client whose events are not read stalls (disable events with
+// WithEventBuffer(-1) if you only use the replica). Do not wait for
+// Transact on the goroutine that reads Events. The channel is closed when
+// Run returns.
+func (c *Client) Events() <-chan Event { return c.events }
+
+// Run connects and keeps the replica in step until ctx ends; it then closes
+// the connection, fails pending transactions with ErrClosed, closes the
+// Events channel and returns ctx.Err(). Every goroutine it started has ended
+// when it returns. A Client runs once.
+func (c *Client) Run(ctx context.Context) error {
+	c.mu.Lock()
+	if c.ran {
+		c.mu.Unlock()
+		return errors.New("cs: Run called twice")
+	}
+	c.ran = true
+	sess, err := jsonrpc.NewSession(c.remotes, jsonrpc.SessionConfig{
+		KeepOrder:     !c.cfg.shuffle,
+		MaxBackoff:    c.cfg.maxBackoff,
+		ProbeInterval: c.cfg.probe,
+		TLSConfig:     c.cfg.tls,
+		Dial:          c.cfg.dial,
+		Logger:        c.log.WithName("session"),
+		Observer:      c.observe,
+	})
+	if err != nil {
+		c.mu.Unlock()
+		close(c.events)
+		return fmt.Errorf("cs: %w", err)
+	}
+	c.sess = sess
+	c.running = true
+	c.mu.Unlock()
+
+	recvCh := make(chan jsonrpc.Event)
+	readerCtx, stopReader := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		defer close(recvCh)
+		for {
+			ev, err := sess.Recv(readerCtx)
+			if err != nil {
+				return
+			}
+			select {
+			case recvCh <- ev:
+			case <-readerCtx.Done():
+				return
+			}
+		}
+	}()
+
+	defer func() {
+		stopReader()
+		sess.Close()
+		wg.Wait()
+		c.mu.Lock()
+		c.running = false
+		c.conn = nil
+		for id, w := range c.waiters {
+			w <- txnOutcome{id: id, err: ErrClosed}
+			delete(c.waiters, id)
+			c.m.forgetTxn(id)
+		}
+		c.mu.Unlock()
+		close(c.events)
+	}()
+
+	for {
+		if !c.deliver(ctx) {
+			return ctx.Err()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-c.kick:
+		case ev, ok := <-recvCh:
+			if !ok {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
+				return fmt.Errorf("cs: session ended: %w", jsonrpc.ErrSessionClosed)
+			}
+			c.step(ev)
+		}
+	}
+}
+
+// deliver hands queued events to the user, waiting while the channel is
+// full. It returns false if ctx ended.
+func (c *Client) deliver(ctx context.Context) bool {
+	for {
+		c.mu.Lock()
+		if len(c.pending) == 0 {
+			c.pending = nil
+			c.mu.Unlock()
+			return true
+		}
+		ev := c.pending[0]
+		c.pending[0] = nil
+		c.pending = c.pending[1:]
+		c.mu.Unlock()
+		select {
+		case c.events <- ev:
+		case <-ctx.Done():
+			return false
+		}
+	}
+}
+
+// step feeds one session event to the machine.
+func (c *Client) step(ev jsonrpc.Event) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	switch ev.Kind {
+	case jsonrpc.EventConnected:
+		c.conn = ev.Conn
+		c.log.V(1).Info("connected", "remote", ev.Remote)
+		c.apply(c.m.connect(ev.Seqno, ev.Remote))
+	case jsonrpc.EventMessage:
+		if ev.Conn != c.conn {
+			return
+		}
+		c.apply(c.m.message(ev.Msg))
+	case jsonrpc.EventDisconnected:
+		if ev.Conn != c.conn {
+			return
+		}
+		c.conn = nil
+		wasMonitoring := c.m.state == Monitoring
+		c.apply(c.m.connectionLost(ev.Err))
+		if !errors.Is(ev.Err, jsonrpc.ErrForcedReconnect) && c.sess != nil {
+			if wasMonitoring {
+				c.log.Info("connection to the server lost", "remote", ev.Remote, "err", ev.Err)
+			}
+			c.cfg.policy.dropped(c.sess, wasMonitoring, ev.Err)
+		}
+	}
+}
+
+// apply carries out a machine output; c.mu is held.
+func (c *Client) apply(o output) {
+	// The counters before the actions run: the baseline of a recovery
+	// that starts in this step (the session starts its next attempt as soon
+	// as it is forced to reconnect).
+	c.obsMu.Lock()
+	c.stepAttempts, c.stepBackoffs = c.attempts, c.backoffs
+	c.obsMu.Unlock()
+	for _, msg := range o.sends {
+		if c.conn == nil {
+			continue
+		}
+		if err := c.conn.Send(msg); err != nil {
+			c.log.V(1).Info("send failed", "msg", msg.String(), "err", err)
+		}
+	}
+	for _, a := range o.actions {
+		if c.sess == nil || !c.running {
+			continue
+		}
+		switch a.kind {
+		case actRetry:
+			c.log.V(1).Info("forcing a reconnect", "fromMonitoring", a.fromMonitoring, "reason", a.reason)
+			c.cfg.policy.retry(c.sess, a.fromMonitoring, a.reason)
+		case actDisconnect:
+			c.sess.ForceReconnect()
+		}
+	}
+	for _, t := range o.txns {
+		if w, ok := c.waiters[t.id]; ok {
+			w <- t
+			delete(c.waiters, t.id)
+		}
+	}
+	for _, ev := range o.events {
+		c.track(ev)
+	}
+}
+
+func (c *Client) queue(ev Event) {
+	if !c.cfg.events {
+		return
+	}
+	c.pending = append(c.pending, ev)
+	select {
+	case c.kick <- struct{}{}:
+	default:
+	}
+}
+
+// track updates the statistics for ev and queues it (with a Recovered event
+// after the StateChange that ends a recovery); c.mu is held.
+func (c *Client) track(ev Event) {
+	c.queue(ev)
+	switch e := ev.(type) {
+	case Reconnect:
+		c.reconnects++
+	case StateChange:
+		now := time.Now()
+		if e.From == Monitoring && e.To != Monitoring && !c.inRecovery {
+			c.inRecovery = true
+			c.recLeft = now
+			c.recFrom = e.Remote
+			c.recReason = ""
+			if c.m.lastErr != nil {
+				c.recReason = c.m.lastErr.Error()
+			}
+			if c.m.connected {
+				c.recAttempts, c.recBackoffs = c.stepAttempts, c.stepBackoffs
+			} else {
+				c.obsMu.Lock()
+				c.recAttempts, c.recBackoffs = c.attemptsAtDrop, c.backoffsAtDrop
+				c.obsMu.Unlock()
+			}
+		}
+		if e.To == Monitoring {
+			c.cfg.policy.monitoring(e.Remote)
+			if c.inRecovery {
+				c.inRecovery = false
+				c.obsMu.Lock()
+				r := Recovery{
+					Left:        c.recLeft,
+					Duration:    now.Sub(c.recLeft),
+					From:        c.recFrom,
+					Remote:      e.Remote,
+					Reason:      c.recReason,
+					Attempts:    c.attempts - c.recAttempts,
+					BackoffUsed: c.backoffs > c.recBackoffs,
+				}
+				c.obsMu.Unlock()
+				if len(c.recoveries) == maxRecoveries {
+					copy(c.recoveries, c.recoveries[1:])
+					c.recoveries = c.recoveries[:maxRecoveries-1]
+				}
+				c.recoveries = append(c.recoveries, r)
+				c.log.Info("monitoring again", "remote", r.Remote, "recovery", r.Duration, "attempts", r.Attempts, "backoffUsed", r.BackoffUsed, "from", r.From, "reason", r.Reason)
+				c.queue(Recovered{r})
+			} else if !c.everMonitors {
+				c.log.Info("monitoring", "remote", e.Remote)
+			}
+			c.everMonitors = true
+		}
+	}
+}
+
+// observe is the session's Observer.
+func (c *Client) observe(o jsonrpc.Observation) {
+	c.obsMu.Lock()
+	switch o.Kind {
+	case jsonrpc.ObserveConnecting:
+		c.attempts++
+	case jsonrpc.ObserveBackoff:
+		if o.Backoff > 0 {
+			c.backoffs++
+		}
+	case jsonrpc.ObserveDisconnected:
+		c.attemptsAtDrop, c.backoffsAtDrop = c.attempts, c.backoffs
+	}
+	c.obsMu.Unlock()
+	c.cfg.policy.observe(o)
+}
+
+// Replica returns the replica of the monitored tables. It is nil until the
+// schema is known (the first connection), and is replaced by a new one when
+// the server's schema changes (signalled by an Update with Clear). Read it
+// with Replica.View for a consistent view.
+func (c *Client) Replica() *monitor.Replica {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m.replica
+}
+
+// State returns the state of the state machine.
+func (c *Client) State() State {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m.state
+}
+
+// IsConnected reports whether the client has a connection to a server.
+func (c *Client) IsConnected() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m.connected
+}
+
+// IsAlive reports whether the client runs and may still connect.
+func (c *Client) IsAlive() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.running && c.sess.IsAlive()
+}
+
+// LastError returns why the last connection ended or the last server was
+// rejected, or nil.
+func (c *Client) LastError() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m.lastErr != nil {
+		return c.m.lastErr
+	}
+	if c.sess != nil {
+		return c.sess.LastError()
+	}
+	return nil
+}
+
+// SetCondition sets the condition of a monitored table: the replica then
+// holds only the rows matching one of the clauses (nil: every row; an empty
+// non-nil list: none). It returns the condition seqno at which the replica
+// reflects it: wait for ConditionSeqno() >= that number.
+func (c *Client) SetCondition(table string, cond []ovsdb.Condition) (uint64, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	seq, o, err := c.m.setCondition(table, cond)
+	if err != nil {
+		return 0, err
+	}
+	c.apply(o)
+	return seq, nil
+}
+
+// ConditionSeqno returns the number of condition changes the server has
+// acknowledged.
+func (c *Client) ConditionSeqno() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m.conds.Seqno()
+}
+
+// SetLock replaces the lock the client asks for ("" for none), releasing the
+// old one.
+func (c *Client) SetLock(name string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.apply(c.m.setLock(name))
+}
+
+// HasLock reports whether the client holds its lock.
+func (c *Client) HasLock() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m.hasLock
+}
+
+// IsLockContended reports whether another client holds the lock.
+func (c *Client) IsLockContended() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m.lockContended
+}
+
+// SetLeaderOnly changes whether only the leader is acceptable. Turning it on
+// re-runs the check against the current server at once.
+func (c *Client) SetLeaderOnly(v bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.apply(c.m.setLeaderOnly(v))
+}
+
+// SetRemotes replaces the remote list. The live connection is kept if its
+// remote is still listed and the cluster id is unchanged.
+func (c *Client) SetRemotes(remotes string) error {
+	rs, cid, err := jsonrpc.ParseRemotes(remotes)
+	if err != nil {
+		return fmt.Errorf("cs: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	cidChanged := cid != c.m.cfg.clusterID
+	c.remotes = rs
+	c.remoteStr = remotes
+	c.m.cfg.clusterID = cid
+	if c.sess == nil || !c.running {
+		return nil
+	}
+	if err := c.sess.SetRemotes(rs); err != nil {
+		return fmt.Errorf("cs: %w", err)
+	}
+	if cidChanged && c.m.connected {
+		c.log.Info("cluster id changed; reconnecting", "cid", cid)
+		c.sess.ForceReconnect()
+	}
+	return nil
+}
+
+// ResetMinIndex forgets the highest Raft index seen, for a cluster rebuilt
+// from scratch.
+func (c *Client) ResetMinIndex() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m.checker.ResetMinIndex()
+}
+
+// FlagInconsistency tells the client that the replica does not match the
+// server: it clears the last transaction id and reconnects for a full
+// resync.
+func (c *Client) FlagInconsistency() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var o output
+	c.m.flagInconsistency(&o, errors.New("flagged by the user"))
+	c.apply(o)
+}
+
+// ForceReconnect drops the connection and reconnects: from MONITORING every
+// remote is tried once at once; otherwise the backoff applies.
+func (c *Client) ForceReconnect() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.apply(c.m.forceReconnect(ErrForced))
+}
+
+// Stats is a snapshot of a client's state.
+type Stats struct {
+	State          State
+	Remote         string
+	Connected      bool
+	Synced         bool // a monitor reply was received at least once
+	ConditionSeqno uint64
+	LastID         string
+	MinIndex       int64
+	HasLock        bool
+	// Reconnects counts connections lost.
+	Reconnects int
+	// Recoveries lists the last stays outside MONITORING (at most 64),
+	// oldest first.
+	Recoveries []Recovery
+	Session    jsonrpc.SessionStats
+}
+
+// Stats returns a snapshot of the client's state.
+func (c *Client) Stats() Stats {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	s := Stats{
+		State:          c.m.state,
+		Connected:      c.m.connected,
+		Synced:         c.m.synced,
+		ConditionSeqno: c.m.conds.Seqno(),
+		LastID:         c.m.conds.LastID(),
+		MinIndex:       c.m.checker.MinIndex(),
+		HasLock:        c.m.hasLock,
+		Reconnects:     c.reconnects,
+		Recoveries:     append([]Recovery(nil), c.recoveries...),
+	}
+	if c.m.connected {
+		s.Remote = c.m.remote
+	}
+	if c.sess != nil {
+		s.Session = c.sess.Stats()
+	}
+	return s
+}
+
+// Transact runs ops as one transaction and returns the per-operation
+// results. It is sent only while MONITORING (and holding the lock, if one
+// is set; an assert of the lock is added). Errors that errors.Is ErrTryAgain
+// (not monitoring, lock not held, connection lost with the transaction in
+// flight: it may have committed) may be retried. A failed operation returns
+// the results and a *TxnError. The replica already holds the transaction's
+// changes when Transact returns.
+func (c *Client) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+	raw := make([]json.RawMessage, len(ops))
+	for i := range ops {
+		b, err := json.Marshal(ops[i])
+		if err != nil {
+			return nil, fmt.Errorf("cs: operation %d: %w", i, err)
+		}
+		raw[i] = b
+	}
+	res, err := c.transact(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	var results []ovsdb.OperationResult
+	if err := json.Unmarshal(res, &results); err != nil {
+		return nil, fmt.Errorf("%w: transact reply: %w", ErrMalformed, err)
+	}
+	for i, r := range results {
+		if r.Error != "" {
+			return results, &TxnError{Op: i, Err: r.Error, Details: r.Details}
+		}
+	}
+	return results, nil
+}
+
+// TransactRaw is Transact for operations given as a JSON array; it returns
+// the raw result array.
+func (c *Client) TransactRaw(ctx context.Context, ops json.RawMessage) (json.RawMessage, error) {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(ops, &raw); err != nil {
+		return nil, fmt.Errorf("cs: operations: %w", err)
+	}
+	return c.transact(ctx, raw)
+}
+
+func (c *Client) transact(ctx context.Context, ops []json.RawMessage) (json.RawMessage, error) {
+	c.mu.Lock()
+	if !c.running {
+		c.mu.Unlock()
+		return nil, ErrClosed
+	}
+	id, o, err := c.m.transact(ops)
+	if err != nil {
+		c.mu.Unlock()
+		return nil, err
+	}
+	ch := make(chan txnOutcome, 1)
+	c.waiters[id] = ch
+	c.apply(o)
+	c.mu.Unlock()
+	select {
+	case r := <-ch:
+		return r.result, r.err
+	case <-ctx.Done():
+		c.mu.Lock()
+		delete(c.waiters, id)
+		c.m.forgetTxn(id)
+		c.mu.Unlock()
+		select {
+		case r := <-ch:
+			return r.result, r.err
+		default:
+		}
+		return nil, ctx.Err()
+	}
+}

@@ -1,0 +1,65 @@
+// Package cs is the client-sync core of ovsdb-cs: it keeps an in-memory
+// replica of one OVSDB database in step with a clustered (RAFT)
+// ovsdb-server, talks only to the cluster leader when asked (the default),
+// and moves to the new leader at once when leadership changes, as Open
+// vSwitch's lib/ovsdb-cs.c does.
+//
+// # State machine
+//
+// On every connection the client asks for the _Server schema, monitors
+// _Server.Database, checks that the server can serve the database (the
+// right cluster, joined and connected, the leader when leader-only, not
+// behind data already seen), takes the database schema from that row, and
+// monitors the data with monitor_cond_since (falling back to monitor_cond
+// and monitor), resuming from the last transaction id so that a leader
+// change costs a delta, not a full reload. The states are those of OVS
+// (SERVER_SCHEMA_REQUESTED ... MONITORING, RETRY); see State. The check runs
+// again on every _Server update: a leader that steps down is left at once.
+//
+// When the client forces a reconnect from MONITORING (the server became
+// unusable, the data proved inconsistent, or ForceReconnect), it first gives
+// the session one backoff-free try per remote, so every member is tried once
+// with no wait; after that sweep, and for every reconnect outside
+// MONITORING or after a transport drop, the session's exponential backoff
+// applies, so a cluster with no usable server is not flooded. The decision
+// goes through an internal retry-policy hook, the seam for election-aware
+// policies.
+//
+// The decision logic is a pure machine (fsm.go) with no goroutines, I/O or
+// clock: it takes connection events, messages and user commands and returns
+// messages to send, session actions, events and transaction outcomes. Client
+// drives it.
+//
+// # Goroutines
+//
+// Client.Run owns two goroutines while it runs: the driver (Run's own), which
+// feeds session events to the machine and delivers events to the user, and a
+// reader that takes events from the jsonrpc.Session (which has goroutines of
+// its own). User methods (Transact, SetCondition, ForceReconnect, ...) step
+// the machine under the client's lock from the caller's goroutine; nothing
+// blocking happens under that lock. When Run returns every goroutine has
+// ended.
+//
+// # Events, ordering and backpressure
+//
+// Events (Client.Events) arrive in the order the machine produced them:
+// for each connection the StateChange events of its bootstrap, the Update of
+// the monitor reply (Clear set for a full resync, never silently), then
+// updates and transaction replies in the order the server sent them. A
+// lost connection gives a Reconnect (in-flight transactions fail with an
+// error matching ErrTryAgain), and reaching MONITORING again a Recovered with
+// the recovery's duration, final remote and attempts. No event is dropped
+// while Run runs.
+//
+// The Events channel is bounded (WithEventBuffer). When it is full the
+// driver waits, the reader stops taking messages, the connection's receive
+// queue fills and TCP pushes back on the server: memory stays bounded, and
+// a consumer that stops reading stalls the client (and its transactions), so
+// read Events on a goroutine that never waits for Transact, or disable events
+// with WithEventBuffer(-1). Events still queued when Run returns are
+// discarded, and the channel is closed.
+//
+// The replica (Client.Replica) is updated before the event that describes
+// the change is delivered, and before Transact returns for the transaction
+// that made it. Read it with monitor.Replica.View for a consistent view.
+package cs

@@ -1,0 +1,100 @@
+package cs
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/ovsdbcs/ovsdbcs/monitor"
+)
+
+// Event is one item of the stream Client.Events delivers: a Reconnect,
+// StateChange, Recovered, Locked, LockLost, Update or TxnReply.
+type Event interface{ isEvent() }
+
+// Reconnect reports that the connection to Remote ended (Reason says why).
+// Every transaction in flight has failed with ErrReconnected (they may still
+// have committed: check the replica). The client reconnects by itself.
+type Reconnect struct {
+	Reason        error
+	Remote        string
+	WasMonitoring bool
+}
+
+// StateChange reports a transition of the state machine. Remote is the
+// server the client is talking to (or the one it just lost). From equals To
+// (SERVER_SCHEMA_REQUESTED) when the machine restarts on a new connection
+// after a lost one.
+type StateChange struct {
+	From, To State
+	Remote   string
+}
+
+// Recovered reports that the client is MONITORING again after it left that
+// state: how long it took, where it ended and how many connection attempts
+// it made.
+type Recovered struct{ Recovery }
+
+// Locked reports that the lock set with WithLock or SetLock was granted.
+type Locked struct{ Lock string }
+
+// LockLost reports that the lock was stolen by another client (the server
+// sent "stolen") or released by the server.
+type LockLost struct{ Lock string }
+
+// Update reports a batch of changes applied to the replica, in the order
+// the server sent them.
+type Update struct {
+	// Clear is set for a full resync: the replica's contents were replaced
+	// (rows that did not change are not in Changes). A resync after a
+	// schema change also means Client.Replica returns a new replica.
+	Clear bool
+	// MonitorReply is set for the reply to a monitor request (the first
+	// update on each connection).
+	MonitorReply bool
+	// Found is true when a monitor_cond_since reply resumed from the last
+	// transaction id (no full resync).
+	Found bool
+	// Version is the monitor version: 1 (monitor), 2 (monitor_cond) or 3
+	// (monitor_cond_since).
+	Version int
+	// LastID is the last transaction id carried by the message, or "".
+	LastID string
+	// Changes are the rows that changed, with their old and new values.
+	Changes []monitor.RowChange
+	// Raw is the parsed update.
+	Raw *monitor.Update
+}
+
+// TxnReply reports the reply to a transaction (also returned by
+// Client.Transact).
+type TxnReply struct {
+	ID     int64
+	Result json.RawMessage
+	Err    error
+}
+
+// Recovery describes one stay outside MONITORING, from the moment the client
+// left MONITORING to the moment it reached it again.
+type Recovery struct {
+	// Left is when MONITORING was left; Duration how long until it was
+	// reached again.
+	Left     time.Time
+	Duration time.Duration
+	// From is the remote left, Remote the one the client ended on.
+	From, Remote string
+	// Reason is why MONITORING was left.
+	Reason string
+	// Attempts counts the connection attempts made meanwhile.
+	Attempts int
+	// BackoffUsed reports whether the session waited (a non-zero backoff)
+	// before one of those attempts.
+	BackoffUsed bool
+}
+
+func (Reconnect) isEvent()   {}
+func (StateChange) isEvent() {}
+func (Recovered) isEvent()   {}
+func (Locked) isEvent()      {}
+func (LockLost) isEvent()    {}
+func (Update) isEvent()      {}
+func (TxnReply) isEvent()    {}

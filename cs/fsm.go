@@ -1,0 +1,852 @@
+package cs
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+
+	"github.com/go-logr/logr"
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
+	"github.com/ovsdbcs/ovsdbcs/leader"
+	"github.com/ovsdbcs/ovsdbcs/monitor"
+)
+
+// State is a state of the client-sync state machine (OVS OVSDB_CS_STATES,
+// §2.1 of the reference study). OVS's ERROR state is unreachable and not
+// ported.
+type State uint8
+
+// The states, in the order a connection goes through them.
+const (
+	ServerSchemaRequested State = iota + 1
+	ServerMonitorRequested
+	DataSchemaRequested
+	DataMonitorCondSinceRequested
+	DataMonitorCondRequested
+	DataMonitorRequested
+	Monitoring
+	Retry
+)
+
+var stateNames = [...]string{
+	ServerSchemaRequested:         "SERVER_SCHEMA_REQUESTED",
+	ServerMonitorRequested:        "SERVER_MONITOR_REQUESTED",
+	DataSchemaRequested:           "DATA_SCHEMA_REQUESTED",
+	DataMonitorCondSinceRequested: "DATA_MONITOR_COND_SINCE_REQUESTED",
+	DataMonitorCondRequested:      "DATA_MONITOR_COND_REQUESTED",
+	DataMonitorRequested:          "DATA_MONITOR_REQUESTED",
+	Monitoring:                    "MONITORING",
+	Retry:                         "RETRY",
+}
+
+// String returns the OVS name of the state, such as "MONITORING".
+func (s State) String() string {
+	if int(s) < len(stateNames) && stateNames[s] != "" {
+		return stateNames[s]
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// actionKind is what the machine asks of the session.
+type actionKind uint8
+
+const (
+	// actRetry: the server is unusable (or the data inconsistent, or the
+	// user asked): force a reconnect. fromMonitoring tells the retry policy
+	// whether the state was MONITORING when it was decided (OVS resets the
+	// backoff only then).
+	actRetry actionKind = iota + 1
+	// actDisconnect: the server sent something unusable (malformed): drop
+	// the connection, keeping the backoff.
+	actDisconnect
+)
+
+type action struct {
+	kind           actionKind
+	fromMonitoring bool
+	reason         error
+}
+
+// txnOutcome is the end of a transaction the machine tracked.
+type txnOutcome struct {
+	id     int64
+	result json.RawMessage
+	err    error
+}
+
+// output is what one step of the machine produced, to be carried out by
+// the driver in this order: sends, then actions; events are queued for the
+// user; txns resolve waiting Transact calls.
+type output struct {
+	sends   []*jsonrpc.Message
+	actions []action
+	events  []Event
+	txns    []txnOutcome
+}
+
+func (o *output) send(m *jsonrpc.Message) { o.sends = append(o.sends, m) }
+
+// machineConfig is the fixed part of the machine's configuration.
+type machineConfig struct {
+	database      string
+	clusterID     string
+	leaderOnly    bool
+	maxVersion    int
+	dbChangeAware bool
+	selection     map[string][]string // nil: every table and column
+	lock          string
+	log           logr.Logger
+}
+
+// machine is the pure client-sync state machine: no goroutines, no I/O, no
+// clock. Its inputs are connection events, messages and user commands; its
+// outputs (type output) are messages to send, actions on the session,
+// events for the user, and transaction outcomes.
+type machine struct {
+	cfg machineConfig
+	log logr.Logger
+
+	state     State
+	connected bool
+	seqno     uint64
+	remote    string
+	lastErr   error
+
+	nextID    int64
+	requestID int64 // the one outstanding FSM or cond-change request; 0: none
+
+	// _Server side.
+	serverMonID          []byte
+	serverMonitorVersion int
+	serverRows           *leader.Replica
+	checker              leader.Checker
+
+	// Data side.
+	dataMonID          []byte
+	dataMonitorVersion int
+	method             monitor.Method
+	schemaText         string
+	schemaDB           *ovsdb.DatabaseSchema
+	schema             *monitor.Schema
+	tables             []monitor.TableRequest
+	replica            *monitor.Replica
+	conds              *monitor.Conditions
+	synced             bool // a monitor reply was applied since the start
+
+	// Locks.
+	lockReqID     int64
+	hasLock       bool
+	lockContended bool
+
+	// Transactions in flight, by request id.
+	txns map[int64]struct{}
+	// Requests whose replies are not tracked (monitor_cancel,
+	// set_db_change_aware, unlock), to keep the log quiet.
+	untracked map[int64]string
+}
+
+func newMachine(cfg machineConfig) *machine {
+	if cfg.maxVersion == 0 {
+		cfg.maxVersion = 3
+	}
+	dataMonID, _ := json.Marshal([]string{"monid", cfg.database})
+	return &machine{
+		cfg:         cfg,
+		log:         cfg.log,
+		state:       ServerSchemaRequested,
+		serverMonID: leader.MonitorID(),
+		serverRows:  leader.NewReplica(),
+		dataMonID:   dataMonID,
+		conds:       monitor.NewConditions(cfg.database),
+		txns:        map[int64]struct{}{},
+		untracked:   map[int64]string{},
+	}
+}
+
+func (m *machine) setState(o *output, s State) {
+	if m.state == s {
+		return
+	}
+	from := m.state
+	m.state = s
+	m.log.V(1).Info("state change", "from", from, "to", s, "remote", m.remote)
+	o.events = append(o.events, StateChange{From: from, To: s, Remote: m.remote})
+}
+
+func (m *machine) request(o *output, method string, params any) int64 {
+	m.nextID++
+	id := m.nextID
+	var p json.RawMessage
+	switch v := params.(type) {
+	case []byte:
+		p = v
+	case json.RawMessage:
+		p = v
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			panic(fmt.Sprintf("cs: cannot encode params of %s: %v", method, err))
+		}
+		p = b
+	}
+	o.send(&jsonrpc.Message{Kind: jsonrpc.KindRequest, Method: method, Params: p, ID: json.RawMessage(strconv.FormatInt(id, 10))})
+	return id
+}
+
+// retry is OVS's ovsdb_cs_retry: force the reconnect first (deciding on the
+// backoff with the state as it is), then enter RETRY.
+func (m *machine) retry(o *output, reason error) {
+	if m.state == Retry {
+		// The reconnect is already forced; messages still queued from
+		// this connection must not force another one (that would abandon
+		// the next attempt and spend a backoff-free try).
+		m.log.V(1).Info("already retrying", "reason", reason)
+		return
+	}
+	m.lastErr = reason
+	o.actions = append(o.actions, action{kind: actRetry, fromMonitoring: m.state == Monitoring, reason: reason})
+	m.setState(o, Retry)
+}
+
+// disconnect drops a connection that sent unusable input, keeping the
+// backoff (as a transport error does in OVS).
+func (m *machine) disconnect(o *output, reason error) {
+	if m.state == Retry {
+		m.log.V(1).Info("already retrying", "reason", reason)
+		return
+	}
+	m.lastErr = reason
+	m.log.Info("dropping connection: server sent unusable data", "remote", m.remote, "err", reason)
+	o.actions = append(o.actions, action{kind: actDisconnect, reason: reason})
+	m.setState(o, Retry)
+}
+
+// connected starts the FSM on a new connection (OVS restart_fsm on a seqno
+// change).
+func (m *machine) connect(seqno uint64, remote string) output {
+	var o output
+	m.connected = true
+	m.seqno = seqno
+	m.remote = remote
+	m.dropTxns(&o, ErrReconnected)
+	m.hasLock = false
+	m.lockContended = false
+	m.restart(&o)
+	if m.cfg.lock != "" {
+		m.lockReqID = m.request(&o, "lock", []string{m.cfg.lock})
+	}
+	return o
+}
+
+// restart sends get_schema for _Server and enters SERVER_SCHEMA_REQUESTED.
+func (m *machine) restart(o *output) {
+	m.serverMonitorVersion = 0
+	m.dataMonitorVersion = 0
+	m.serverRows.Clear()
+	if m.state == ServerSchemaRequested {
+		// Make the restart visible even when the state does not change.
+		o.events = append(o.events, StateChange{From: m.state, To: m.state, Remote: m.remote})
+	}
+	m.setState(o, ServerSchemaRequested)
+	m.requestID = m.request(o, "get_schema", json.RawMessage(leader.SchemaParams()))
+}
+
+// disconnected records the end of the connection: every transaction in
+// flight fails with ErrReconnected and the FSM waits for the next one.
+func (m *machine) connectionLost(err error) output {
+	var o output
+	wasMonitoring := m.state == Monitoring
+	m.connected = false
+	// A reconnect this machine forced keeps its reason (the rejection) as
+	// the last error.
+	if err != nil && (m.state != Retry || m.lastErr == nil || !errors.Is(err, jsonrpc.ErrForcedReconnect)) {
+		m.lastErr = err
+	}
+	m.requestID = 0
+	m.lockReqID = 0
+	m.serverMonitorVersion = 0
+	m.dataMonitorVersion = 0
+	m.hasLock = false
+	m.dropTxns(&o, ErrReconnected)
+	clear(m.untracked)
+	o.events = append(o.events, Reconnect{Reason: err, Remote: m.remote, WasMonitoring: wasMonitoring})
+	m.setState(&o, ServerSchemaRequested)
+	return o
+}
+
+func (m *machine) dropTxns(o *output, err error) {
+	for id := range m.txns {
+		o.txns = append(o.txns, txnOutcome{id: id, err: err})
+	}
+	clear(m.txns)
+}
+
+// message handles one received message, in OVS's order (§2.1).
+func (m *machine) message(msg *jsonrpc.Message) output {
+	var o output
+	switch msg.Kind {
+	case jsonrpc.KindReply, jsonrpc.KindError:
+		id, ok := parseID(msg.ID)
+		switch {
+		case ok && id == m.requestID && id != 0:
+			m.requestID = 0
+			m.response(&o, msg)
+		case ok && id == m.lockReqID && id != 0:
+			m.lockReqID = 0
+			m.lockReply(&o, msg)
+		case ok && m.isTxn(id):
+			m.txnReply(&o, id, msg)
+		default:
+			if ok {
+				if what, found := m.untracked[id]; found {
+					delete(m.untracked, id)
+					if msg.Kind == jsonrpc.KindError {
+						m.log.V(1).Info("request failed", "method", what, "error", string(msg.Error))
+					}
+					return o
+				}
+			}
+			m.log.V(1).Info("received unexpected message", "msg", msg.String())
+		}
+	case jsonrpc.KindNotification, jsonrpc.KindRequest:
+		switch msg.Method {
+		case "update", "update2", "update3":
+			m.updateNotification(&o, msg)
+		case "monitor_canceled":
+			m.monitorCanceled(&o, msg)
+		case "locked", "stolen":
+			m.lockNotification(&o, msg)
+		default:
+			m.log.V(1).Info("received unexpected message", "msg", msg.String())
+		}
+	}
+	return o
+}
+
+func parseID(raw json.RawMessage) (int64, bool) {
+	id, err := strconv.ParseInt(string(bytes.TrimSpace(raw)), 10, 64)
+	return id, err == nil
+}
+
+func (m *machine) isTxn(id int64) bool {
+	_, ok := m.txns[id]
+	return ok
+}
+
+// response handles the reply to the outstanding FSM request.
+func (m *machine) response(o *output, msg *jsonrpc.Message) {
+	isErr := msg.Kind == jsonrpc.KindError
+	if isErr {
+		switch m.state {
+		case ServerSchemaRequested, ServerMonitorRequested, DataMonitorCondRequested, DataMonitorCondSinceRequested:
+		default:
+			m.log.Info("received unexpected error response", "state", m.state, "remote", m.remote, "error", string(msg.Error))
+			m.retry(o, fmt.Errorf("%w: %s in state %s", ErrServerError, msg.Error, m.state))
+			return
+		}
+	}
+	switch m.state {
+	case ServerSchemaRequested:
+		if !isErr {
+			params, missing, err := leader.MonitorParams(msg.Result)
+			if err == nil {
+				if len(missing) > 0 {
+					m.log.Info("server's _Server schema lacks columns; upgrade the server", "remote", m.remote, "missing", missing)
+				}
+				m.requestID = m.request(o, leader.MonitorMethod, json.RawMessage(params))
+				m.setState(o, ServerMonitorRequested)
+				return
+			}
+			m.log.V(1).Info("unusable _Server schema; falling back to get_schema", "remote", m.remote, "err", err)
+		}
+		m.requestDataSchema(o)
+	case ServerMonitorRequested:
+		if isErr {
+			m.requestDataSchema(o)
+			return
+		}
+		m.serverMonitorVersion = 2
+		if err := m.serverRows.Reset(msg.Result); err != nil {
+			m.disconnect(o, fmt.Errorf("%w: _Server monitor reply: %w", ErrMalformed, err))
+			return
+		}
+		m.checkServer(o)
+	case DataSchemaRequested:
+		if err := m.setSchema(string(msg.Result)); err != nil {
+			m.disconnect(o, err)
+			return
+		}
+		method := monitor.MethodMonitor
+		if m.cfg.maxVersion >= 2 {
+			method = monitor.MethodMonitorCond
+		}
+		m.sendMonitor(o, method)
+	case DataMonitorCondSinceRequested, DataMonitorCondRequested, DataMonitorRequested:
+		if isErr {
+			next, _ := m.method.Next()
+			m.log.V(1).Info("monitor method rejected; falling back", "method", m.method, "next", next, "remote", m.remote)
+			m.sendMonitor(o, next)
+			return
+		}
+		m.monitorReply(o, msg.Result)
+	case Monitoring:
+		// The reply to a monitor_cond_change.
+		if err := m.conds.Ack(); err != nil {
+			m.log.V(1).Info("unexpected condition ack", "err", err)
+		}
+		m.sendCondChange(o)
+	case Retry:
+		// Nothing to do: the connection is being dropped.
+	}
+}
+
+func (m *machine) requestDataSchema(o *output) {
+	m.requestID = m.request(o, "get_schema", []string{m.cfg.database})
+	m.setState(o, DataSchemaRequested)
+}
+
+// checkServer is OVS's ovsdb_cs_check_server_db: on failure, retry.
+func (m *machine) checkServer(o *output) bool {
+	res, err := m.checker.Check(m.serverRows, leader.Target{
+		Remote:     m.remote,
+		Database:   m.cfg.database,
+		ClusterID:  m.cfg.clusterID,
+		LeaderOnly: m.cfg.leaderOnly,
+	})
+	if err != nil {
+		if errors.Is(err, leader.ErrStale) {
+			m.log.Info("WARNING: server rejected", "remote", m.remote, "reason", err.Error())
+		} else {
+			m.log.Info("server rejected", "remote", m.remote, "reason", err.Error())
+		}
+		m.retry(o, err)
+		return false
+	}
+	if m.state == ServerMonitorRequested {
+		if err := m.setSchema(res.Schema); err != nil {
+			m.disconnect(o, err)
+			return false
+		}
+		m.sendMonitor(o, monitor.FirstMethod(m.cfg.maxVersion))
+		if m.cfg.dbChangeAware {
+			id := m.request(o, "set_db_change_aware", []bool{true})
+			m.untracked[id] = "set_db_change_aware"
+		}
+	}
+	return true
+}
+
+// setSchema installs the data schema (JSON text), keeping the replica when
+// the schema is unchanged. A changed schema means a new replica and a full
+// resync.
+func (m *machine) setSchema(text string) error {
+	if m.schema != nil && text == m.schemaText {
+		return nil
+	}
+	db, err := monitor.ParseDatabaseSchema([]byte(text))
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if m.schema != nil && reflect.DeepEqual(db, m.schemaDB) {
+		// The same schema, written differently by another server.
+		m.schemaText = text
+		return nil
+	}
+	if db.Name != m.cfg.database {
+		return fmt.Errorf("%w: schema is for database %q, not %q", ErrMalformed, db.Name, m.cfg.database)
+	}
+	sel := map[string][]string{}
+	var tables []monitor.TableRequest
+	if m.cfg.selection == nil {
+		for name := range db.Tables {
+			sel[name] = nil
+		}
+	} else {
+		for name, cols := range m.cfg.selection {
+			ts, ok := db.Tables[name]
+			if !ok {
+				m.log.Info("server schema lacks a monitored table; not monitoring it", "table", name, "remote", m.remote)
+				continue
+			}
+			var keep []string
+			for _, c := range cols {
+				if _, ok := ts.Columns[c]; ok || c == "_uuid" {
+					keep = append(keep, c)
+				} else {
+					m.log.Info("server schema lacks a monitored column; not monitoring it", "table", name, "column", c, "remote", m.remote)
+				}
+			}
+			if len(cols) > 0 && len(keep) == 0 {
+				keep = []string{}
+			}
+			sel[name] = keep
+		}
+	}
+	schema, err := monitor.NewSchema(db, sel)
+	if err != nil {
+		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	for _, ts := range schema.Tables {
+		tables = append(tables, monitor.TableRequest{Table: ts.Name, Columns: sel[ts.Name]})
+	}
+	for _, t := range m.conds.Tables() {
+		if schema.Table(t) == nil {
+			// As the OVS IDL does: a condition on a table the server lacks
+			// (or that is not monitored) cannot be sent.
+			m.log.Info("dropping the condition of a table the server does not have", "table", t, "remote", m.remote)
+			m.conds.Clear(t)
+		}
+	}
+	if m.schema != nil {
+		m.log.Info("database schema changed; full resync", "database", m.cfg.database, "version", db.Version)
+		m.conds.ResetLastID()
+	}
+	m.schemaText = text
+	m.schemaDB = db
+	m.schema = schema
+	m.tables = tables
+	m.replica = monitor.NewReplica(schema)
+	return nil
+}
+
+func (m *machine) sendMonitor(o *output, method monitor.Method) {
+	params, err := m.conds.StartMonitor(method, m.tables)
+	if err != nil {
+		m.retry(o, fmt.Errorf("cs: cannot compose %s: %w", method, err))
+		return
+	}
+	m.method = method
+	m.requestID = m.request(o, method.String(), json.RawMessage(params))
+	switch method {
+	case monitor.MethodMonitorCondSince:
+		m.setState(o, DataMonitorCondSinceRequested)
+	case monitor.MethodMonitorCond:
+		m.setState(o, DataMonitorCondRequested)
+	default:
+		m.setState(o, DataMonitorRequested)
+	}
+}
+
+func (m *machine) monitorReply(o *output, result json.RawMessage) {
+	var (
+		u   *monitor.Update
+		err error
+	)
+	switch m.method {
+	case monitor.MethodMonitorCondSince:
+		u, err = monitor.ParseMonitorCondSinceReply(m.schema, result)
+	case monitor.MethodMonitorCond:
+		u, err = monitor.ParseMonitorCondReply(m.schema, result)
+	default:
+		u, err = monitor.ParseMonitorReply(m.schema, result)
+	}
+	if err != nil {
+		m.disconnect(o, fmt.Errorf("%w: %s reply: %w", ErrMalformed, m.method, err))
+		return
+	}
+	lastID := ""
+	if u.HasLastID {
+		lastID = u.LastID.String()
+	}
+	if err := m.conds.MonitorReplied(lastID); err != nil {
+		m.disconnect(o, fmt.Errorf("%w: %s reply: %w", ErrMalformed, m.method, err))
+		return
+	}
+	m.dataMonitorVersion = m.method.Version()
+	m.setState(o, Monitoring)
+	m.applyUpdate(o, u, true)
+	if m.state == Monitoring {
+		m.sendCondChange(o)
+	}
+}
+
+func (m *machine) applyUpdate(o *output, u *monitor.Update, reply bool) {
+	changes, err := m.replica.Apply(u)
+	if err != nil {
+		if errors.Is(err, monitor.ErrInconsistent) {
+			m.log.Info("replica inconsistent with the server; resyncing", "remote", m.remote, "err", err)
+			m.flagInconsistency(o, err)
+			return
+		}
+		m.disconnect(o, fmt.Errorf("%w: %w", ErrMalformed, err))
+		return
+	}
+	if reply {
+		m.synced = true
+	}
+	ev := Update{
+		Clear:        u.Clear,
+		MonitorReply: reply,
+		Found:        u.Found,
+		Version:      m.dataMonitorVersion,
+		Changes:      changes,
+		Raw:          u,
+	}
+	if u.HasLastID {
+		ev.LastID = u.LastID.String()
+	}
+	o.events = append(o.events, ev)
+}
+
+func (m *machine) updateNotification(o *output, msg *jsonrpc.Message) {
+	id, err := monitor.NotificationMonitorID(msg.Params)
+	if err != nil {
+		m.disconnect(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
+		return
+	}
+	switch {
+	case bytes.Equal(id, m.dataMonID):
+		if m.dataMonitorVersion == 0 || m.replica == nil {
+			m.log.V(1).Info("data update with no active monitor; ignored", "method", msg.Method)
+			return
+		}
+		u, err := monitor.ParseNotification(m.schema, msg.Method, msg.Params)
+		if err != nil {
+			m.disconnect(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
+			return
+		}
+		if u.HasLastID {
+			if err := m.conds.SetLastID(u.LastID.String()); err != nil {
+				m.disconnect(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
+				return
+			}
+		}
+		m.applyUpdate(o, u, false)
+	case bytes.Equal(id, m.serverMonID):
+		if m.serverMonitorVersion == 0 {
+			return
+		}
+		var params []json.RawMessage
+		if err := json.Unmarshal(msg.Params, &params); err != nil || len(params) != 2 || msg.Method != "update2" {
+			m.disconnect(o, fmt.Errorf("%w: _Server %s: bad params", ErrMalformed, msg.Method))
+			return
+		}
+		if err := m.serverRows.Apply(params[1]); err != nil {
+			if errors.Is(err, leader.ErrInconsistent) {
+				m.retry(o, fmt.Errorf("cs: _Server replica: %w", err))
+				return
+			}
+			m.disconnect(o, fmt.Errorf("%w: _Server update: %w", ErrMalformed, err))
+			return
+		}
+		m.checkServer(o)
+	default:
+		m.log.V(1).Info("update for an unknown monitor; ignored", "monitor", string(id))
+	}
+}
+
+func (m *machine) monitorCanceled(o *output, msg *jsonrpc.Message) {
+	var params []json.RawMessage
+	if err := json.Unmarshal(msg.Params, &params); err != nil || len(params) != 1 {
+		m.disconnect(o, fmt.Errorf("%w: monitor_canceled: bad params", ErrMalformed))
+		return
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, params[0]); err != nil {
+		m.disconnect(o, fmt.Errorf("%w: monitor_canceled: %w", ErrMalformed, err))
+		return
+	}
+	id := compact.Bytes()
+	var other []byte
+	switch {
+	case bytes.Equal(id, m.dataMonID):
+		m.dataMonitorVersion = 0
+		if m.serverMonitorVersion != 0 {
+			other = m.serverMonID
+		}
+	case bytes.Equal(id, m.serverMonID):
+		m.serverMonitorVersion = 0
+		if m.dataMonitorVersion != 0 {
+			other = m.dataMonID
+		}
+	default:
+		m.log.V(1).Info("monitor_canceled for an unknown monitor; ignored", "monitor", string(id))
+		return
+	}
+	m.log.Info("server canceled the monitor (database changed?); restarting on the same connection", "monitor", string(id), "remote", m.remote)
+	if other != nil {
+		rid := m.request(o, "monitor_cancel", []json.RawMessage{other})
+		m.untracked[rid] = "monitor_cancel"
+	}
+	m.restart(o)
+}
+
+// Locks.
+
+func (m *machine) setLock(name string) output {
+	var o output
+	if name == m.cfg.lock {
+		return o
+	}
+	if m.connected && m.cfg.lock != "" {
+		id := m.request(&o, "unlock", []string{m.cfg.lock})
+		m.untracked[id] = "unlock"
+	}
+	m.cfg.lock = name
+	m.hasLock = false
+	m.lockContended = false
+	m.lockReqID = 0
+	if m.connected && name != "" {
+		m.lockReqID = m.request(&o, "lock", []string{name})
+	}
+	return o
+}
+
+func (m *machine) lockReply(o *output, msg *jsonrpc.Message) {
+	if msg.Kind == jsonrpc.KindError {
+		m.log.Info("lock request failed", "lock", m.cfg.lock, "error", string(msg.Error))
+		return
+	}
+	var r struct {
+		Locked bool `json:"locked"`
+	}
+	if err := json.Unmarshal(msg.Result, &r); err != nil {
+		m.disconnect(o, fmt.Errorf("%w: lock reply: %w", ErrMalformed, err))
+		return
+	}
+	m.updateLock(o, r.Locked)
+}
+
+func (m *machine) updateLock(o *output, locked bool) {
+	if locked && !m.hasLock {
+		m.log.Info("lock acquired", "lock", m.cfg.lock, "remote", m.remote)
+		o.events = append(o.events, Locked{Lock: m.cfg.lock})
+	}
+	if !locked && m.hasLock {
+		m.log.Info("lock lost", "lock", m.cfg.lock, "remote", m.remote)
+		o.events = append(o.events, LockLost{Lock: m.cfg.lock})
+	}
+	m.hasLock = locked
+	m.lockContended = !locked
+}
+
+func (m *machine) lockNotification(o *output, msg *jsonrpc.Message) {
+	var params []string
+	if err := json.Unmarshal(msg.Params, &params); err != nil || len(params) != 1 {
+		m.disconnect(o, fmt.Errorf("%w: %s: bad params", ErrMalformed, msg.Method))
+		return
+	}
+	if params[0] != m.cfg.lock || m.cfg.lock == "" {
+		return
+	}
+	m.updateLock(o, msg.Method == "locked")
+}
+
+// Conditions.
+
+func (m *machine) setCondition(table string, cond []ovsdb.Condition) (uint64, output, error) {
+	var o output
+	if m.cfg.selection != nil {
+		if _, ok := m.cfg.selection[table]; !ok {
+			return 0, o, fmt.Errorf("%w: table %q is not monitored", monitor.ErrBadCondition, table)
+		}
+	}
+	seq, err := m.conds.Set(table, cond)
+	if err != nil {
+		return 0, o, err
+	}
+	m.sendCondChange(&o)
+	return seq, o, nil
+}
+
+func (m *machine) sendCondChange(o *output) {
+	if !m.connected || m.state != Monitoring || m.requestID != 0 || m.dataMonitorVersion < 2 {
+		return
+	}
+	params, ok := m.conds.ComposeChange()
+	if !ok {
+		return
+	}
+	m.requestID = m.request(o, "monitor_cond_change", json.RawMessage(params))
+}
+
+// User commands.
+
+func (m *machine) forceReconnect(reason error) output {
+	var o output
+	o.actions = append(o.actions, action{kind: actRetry, fromMonitoring: m.state == Monitoring, reason: reason})
+	return o
+}
+
+func (m *machine) flagInconsistency(o *output, reason error) {
+	m.conds.ResetLastID()
+	m.retry(o, fmt.Errorf("%w: %w", ErrInconsistent, reason))
+}
+
+func (m *machine) setLeaderOnly(v bool) output {
+	var o output
+	m.cfg.leaderOnly = v
+	if v && m.connected && m.serverMonitorVersion != 0 && m.state != Retry {
+		m.checkServer(&o)
+	}
+	return o
+}
+
+// mayTransact reports why a transaction may not be sent now, or nil.
+func (m *machine) mayTransact() error {
+	if !m.connected || m.state != Monitoring {
+		return fmt.Errorf("%w (state %s)", ErrNotMonitoring, m.state)
+	}
+	if m.cfg.lock != "" && !m.hasLock {
+		return fmt.Errorf("%w: %q", ErrNotLocked, m.cfg.lock)
+	}
+	return nil
+}
+
+// transact sends a transaction of ops (a JSON array of operations) and
+// returns its id.
+func (m *machine) transact(ops []json.RawMessage) (int64, output, error) {
+	var o output
+	if err := m.mayTransact(); err != nil {
+		return 0, o, err
+	}
+	params := make([]json.RawMessage, 0, len(ops)+2)
+	db, _ := json.Marshal(m.cfg.database)
+	params = append(params, db)
+	params = append(params, ops...)
+	if m.cfg.lock != "" {
+		a, _ := json.Marshal(map[string]string{"op": "assert", "lock": m.cfg.lock})
+		params = append(params, a)
+	}
+	id := m.request(&o, "transact", params)
+	m.txns[id] = struct{}{}
+	return id, o, nil
+}
+
+func (m *machine) forgetTxn(id int64) { delete(m.txns, id) }
+
+func (m *machine) txnReply(o *output, id int64, msg *jsonrpc.Message) {
+	delete(m.txns, id)
+	if msg.Kind == jsonrpc.KindError {
+		se := &jsonrpc.ServerError{Method: "transact", Value: msg.Error}
+		var err error = se
+		switch se.Code() {
+		case "canceled":
+			err = fmt.Errorf("%w: %w", ErrTryAgain, se)
+		case "unknown database":
+			err = fmt.Errorf("%w: %w", ErrTryAgain, se)
+			m.flagInconsistency(o, se)
+		}
+		o.txns = append(o.txns, txnOutcome{id: id, err: err})
+		o.events = append(o.events, TxnReply{ID: id, Err: err})
+		return
+	}
+	var results []struct {
+		Error string `json:"error"`
+	}
+	if json.Unmarshal(msg.Result, &results) == nil {
+		for _, r := range results {
+			if r.Error == "unknown database" {
+				m.flagInconsistency(o, errors.New("transaction: unknown database"))
+				break
+			}
+		}
+	}
+	o.txns = append(o.txns, txnOutcome{id: id, result: msg.Result})
+	o.events = append(o.events, TxnReply{ID: id, Result: msg.Result})
+}

@@ -1,0 +1,142 @@
+package cs
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/ovn-org/libovsdb/ovsdb"
+)
+
+// Option configures a Client (see New).
+type Option func(*config)
+
+type config struct {
+	leaderOnly    bool
+	shuffle       bool
+	probe         time.Duration
+	maxBackoff    time.Duration
+	tls           *tls.Config
+	log           logr.Logger
+	selection     map[string][]string
+	conditions    map[string][]ovsdb.Condition
+	condOrder     []string
+	lock          string
+	dbChangeAware bool
+	maxVersion    int
+	dial          func(ctx context.Context, network, address string) (net.Conn, error)
+	eventBuffer   int
+	events        bool
+	policy        retryPolicy
+}
+
+func defaultConfig() config {
+	return config{
+		leaderOnly:    true,
+		shuffle:       true,
+		dbChangeAware: true,
+		maxVersion:    3,
+		eventBuffer:   64,
+		events:        true,
+		policy:        ovsPolicy{},
+	}
+}
+
+// WithLeaderOnly accepts only the cluster leader (default true). With false,
+// any member connected to the cluster, or a relay, will do.
+func WithLeaderOnly(v bool) Option { return func(c *config) { c.leaderOnly = v } }
+
+// WithShuffle shuffles the remotes (default true), to spread clients.
+func WithShuffle(v bool) Option { return func(c *config) { c.shuffle = v } }
+
+// WithProbeInterval sets the inactivity probe interval (default 5 s; a
+// negative value disables probes).
+func WithProbeInterval(d time.Duration) Option { return func(c *config) { c.probe = d } }
+
+// WithMaxBackoff sets the longest wait between connection attempts
+// (default 8 s).
+func WithMaxBackoff(d time.Duration) Option { return func(c *config) { c.maxBackoff = d } }
+
+// WithTLS sets the TLS configuration for ssl: remotes.
+func WithTLS(cfg *tls.Config) Option { return func(c *config) { c.tls = cfg } }
+
+// WithLogger sets the logger: V(0) for what an operator needs (the server
+// chosen or rejected and why, recoveries), V(1) and up for details.
+func WithLogger(l logr.Logger) Option { return func(c *config) { c.log = l } }
+
+// WithTables restricts monitoring to tables (every column of each). Without
+// WithTables or WithColumns every table of the server's schema is monitored.
+func WithTables(tables ...string) Option {
+	return func(c *config) {
+		if c.selection == nil {
+			c.selection = map[string][]string{}
+		}
+		for _, t := range tables {
+			if _, ok := c.selection[t]; !ok {
+				c.selection[t] = nil
+			}
+		}
+	}
+}
+
+// WithColumns monitors table with only the given columns.
+func WithColumns(table string, columns ...string) Option {
+	return func(c *config) {
+		if c.selection == nil {
+			c.selection = map[string][]string{}
+		}
+		c.selection[table] = append([]string(nil), columns...)
+	}
+}
+
+// WithCondition sets the initial condition of table (see
+// Client.SetCondition).
+func WithCondition(table string, cond []ovsdb.Condition) Option {
+	return func(c *config) {
+		if c.conditions == nil {
+			c.conditions = map[string][]ovsdb.Condition{}
+		}
+		if _, ok := c.conditions[table]; !ok {
+			c.condOrder = append(c.condOrder, table)
+		}
+		c.conditions[table] = cond
+	}
+}
+
+// WithLock makes the client ask for the named lock on every connection;
+// transactions are then sent only while it is held, with an assert.
+func WithLock(name string) Option { return func(c *config) { c.lock = name } }
+
+// WithDBChangeAware sends set_db_change_aware after a good _Server reply
+// (default true), so a schema change cancels the monitors instead of
+// dropping the connection.
+func WithDBChangeAware(v bool) Option { return func(c *config) { c.dbChangeAware = v } }
+
+// WithMaxMonitorVersion caps the monitor method: 3 monitor_cond_since
+// (default), 2 monitor_cond, 1 monitor.
+func WithMaxMonitorVersion(v int) Option { return func(c *config) { c.maxVersion = v } }
+
+// WithDialer sets how connections are opened (default a net.Dialer); tests
+// pass testserver's Cluster.DialContext.
+func WithDialer(dial func(ctx context.Context, network, address string) (net.Conn, error)) Option {
+	return func(c *config) { c.dial = dial }
+}
+
+// WithEventBuffer sets the capacity of the Events channel (default 64).
+// When it is full the client stops reading from the server until the user
+// takes an event (backpressure), so memory stays bounded and nothing is
+// dropped. A value below zero disables events: nothing is delivered and the
+// client never waits for a reader.
+func WithEventBuffer(n int) Option {
+	return func(c *config) {
+		if n < 0 {
+			c.events = false
+			c.eventBuffer = 0
+			return
+		}
+		c.events = true
+		c.eventBuffer = n
+	}
+}

@@ -1,0 +1,258 @@
+package cs
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"slices"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr/testr"
+
+	"github.com/ovsdbcs/ovsdbcs/monitor"
+	"github.com/ovsdbcs/ovsdbcs/testserver/ovsdbserver"
+)
+
+// realWait polls cond every few milliseconds of wall time until it holds or
+// limit passes (a generous bound: these tests never assert on wall time
+// beyond it).
+func realWait(t *testing.T, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", limit, what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// replicaContents renders a replica in the form of ovsdbserver.Contents.
+func replicaContents(t *testing.T, r *monitor.Replica) ovsdbserver.Contents {
+	out := ovsdbserver.Contents{}
+	r.View(func(tx monitor.ReadTx) {
+		for _, ts := range r.Schema().Tables {
+			rows := map[string]map[string]any{}
+			for id, row := range tx.Rows(ts.Name) {
+				b, err := row.MarshalJSON()
+				if err != nil {
+					t.Fatal(err)
+				}
+				dec := json.NewDecoder(bytes.NewReader(b))
+				dec.UseNumber()
+				var cols map[string]any
+				if err := dec.Decode(&cols); err != nil {
+					t.Fatal(err)
+				}
+				delete(cols, "_uuid")
+				delete(cols, "_version")
+				rows[id.String()] = cols
+			}
+			out[ts.Name] = rows
+		}
+	})
+	return out.Canonical()
+}
+
+func percentile(ds []time.Duration, p float64) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	i := int(p*float64(len(s)-1) + 0.5)
+	return s[i]
+}
+
+func TestRealClusterLeaderFailover(t *testing.T) {
+	c := ovsdbserver.StartCluster(t, 3, ovsdbserver.LabSchema())
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+
+	cl, err := New(c.DB(), c.Remotes(), WithLogger(testr.NewWithOptions(t, testr.Options{Verbosity: 0})),
+		WithProbeInterval(time.Second))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resumes, reloads int
+	var countMu sync.Mutex
+	go func() {
+		for ev := range cl.Events() {
+			if u, ok := ev.(Update); ok && u.MonitorReply {
+				countMu.Lock()
+				if u.Clear {
+					reloads++
+				} else {
+					resumes++
+				}
+				countMu.Unlock()
+			}
+		}
+	}()
+	runCtx, stopRun := context.WithCancel(ctx)
+	runDone := make(chan error, 1)
+	go func() { runDone <- cl.Run(runCtx) }()
+	defer func() {
+		stopRun()
+		<-runDone
+	}()
+
+	onLeader := func() bool {
+		l, err := c.Leader(ctx)
+		if err != nil {
+			return false
+		}
+		s := cl.Stats()
+		return s.State == Monitoring && s.Remote == c.Member(l).Remote()
+	}
+	realWait(t, "MONITORING on the leader", 15*time.Second, onLeader)
+	replica := cl.Replica()
+
+	// Writes flow from the side all along.
+	stopWriter := make(chan struct{})
+	var writerWG sync.WaitGroup
+	writerWG.Add(1)
+	go func() {
+		defer writerWG.Done()
+		for k := 0; ; k++ {
+			select {
+			case <-stopWriter:
+				return
+			case <-time.After(25 * time.Millisecond):
+			}
+			wctx, wcancel := context.WithTimeout(ctx, 10*time.Second)
+			_, err := c.Transact(wctx, fmt.Sprintf(`{"op":"insert","table":"Item","row":{"name":"w%d","n":%d}}`, k, k))
+			wcancel()
+			if err != nil && ctx.Err() == nil {
+				t.Logf("side write %d: %v", k, err)
+			}
+		}
+	}()
+
+	// write inserts a row through the client, retrying while it may, and
+	// checks the replica has it when Transact returns.
+	write := func(name string, n int) {
+		t.Helper()
+		ops := json.RawMessage(fmt.Sprintf(`[{"op":"insert","table":"Item","row":{"name":%q,"n":%d}}]`, name, n))
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			tctx, tcancel := context.WithTimeout(ctx, 5*time.Second)
+			_, err := cl.TransactRaw(tctx, ops)
+			tcancel()
+			if err == nil {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("write %s: %v", name, err)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+		found := false
+		cl.Replica().View(func(tx monitor.ReadTx) {
+			for _, row := range tx.Rows("Item") {
+				if a, _ := row.Get("name").Atom(); a.Str() == name {
+					found = true
+				}
+			}
+		})
+		if !found {
+			t.Fatalf("replica lacks %s after its transaction returned", name)
+		}
+	}
+
+	const transfers = 30
+	var durations []time.Duration
+	attempts := 0
+	backoffs := 0
+	for i := range transfers {
+		before := len(cl.Stats().Recoveries)
+		tr, err := c.TransferLeadership(ctx, ovsdbserver.TransferFailureTest)
+		if err != nil {
+			t.Fatalf("transfer %d: %v", i, err)
+		}
+		realWait(t, fmt.Sprintf("recovery %d", i), 15*time.Second, func() bool {
+			return len(cl.Stats().Recoveries) > before && onLeader()
+		})
+		r := cl.Stats().Recoveries[len(cl.Stats().Recoveries)-1]
+		if r.Remote != c.Member(tr.To).Remote() {
+			t.Fatalf("transfer %d: recovered on %s, new leader %s", i, r.Remote, c.Member(tr.To).Remote())
+		}
+		durations = append(durations, r.Duration)
+		attempts += r.Attempts
+		if r.BackoffUsed {
+			backoffs++
+		}
+		t.Logf("transfer %2d: s%d -> s%d, recovered in %v on %s, %d attempts, backoff %t", i, tr.From, tr.To, r.Duration, r.Remote, r.Attempts, r.BackoffUsed)
+		write(fmt.Sprintf("t%d", i), i)
+	}
+	t.Logf("%d failure-test transfers: median %v, p90 %v, max %v; %d attempts in all (%.1f per transfer); backoff used %d times",
+		transfers, percentile(durations, 0.5), percentile(durations, 0.9), slices.Max(durations), attempts, float64(attempts)/transfers, backoffs)
+
+	countMu.Lock()
+	t.Logf("monitor replies: %d delta resumes (found=true), %d full reloads (the first included)", resumes, reloads)
+	// A recovery that waited for the backoff can outlast the server's
+	// transaction history (100 transactions): only then is a full reload
+	// legitimate.
+	if reloads-1 > backoffs || cl.Replica() != replica {
+		t.Errorf("full reloads during leader transfers: %d reloads with %d backoffs, replica replaced %t", reloads, backoffs, cl.Replica() != replica)
+	}
+	countMu.Unlock()
+
+	close(stopWriter)
+	writerWG.Wait()
+	// The replica equals the server's contents.
+	var want ovsdbserver.Contents
+	realWait(t, "replica equal to the dump", 15*time.Second, func() bool {
+		d, err := c.Dump(ctx)
+		if err != nil {
+			return false
+		}
+		want = d.Canonical()
+		return reflect.DeepEqual(replicaContents(t, cl.Replica()), want)
+	})
+
+	// The leader dies: the client follows the new leader (a transport
+	// drop: the backoff rules apply, so allow for a few steps).
+	l, err := c.Leader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(cl.Stats().Recoveries)
+	killed := time.Now()
+	if err := c.Kill(l, syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	realWait(t, "MONITORING on the new leader after SIGKILL", 30*time.Second, func() bool {
+		return len(cl.Stats().Recoveries) > before && onLeader()
+	})
+	r := cl.Stats().Recoveries[len(cl.Stats().Recoveries)-1]
+	t.Logf("leader s%d killed: recovered in %v (%v since the kill) on %s, %d attempts, backoff %t", l, r.Duration, time.Since(killed), r.Remote, r.Attempts, r.BackoffUsed)
+	if err := c.Restart(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	write("after-kill", 1)
+
+	// A frozen member is passed over.
+	l, err = c.Leader(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	frozen := (l + 1) % 3
+	if err := c.Stop(frozen); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Cont(frozen)
+	before = len(cl.Stats().Recoveries)
+	cl.ForceReconnect()
+	realWait(t, "MONITORING on the leader with a frozen member", 20*time.Second, func() bool {
+		return len(cl.Stats().Recoveries) > before && onLeader()
+	})
+	r = cl.Stats().Recoveries[len(cl.Stats().Recoveries)-1]
+	t.Logf("member s%d frozen: recovered in %v on %s, %d attempts, backoff %t", frozen, r.Duration, r.Remote, r.Attempts, r.BackoffUsed)
+	if err := c.Cont(frozen); err != nil {
+		t.Fatal(err)
+	}
+	write("after-freeze", 2)
+}

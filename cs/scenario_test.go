@@ -1,0 +1,956 @@
+package cs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
+	"github.com/ovsdbcs/ovsdbcs/leader"
+	"github.com/ovsdbcs/ovsdbcs/monitor"
+	"github.com/ovsdbcs/ovsdbcs/testserver"
+)
+
+func TestConnectsToLeaderAndMonitors(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, []testserver.Option{testserver.WithInitialLeader(1)})
+		h.insert("a", 1)
+		h.run()
+		h.waitMonitoring(1)
+		h.insert("b", 2)
+		h.settle()
+		if got, want := h.replicaItems(), h.serverItems(); !mapsEqual(got, want) {
+			t.Fatalf("replica %v, server %v", got, want)
+		}
+		ups := h.updates()
+		if len(ups) == 0 || !ups[0].MonitorReply || !ups[0].Clear || ups[0].Version != 3 {
+			t.Fatalf("first update %+v", ups)
+		}
+	})
+}
+
+func TestLeaderTransferRecoversWithoutBackoffAndResumesDelta(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		h.insert("a", 1)
+		h.settle()
+		h.resetEvents()
+		before := h.requests(1, "monitor_cond_since") + h.requests(2, "monitor_cond_since")
+		h.holdUpdates(0)
+		start := time.Now()
+		if err := h.c.TransferLeadership(1); err != nil {
+			t.Fatal(err)
+		}
+		h.waitMonitoring(1)
+		if d := time.Since(start); d != time.Millisecond {
+			t.Fatalf("recovery took %v of fake time, want 1ms (the held update, no backoff)", d)
+		}
+		after := h.requests(1, "monitor_cond_since") + h.requests(2, "monitor_cond_since")
+		if after-before < 1 {
+			t.Fatalf("no monitor_cond_since sent to the new members")
+		}
+		for _, u := range h.updates() {
+			if u.Clear {
+				t.Fatalf("full resync after a leader transfer: %+v", u)
+			}
+			if u.MonitorReply && !u.Found {
+				t.Fatalf("monitor reply without found")
+			}
+		}
+		st := h.cl.Stats()
+		if len(st.Recoveries) != 1 {
+			t.Fatalf("recoveries %+v", st.Recoveries)
+		}
+		r := st.Recoveries[0]
+		if r.BackoffUsed || r.Remote != h.c.Member(1).Remote() || r.Duration != 0 {
+			t.Fatalf("recovery %+v", r)
+		}
+		if len(h.eventsOf(func(e Event) bool { _, ok := e.(Recovered); return ok })) != 1 {
+			t.Fatal("no Recovered event")
+		}
+		h.insert("b", 2)
+		h.settle()
+		if got, want := h.replicaItems(), h.serverItems(); !mapsEqual(got, want) {
+			t.Fatalf("replica %v, server %v", got, want)
+		}
+	})
+}
+
+func TestTransactionInFlightDuringLeaderChangeFailsWithTryAgain(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		// A leader that answers nothing keeps the transaction in flight.
+		if err := h.c.Member(0).SetFaults(testserver.Faults{ReplyDelay: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		errc := make(chan error, 1)
+		go func() {
+			_, err := h.cl.TransactRaw(context.Background(), []byte(`[{"op":"insert","table":"Item","row":{"name":"x"}}]`))
+			errc <- err
+		}()
+		h.settle()
+		h.cl.ForceReconnect()
+		err := <-errc
+		if !errors.Is(err, ErrTryAgain) || !errors.Is(err, ErrReconnected) {
+			t.Fatalf("err = %v, want ErrTryAgain", err)
+		}
+		_ = h.c.Member(0).SetFaults(testserver.Faults{})
+	})
+}
+
+func mapsEqual(a, b map[string]int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestTransactionInFlightWhenServerLeavesClusterFailsWithTryAgain(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil, WithLeaderOnly(false)).run()
+		h.waitMonitoring(0)
+		// No leader: writes wait on every member.
+		if err := h.c.StepDown(); err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		errc := make(chan error, 1)
+		go func() {
+			_, err := h.cl.TransactRaw(context.Background(), []byte(`[{"op":"insert","table":"Item","row":{"name":"x"}}]`))
+			errc <- err
+		}()
+		h.settle()
+		if err := h.c.DisconnectFromCluster(0); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-errc; !errors.Is(err, ErrTryAgain) {
+			t.Fatalf("err = %v, want ErrTryAgain", err)
+		}
+		if err := h.c.Elect(1); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("MONITORING elsewhere", 30*time.Second, func() bool {
+			s := h.cl.Stats()
+			return s.State == Monitoring && s.Remote != h.c.Member(0).Remote()
+		})
+	})
+}
+
+func TestEveryMemberFollowerGivesOneFreeSweepThenBackoff(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		base := h.accepted()
+		if err := h.c.StepDown(); err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		sweep := h.accepted()
+		for i := range sweep {
+			if sweep[i]-base[i] != 1 {
+				t.Fatalf("zero-backoff sweep: accepted %v -> %v, want one per member", base, sweep)
+			}
+		}
+		time.Sleep(time.Minute)
+		h.settle()
+		end := h.accepted()
+		// Backoff 1, 2, 4, 8, 8, ... s: attempts at 1, 3, 7, 15, 23, 31, 39,
+		// 47, 55 s.
+		if got := sum(end) - sum(sweep); got < 8 || got > 10 {
+			t.Fatalf("%d connections in the minute after the sweep (%v), want about 9", got, end)
+		}
+		if h.cl.State() == Monitoring {
+			t.Fatal("monitoring a follower")
+		}
+		if err := h.c.Elect(2); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("MONITORING on the new leader", 20*time.Second, h.monitoringOn(2))
+		r := h.cl.Stats().Recoveries
+		if len(r) != 1 || !r[0].BackoffUsed || r[0].Attempts < 4 {
+			t.Fatalf("recoveries %+v", r)
+		}
+	})
+}
+
+func TestEveryMemberDisconnectedFromClusterGivesOneFreeSweepThenBackoff(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil, WithLeaderOnly(false)).run()
+		h.waitMonitoring(0)
+		base := h.accepted()
+		for i := 2; i >= 0; i-- {
+			if err := h.c.DisconnectFromCluster(i); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.settle()
+		sweep := h.accepted()
+		if sum(sweep)-sum(base) != 3 {
+			t.Fatalf("zero-backoff sweep: accepted %v -> %v", base, sweep)
+		}
+		time.Sleep(time.Minute)
+		h.settle()
+		if got := sum(h.accepted()) - sum(sweep); got < 8 || got > 10 {
+			t.Fatalf("%d connections in the minute after the sweep, want about 9", got)
+		}
+		if !errors.Is(h.cl.LastError(), leader.ErrClusterDisconnected) {
+			t.Fatalf("last error %v", h.cl.LastError())
+		}
+	})
+}
+
+func TestForceReconnectFromMonitoringTriesEveryRemoteAtZeroBackoff(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		base := h.accepted()
+		start := time.Now()
+		h.cl.ForceReconnect()
+		h.waitMonitoring(0)
+		if time.Since(start) != 0 {
+			t.Fatalf("took %v", time.Since(start))
+		}
+		end := h.accepted()
+		for i := range end {
+			if end[i]-base[i] != 1 {
+				t.Fatalf("accepted %v -> %v, want one more on each member", base, end)
+			}
+		}
+		r := h.cl.Stats().Recoveries
+		if len(r) != 1 || r[0].Attempts != 3 || r[0].BackoffUsed {
+			t.Fatalf("recoveries %+v", r)
+		}
+	})
+}
+
+func TestForceReconnectOutsideMonitoringKeepsBackoff(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		if err := h.c.StepDown(); err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		// The sweep is over; the session is backing off.
+		time.Sleep(1500 * time.Millisecond)
+		h.settle()
+		before := sum(h.accepted())
+		for range 5 {
+			h.cl.ForceReconnect()
+			h.settle()
+		}
+		if got := sum(h.accepted()) - before; got > 1 {
+			t.Fatalf("%d connections right after forced reconnects outside MONITORING, want at most 1", got)
+		}
+	})
+}
+
+func TestLaggingMemberRejectedAsStale(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil, WithLeaderOnly(false)).run()
+		h.waitMonitoring(0)
+		if err := h.c.Lag(1, true); err != nil {
+			t.Fatal(err)
+		}
+		h.insert("a", 1)
+		h.insert("b", 2)
+		h.settle()
+		monBefore := h.requests(1, "monitor_cond_since")
+		h.cl.ForceReconnect()
+		h.waitMonitoring(2)
+		if h.requests(1, "monitor_cond_since") != monBefore {
+			t.Fatal("monitored a stale member")
+		}
+		r := h.cl.Stats().Recoveries
+		if len(r) != 1 || r[0].Attempts != 2 {
+			t.Fatalf("recoveries %+v", r)
+		}
+		if got, want := h.replicaItems(), h.serverItems(); !mapsEqual(got, want) {
+			t.Fatalf("replica %v, server %v", got, want)
+		}
+	})
+}
+
+func TestRelayRejectedWhenLeaderOnly(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 1, []testserver.Option{testserver.WithModel(testserver.ModelRelay)}).run()
+		h.waitFor("rejection", 10*time.Second, func() bool { return errors.Is(h.cl.LastError(), leader.ErrRelayLeaderOnly) })
+		time.Sleep(10 * time.Second)
+		h.settle()
+		if h.cl.State() == Monitoring {
+			t.Fatal("monitoring a relay with leader-only")
+		}
+	})
+}
+
+func TestRelayAcceptedWhenNotLeaderOnly(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 1, []testserver.Option{testserver.WithModel(testserver.ModelRelay)}, WithLeaderOnly(false)).run()
+		h.waitMonitoring(0)
+	})
+}
+
+func TestClusterIDMismatchRejected(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, []testserver.Option{testserver.WithMemberCID(0, "11111111-2222-3333-4444-555555555555")}, WithLeaderOnly(false))
+		if err := h.cl.SetRemotes("cid:" + h.c.Member(1).CID() + "," + h.c.Remotes()); err != nil {
+			t.Fatal(err)
+		}
+		h.run()
+		h.waitMonitoring(1)
+		if h.requests(0, "monitor_cond_since") != 0 {
+			t.Fatal("monitored a member of another cluster")
+		}
+		if !errors.Is(h.cl.LastError(), leader.ErrDatabaseMissing) {
+			t.Fatalf("last error %v", h.cl.LastError())
+		}
+	})
+}
+
+func TestMemberThatAcceptsAndHangsIsPassedOver(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, []testserver.Option{testserver.WithInitialLeader(1)})
+		if err := h.c.Member(0).SetFaults(testserver.Faults{Hang: true}); err != nil {
+			t.Fatal(err)
+		}
+		h.run()
+		h.waitFor("MONITORING on member 1", 30*time.Second, h.monitoringOn(1))
+		if h.c.Member(0).Counters().Accepted == 0 {
+			t.Fatal("never tried the hanging member")
+		}
+		if !errors.Is(h.cl.Stats().Session.LastError, jsonrpc.ErrProbeTimeout) {
+			t.Fatalf("session last error %v", h.cl.Stats().Session.LastError)
+		}
+	})
+}
+
+func TestFlagInconsistencyResyncsFromScratch(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		h.insert("a", 1)
+		h.settle()
+		h.resetEvents()
+		h.cl.FlagInconsistency()
+		h.waitMonitoring(0)
+		ups := h.updates()
+		if len(ups) == 0 || !ups[0].MonitorReply || !ups[0].Clear || ups[0].Found {
+			t.Fatalf("updates after inconsistency %+v", ups)
+		}
+		if !mapsEqual(h.replicaItems(), h.serverItems()) {
+			t.Fatal("replica differs")
+		}
+	})
+}
+
+func TestInconsistentServerUpdateResyncs(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		h.insert("a", 1)
+		h.settle()
+		h.resetEvents()
+		// A modify of a row the client does not have.
+		h.c.Member(0).Inject([]byte(`{"method":"update3","params":[["monid","Lab"],"aaaaaaaa-0000-0000-0000-000000000001",{"Item":{"bbbbbbbb-0000-0000-0000-000000000002":{"modify":{"n":5}}}}],"id":null}`))
+		h.waitFor("resync", 30*time.Second, func() bool {
+			for _, u := range h.updates() {
+				if u.MonitorReply && u.Clear {
+					return true
+				}
+			}
+			return false
+		})
+		h.waitMonitoring(0)
+		if r := h.cl.Stats().Recoveries; len(r) != 1 || !strings.Contains(r[0].Reason, "inconsistent") {
+			t.Fatalf("recoveries %+v", r)
+		}
+		if !mapsEqual(h.replicaItems(), h.serverItems()) {
+			t.Fatal("replica differs")
+		}
+	})
+}
+
+func TestConditionSetBeforeConnectFiltersInitialData(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil, WithCondition("Item", []ovsdb.Condition{eq("n", 1)}))
+		h.insert("a", 1)
+		h.insert("b", 2)
+		seq, err := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.run()
+		h.waitMonitoring(0)
+		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq })
+		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"b": 2}) {
+			t.Fatalf("replica %v", got)
+		}
+	})
+}
+
+func TestConditionChangedWhileMonitoring(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.insert("a", 1)
+		h.insert("b", 2)
+		h.waitMonitoring(0)
+		seq0 := h.cl.ConditionSeqno()
+		seq, err := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if seq != seq0+1 {
+			t.Fatalf("seqno %d, want %d", seq, seq0+1)
+		}
+		again, _ := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 1)})
+		if again != seq {
+			t.Fatalf("same condition twice: %d then %d", seq, again)
+		}
+		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq })
+		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"a": 1}) {
+			t.Fatalf("replica %v", got)
+		}
+		h.insert("c", 1)
+		h.insert("d", 3)
+		h.settle()
+		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"a": 1, "c": 1}) {
+			t.Fatalf("replica %v", got)
+		}
+	})
+}
+
+func TestConditionChangedDuringReconnect(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, []testserver.Option{testserver.WithElectionDelay(100 * time.Millisecond)}).run()
+		h.insert("a", 1)
+		h.insert("b", 2)
+		h.waitMonitoring(0)
+		done, err := h.c.TransferLeadershipAfter(1, 100*time.Millisecond)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		if h.cl.State() == Monitoring {
+			t.Fatal("still monitoring during the election")
+		}
+		seq, err := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 2)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-done
+		h.waitFor("MONITORING on a leader", 30*time.Second, h.monitoringOn(1))
+		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq })
+		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"b": 2}) {
+			t.Fatalf("replica %v", got)
+		}
+	})
+}
+
+func TestConditionChangedAfterReconnect(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.insert("a", 1)
+		h.insert("b", 2)
+		h.waitMonitoring(0)
+		seq, _ := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 1)})
+		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq })
+		h.holdUpdates(0)
+		if err := h.c.TransferLeadership(2); err != nil {
+			t.Fatal(err)
+		}
+		h.waitMonitoring(2)
+		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"a": 1}) {
+			t.Fatalf("replica after failover %v", got)
+		}
+		seq2, _ := h.cl.SetCondition("Item", nil)
+		if seq2 != seq+1 {
+			t.Fatalf("seqno %d, want %d", seq2, seq+1)
+		}
+		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq2 })
+		if got := h.replicaItems(); !mapsEqual(got, h.serverItems()) {
+			t.Fatalf("replica %v", got)
+		}
+	})
+}
+
+func TestConditionInFlightAtReconnectForcesFullResync(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.insert("a", 1)
+		h.insert("b", 2)
+		h.waitMonitoring(0)
+		// Hold the reply to the monitor_cond_change.
+		if err := h.c.Member(0).SetFaults(testserver.Faults{ReplyDelay: time.Hour}); err != nil {
+			t.Fatal(err)
+		}
+		seq, _ := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 2)})
+		h.settle()
+		h.resetEvents()
+		if err := h.c.TransferLeadership(1); err != nil {
+			t.Fatal(err)
+		}
+		// Member 0's _Server update is held too: the client learns of the
+		// change by being forced off.
+		h.cl.ForceReconnect()
+		h.waitMonitoring(1)
+		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq })
+		ups := h.updates()
+		if len(ups) == 0 || !ups[0].Clear {
+			t.Fatalf("want a full resync, got %+v", ups)
+		}
+		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"b": 2}) {
+			t.Fatalf("replica %v", got)
+		}
+	})
+}
+
+func TestLockReacquiredAfterFailover(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil, WithLock("boss")).run()
+		h.waitMonitoring(0)
+		h.waitFor("lock", 10*time.Second, h.cl.HasLock)
+		if _, err := h.cl.TransactRaw(context.Background(), []byte(`[{"op":"insert","table":"Item","row":{"name":"x"}}]`)); err != nil {
+			t.Fatal(err)
+		}
+		h.holdUpdates(0)
+		if err := h.c.TransferLeadership(1); err != nil {
+			t.Fatal(err)
+		}
+		h.waitMonitoring(1)
+		h.waitFor("lock", 10*time.Second, h.cl.HasLock)
+		// Locks belong to a member: every connection asks for it again.
+		if n := len(h.eventsOf(func(e Event) bool { _, ok := e.(Locked); return ok })); n < 2 {
+			t.Fatalf("%d Locked events, want at least 2", n)
+		}
+		if h.requests(1, "lock") != 1 {
+			t.Fatal("lock not requested on the new leader")
+		}
+	})
+}
+
+func TestTransactWithoutTheLockFailsNotLocked(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil, WithLock("boss")).run()
+		h.waitFor("lock", 10*time.Second, h.cl.HasLock)
+		other, err := New("Lab", h.c.Remotes(), WithDialer(h.c.DialContext), WithShuffle(false), WithLock("boss"), WithEventBuffer(-1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- other.Run(ctx) }()
+		h.waitFor("contended", 10*time.Second, other.IsLockContended)
+		_, err = other.TransactRaw(context.Background(), []byte(`[{"op":"insert","table":"Item","row":{"name":"y"}}]`))
+		if !errors.Is(err, ErrNotLocked) || !errors.Is(err, ErrTryAgain) {
+			t.Fatalf("err = %v", err)
+		}
+		// Releasing the lock hands it over.
+		h.cl.SetLock("")
+		h.waitFor("lock handed over", 10*time.Second, other.HasLock)
+		cancel()
+		<-done
+	})
+}
+
+func TestSchemaChangeRestartsOnSameConnection(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.insert("a", 1)
+		h.waitMonitoring(0)
+		old := h.cl.Replica()
+		accepted := h.c.Member(0).Counters().Accepted
+		schemaReqs := h.requests(0, "get_schema")
+		h.resetEvents()
+		newSchema := strings.Replace(string(testserver.LabSchema()), `"1.0.0"`, `"1.1.0"`, 1)
+		newSchema = strings.Replace(newSchema, `"data": {"type": "string"}`, `"data": {"type": "string"}, "extra": {"type": "integer"}`, 1)
+		if err := h.c.ChangeSchema([]byte(newSchema)); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("new replica", 10*time.Second, func() bool { return h.cl.Replica() != old && h.cl.State() == Monitoring })
+		if h.c.Member(0).Counters().Accepted != accepted {
+			t.Fatal("reconnected instead of restarting on the same connection")
+		}
+		if h.requests(0, "get_schema") != schemaReqs+1 || h.requests(0, "monitor_cancel") != 1 {
+			t.Fatalf("get_schema %d -> %d, monitor_cancel %d", schemaReqs, h.requests(0, "get_schema"), h.requests(0, "monitor_cancel"))
+		}
+		if h.cl.Replica().Schema().Table("Item").Column("extra") == nil {
+			t.Fatal("new column not monitored")
+		}
+		if len(h.eventsOf(func(e Event) bool { _, ok := e.(Reconnect); return ok })) != 0 {
+			t.Fatal("Reconnect event on a monitor restart")
+		}
+		ups := h.updates()
+		if len(ups) == 0 || !ups[0].Clear {
+			t.Fatalf("updates %+v", ups)
+		}
+		if !mapsEqual(h.replicaItems(), h.serverItems()) {
+			t.Fatal("replica differs")
+		}
+	})
+}
+
+func TestSchemaChangeWithoutChangeAwarenessReconnects(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 1, nil, WithDBChangeAware(false)).run()
+		h.waitMonitoring(0)
+		newSchema := strings.Replace(string(testserver.LabSchema()), `"1.0.0"`, `"1.1.0"`, 1)
+		if err := h.c.ChangeSchema([]byte(newSchema)); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("reconnected", 30*time.Second, func() bool {
+			return h.c.Member(0).Counters().Accepted == 2 && h.cl.State() == Monitoring
+		})
+		if h.requests(0, "set_db_change_aware") != 0 {
+			t.Fatal("set_db_change_aware sent")
+		}
+	})
+}
+
+func TestMalformedJSONCausesCleanReconnect(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		h.c.Member(0).Inject([]byte(`{"method":"update3","params":[[}`))
+		h.waitFor("reconnect", 10*time.Second, func() bool {
+			return len(h.eventsOf(func(e Event) bool { _, ok := e.(Reconnect); return ok })) > 0
+		})
+		rc := h.eventsOf(func(e Event) bool { _, ok := e.(Reconnect); return ok })[0].(Reconnect)
+		if !errors.Is(rc.Reason, jsonrpc.ErrProtocol) || !rc.WasMonitoring {
+			t.Fatalf("reconnect %+v", rc)
+		}
+		h.waitFor("MONITORING again", 30*time.Second, h.monitoringOn(0))
+	})
+}
+
+func TestWrongTypesCauseCleanReconnect(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		if err := h.c.Member(0).SetFaults(testserver.Faults{WrongTypes: true}); err != nil {
+			t.Fatal(err)
+		}
+		h.insert("a", 1)
+		h.waitFor("dropped", 10*time.Second, func() bool { return errors.Is(h.cl.LastError(), ErrMalformed) })
+		time.Sleep(5 * time.Second)
+		if err := h.c.Member(0).SetFaults(testserver.Faults{}); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("MONITORING again", 60*time.Second, h.monitoringOn(0))
+		if !mapsEqual(h.replicaItems(), h.serverItems()) {
+			t.Fatal("replica differs")
+		}
+	})
+}
+
+func TestSetRemotesKeepsTheLiveConnection(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		acc := h.accepted()
+		if err := h.cl.SetRemotes(h.c.Member(2).Remote() + "," + h.c.Member(0).Remote()); err != nil {
+			t.Fatal(err)
+		}
+		h.settle()
+		time.Sleep(10 * time.Second)
+		h.settle()
+		if got := h.accepted(); !slicesEqual(got, acc) || h.cl.State() != Monitoring {
+			t.Fatalf("accepted %v -> %v, state %s", acc, got, h.cl.State())
+		}
+		if len(h.eventsOf(func(e Event) bool { _, ok := e.(Reconnect); return ok })) != 0 {
+			t.Fatal("reconnected")
+		}
+	})
+}
+
+func TestSetRemotesWithoutTheLiveRemoteMovesOn(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil, WithLeaderOnly(false)).run()
+		h.waitMonitoring(0)
+		if err := h.cl.SetRemotes(h.c.Member(2).Remote()); err != nil {
+			t.Fatal(err)
+		}
+		h.waitMonitoring(2)
+	})
+}
+
+func TestSetLeaderOnlyRechecksAtOnce(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, []testserver.Option{testserver.WithInitialLeader(2)}, WithLeaderOnly(false)).run()
+		h.waitMonitoring(0)
+		start := time.Now()
+		h.cl.SetLeaderOnly(true)
+		h.waitMonitoring(2)
+		if time.Since(start) != 0 {
+			t.Fatalf("took %v", time.Since(start))
+		}
+	})
+}
+
+func TestMaxMonitorVersionCapsTheMethod(t *testing.T) {
+	for _, tc := range []struct {
+		max     int
+		method  string
+		version int
+	}{{1, "monitor", 1}, {2, "monitor_cond", 2}, {3, "monitor_cond_since", 3}} {
+		t.Run(tc.method, func(t *testing.T) {
+			scenario(t, func(t *testing.T) {
+				h := newHarness(t, 1, nil, WithMaxMonitorVersion(tc.max)).run()
+				h.insert("a", 1)
+				h.waitMonitoring(0)
+				h.insert("b", 2)
+				h.settle()
+				want := 1
+				if tc.method == "monitor_cond" {
+					want = 2 // _Server is monitored with monitor_cond too
+				}
+				if h.requests(0, tc.method) != want {
+					t.Fatalf("requests %v", h.c.Member(0).Counters().Requests)
+				}
+				ups := h.updates()
+				if ups[0].Version != tc.version {
+					t.Fatalf("version %d", ups[0].Version)
+				}
+				if !mapsEqual(h.replicaItems(), h.serverItems()) {
+					t.Fatal("replica differs")
+				}
+			})
+		})
+	}
+}
+
+func TestStandaloneReloadsOnEveryReconnect(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 1, []testserver.Option{testserver.WithModel(testserver.ModelStandalone)}).run()
+		h.insert("a", 1)
+		h.waitMonitoring(0)
+		h.resetEvents()
+		h.cl.ForceReconnect()
+		h.waitFor("MONITORING again", 10*time.Second, func() bool {
+			return len(h.updates()) > 0 && h.cl.State() == Monitoring
+		})
+		if u := h.updates()[0]; u.Found || !u.Clear {
+			t.Fatalf("update %+v", u)
+		}
+		if !mapsEqual(h.replicaItems(), h.serverItems()) {
+			t.Fatal("replica differs")
+		}
+	})
+}
+
+func TestTransactOnlyWhileMonitoring(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil)
+		if _, err := h.cl.TransactRaw(context.Background(), []byte(`[]`)); !errors.Is(err, ErrClosed) {
+			t.Fatalf("before Run: %v", err)
+		}
+		h.c.Member(0).SetFaults(testserver.Faults{Hang: true})
+		h.run()
+		h.settle()
+		if _, err := h.cl.TransactRaw(context.Background(), []byte(`[]`)); !errors.Is(err, ErrNotMonitoring) {
+			t.Fatalf("while connecting: %v", err)
+		}
+		h.c.Member(0).SetFaults(testserver.Faults{})
+		h.cl.ForceReconnect()
+		h.waitFor("MONITORING", 60*time.Second, h.monitoringOn(0))
+		res, err := h.cl.Transact(context.Background(), ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Item", Row: ovsdb.Row{"name": "z", "n": 7}})
+		if err != nil || len(res) != 1 {
+			t.Fatalf("transact: %v %v", res, err)
+		}
+		// The replica has the row when Transact returns.
+		if got := h.replicaItems(); got["z"] != 7 {
+			t.Fatalf("replica %v", got)
+		}
+		_, err = h.cl.Transact(context.Background(), ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Item", Row: ovsdb.Row{"name": "z", "n": 7}})
+		var te *TxnError
+		if !errors.As(err, &te) {
+			t.Fatalf("duplicate insert: %v", err)
+		}
+	})
+}
+
+func TestGracefulLeaderExitFollowsNewLeader(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		if err := h.c.GracefulExit(0); err != nil {
+			t.Fatal(err)
+		}
+		leader := h.c.Leader()
+		h.waitFor("MONITORING on the new leader", 30*time.Second, h.monitoringOn(leader))
+		r := h.cl.Stats().Recoveries
+		if len(r) != 1 || !errors.Is(h.cl.LastError(), io.EOF) {
+			t.Fatalf("recoveries %+v, last error %v", r, h.cl.LastError())
+		}
+	})
+}
+
+func TestRunReturnsOnCancelWithoutLeaks(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		h.cancel()
+		if err := <-h.done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("Run returned %v", err)
+		}
+		h.cancel = nil
+		h.c.Close()
+		if _, ok := <-h.cl.Events(); ok {
+			// Drain whatever the reader left; the channel must close.
+			for range h.cl.Events() {
+			}
+		}
+		if _, err := h.cl.TransactRaw(context.Background(), []byte(`[]`)); !errors.Is(err, ErrClosed) {
+			t.Fatalf("after Run: %v", err)
+		}
+		if err := h.cl.Run(context.Background()); err == nil {
+			t.Fatal("second Run succeeded")
+		}
+		// synctest.Test fails if any goroutine of the bubble is left.
+	})
+}
+
+func TestEventsApplyBackpressure(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 1, nil, WithEventBuffer(1))
+		h.started = true
+		go func() { h.done <- h.cl.Run(h.ctx) }()
+		for i := range 20 {
+			h.insert(fmt.Sprint("r", i), i)
+		}
+		h.settle()
+		// Nobody reads: the client waits with one event buffered.
+		if n := len(h.cl.Events()); n != 1 {
+			t.Fatalf("%d events buffered", n)
+		}
+		rows := 0
+		for rows < 20 {
+			if u, ok := (<-h.cl.Events()).(Update); ok {
+				rows += len(u.Changes)
+			}
+		}
+		if rows != 20 || !mapsEqual(h.replicaItems(), h.serverItems()) {
+			t.Fatalf("%d row changes delivered, want 20", rows)
+		}
+		go func() {
+			for range h.cl.Events() {
+			}
+		}()
+	})
+}
+
+func slicesEqual(a, b []int) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+func TestMalformedJSONFaultCausesCleanReconnect(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		if err := h.c.Member(0).SetFaults(testserver.Faults{MalformedJSON: true}); err != nil {
+			t.Fatal(err)
+		}
+		h.insert("a", 1)
+		h.waitFor("dropped", 10*time.Second, func() bool { return errors.Is(h.cl.Stats().Session.LastError, jsonrpc.ErrProtocol) })
+		time.Sleep(20 * time.Second)
+		h.settle()
+		if h.cl.State() == Monitoring {
+			t.Fatal("monitoring a server that sends garbage")
+		}
+		// Garbage costs backoff: no storm.
+		if n := h.c.Member(0).Counters().Accepted; n > 6 {
+			t.Fatalf("%d connections to the garbage server in 20 s", n)
+		}
+		if err := h.c.Member(0).SetFaults(testserver.Faults{}); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("MONITORING again", 60*time.Second, h.monitoringOn(0))
+		if !mapsEqual(h.replicaItems(), h.serverItems()) {
+			t.Fatal("replica differs")
+		}
+	})
+}
+
+func TestStateEventsReportEveryTransition(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 1, nil).run()
+		h.waitMonitoring(0)
+		var got []string
+		for _, e := range h.eventsOf(func(e Event) bool { _, ok := e.(StateChange); return ok }) {
+			sc := e.(StateChange)
+			if sc.Remote != h.c.Member(0).Remote() {
+				t.Fatalf("state event without the remote: %+v", sc)
+			}
+			got = append(got, sc.To.String())
+		}
+		want := "SERVER_SCHEMA_REQUESTED SERVER_MONITOR_REQUESTED DATA_MONITOR_COND_SINCE_REQUESTED MONITORING"
+		if strings.Join(got, " ") != want {
+			t.Fatalf("states %q, want %q", got, want)
+		}
+	})
+}
+
+func TestSelectedColumnsOnly(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 1, nil, WithColumns("Item", "name", "nope"))
+		if _, err := h.cl.SetCondition("Other", nil); !errors.Is(err, monitor.ErrBadCondition) {
+			t.Fatalf("condition on an unmonitored table: %v", err)
+		}
+		h.run()
+		h.insert("a", 1)
+		h.waitMonitoring(0)
+		h.settle()
+		ts := h.cl.Replica().Schema().Table("Item")
+		if ts == nil || ts.Column("name") == nil || ts.Column("n") != nil {
+			t.Fatalf("monitored columns wrong: %+v", ts)
+		}
+		if h.cl.Replica().Len("Item") != 1 {
+			t.Fatal("row missing")
+		}
+	})
+}
+
+func TestForceReconnectWhileConnectedButNotMonitoringKeepsBackoff(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil)
+		for i := range 3 {
+			if err := h.c.Member(i).SetFaults(testserver.Faults{Hang: true}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		h.run()
+		// Spend the first sweep's free tries (probe timeouts).
+		time.Sleep(40 * time.Second)
+		h.waitFor("connected", 30*time.Second, h.cl.IsConnected)
+		if h.cl.State() == Monitoring {
+			t.Fatal("monitoring a hanging server")
+		}
+		before := sum(h.accepted())
+		h.cl.ForceReconnect()
+		time.Sleep(500 * time.Millisecond)
+		h.settle()
+		if got := sum(h.accepted()) - before; got != 0 {
+			t.Fatalf("%d connections within 500ms of a forced reconnect outside MONITORING", got)
+		}
+	})
+}
