@@ -11,6 +11,7 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/ovsdb"
 
+	"github.com/ovsdbcs/ovsdbcs/failover"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
@@ -31,6 +32,11 @@ type Client struct {
 	events chan Event
 	kick   chan struct{}
 
+	// policy steers the session's reconnections; policyWake asks the Run
+	// goroutine to re-read policy.deadline.
+	policy     retryPolicy
+	policyWake chan struct{}
+
 	mu      sync.Mutex
 	m       *machine
 	sess    *jsonrpc.Session
@@ -50,6 +56,11 @@ type Client struct {
 	recAttempts  int
 	recBackoffs  int
 	everMonitors bool
+	// monSeq is the seqno of the connection the client last reached
+	// MONITORING on: a transport drop of it counts as leaving MONITORING
+	// even if the server canceled the monitors first (a graceful exit
+	// of ovsdb-server sends monitor_canceled, then closes).
+	monSeq       uint64
 	stepAttempts int
 	stepBackoffs int
 
@@ -95,15 +106,26 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 	}
 	log = log.WithValues("database", database)
 	c := &Client{
-		cfg:       cfg,
-		database:  database,
-		remotes:   rs,
-		remoteStr: remotes,
-		log:       log,
-		events:    make(chan Event, cfg.eventBuffer),
-		kick:      make(chan struct{}, 1),
-		waiters:   map[int64]chan txnOutcome{},
+		cfg:        cfg,
+		database:   database,
+		remotes:    rs,
+		remoteStr:  remotes,
+		log:        log,
+		events:     make(chan Event, cfg.eventBuffer),
+		kick:       make(chan struct{}, 1),
+		policyWake: make(chan struct{}, 1),
+		waiters:    map[int64]chan txnOutcome{},
 	}
+	fp := newFailoverPolicy(cfg.failover, len(rs), log.WithName("failover"))
+	fp.notify = func() {
+		select {
+		case c.policyWake <- struct{}{}:
+		default:
+		}
+	}
+	c.policy = fp
+	rejectLimit := failover.NewLogLimiter(fp.p.Config().LogBurst, fp.p.Config().LogInterval)
+	var rejectMu sync.Mutex
 	c.m = newMachine(machineConfig{
 		database:      database,
 		clusterID:     cid,
@@ -113,6 +135,11 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 		selection:     cfg.selection,
 		lock:          cfg.lock,
 		log:           log,
+		rejectLog: func() (bool, int) {
+			rejectMu.Lock()
+			defer rejectMu.Unlock()
+			return rejectLimit.Allow(time.Now())
+		},
 	})
 	for _, t := range cfg.condOrder {
 		if _, _, err := c.m.setCondition(t, cfg.conditions[t]); err != nil {
@@ -196,14 +223,43 @@ func (c *Client) Run(ctx context.Context) error {
 		close(c.events)
 	}()
 
+	// The retry policy's timer (a pending re-sweep).
+	var policyTimer *time.Timer
+	var policyC <-chan time.Time
+	rearm := func() {
+		at, ok := c.policy.deadline()
+		if !ok {
+			if policyTimer != nil {
+				policyTimer.Stop()
+			}
+			policyC = nil
+			return
+		}
+		if policyTimer == nil {
+			policyTimer = time.NewTimer(time.Until(at))
+		} else {
+			policyTimer.Reset(time.Until(at))
+		}
+		policyC = policyTimer.C
+	}
+	defer func() {
+		if policyTimer != nil {
+			policyTimer.Stop()
+		}
+	}()
+
 	for {
 		if !c.deliver(ctx) {
 			return ctx.Err()
 		}
+		rearm()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-c.kick:
+		case <-c.policyWake:
+		case <-policyC:
+			c.policy.run(sess)
 		case ev, ok := <-recvCh:
 			if !ok {
 				if ctx.Err() != nil {
@@ -257,13 +313,14 @@ func (c *Client) step(ev jsonrpc.Event) {
 			return
 		}
 		c.conn = nil
-		wasMonitoring := c.m.state == Monitoring
+		wasMonitoring := c.m.state == Monitoring || (c.monSeq != 0 && ev.Seqno == c.monSeq)
+		c.monSeq = 0
 		c.apply(c.m.connectionLost(ev.Err))
 		if !errors.Is(ev.Err, jsonrpc.ErrForcedReconnect) && c.sess != nil {
 			if wasMonitoring {
 				c.log.Info("connection to the server lost", "remote", ev.Remote, "err", ev.Err)
 			}
-			c.cfg.policy.dropped(c.sess, wasMonitoring, ev.Err)
+			c.policy.dropped(c.sess, ev.Seqno, ev.Remote, wasMonitoring, ev.Err)
 		}
 	}
 }
@@ -291,9 +348,9 @@ func (c *Client) apply(o output) {
 		switch a.kind {
 		case actRetry:
 			c.log.V(1).Info("forcing a reconnect", "fromMonitoring", a.fromMonitoring, "reason", a.reason)
-			c.cfg.policy.retry(c.sess, a.fromMonitoring, a.reason)
+			c.policy.retry(c.sess, c.connSeq(), c.m.remote, a.fromMonitoring, a.reason)
 		case actDisconnect:
-			c.sess.ForceReconnect()
+			c.policy.disconnect(c.sess, c.connSeq(), c.m.remote, a.fromMonitoring, a.reason)
 		}
 	}
 	for _, t := range o.txns {
@@ -305,6 +362,14 @@ func (c *Client) apply(o output) {
 	for _, ev := range o.events {
 		c.track(ev)
 	}
+}
+
+// connSeq returns the seqno of the live connection, or 0; c.mu is held.
+func (c *Client) connSeq() uint64 {
+	if !c.m.connected {
+		return 0
+	}
+	return c.m.seqno
 }
 
 func (c *Client) queue(ev Event) {
@@ -344,7 +409,8 @@ func (c *Client) track(ev Event) {
 			}
 		}
 		if e.To == Monitoring {
-			c.cfg.policy.monitoring(e.Remote)
+			prec, tracked := c.policy.monitoring(c.m.seqno, e.Remote)
+			c.monSeq = c.m.seqno
 			if c.inRecovery {
 				c.inRecovery = false
 				c.obsMu.Lock()
@@ -358,12 +424,20 @@ func (c *Client) track(ev Event) {
 					BackoffUsed: c.backoffs > c.recBackoffs,
 				}
 				c.obsMu.Unlock()
+				if tracked {
+					// The session also reports backoffs it scheduled that a
+					// re-sweep cut short, and the policy assumes the backoff
+					// after a drop in OVS mode (the session may still have
+					// free tries): a backoff was used if both say so.
+					r.Sweeps = prec.Sweeps
+					r.BackoffUsed = r.BackoffUsed && prec.BackoffUsed
+				}
 				if len(c.recoveries) == maxRecoveries {
 					copy(c.recoveries, c.recoveries[1:])
 					c.recoveries = c.recoveries[:maxRecoveries-1]
 				}
 				c.recoveries = append(c.recoveries, r)
-				c.log.Info("monitoring again", "remote", r.Remote, "recovery", r.Duration, "attempts", r.Attempts, "backoffUsed", r.BackoffUsed, "from", r.From, "reason", r.Reason)
+				c.log.Info("monitoring again", "remote", r.Remote, "recovery", r.Duration, "attempts", r.Attempts, "sweeps", r.Sweeps, "backoffUsed", r.BackoffUsed, "from", r.From, "reason", r.Reason)
 				c.queue(Recovered{r})
 			} else if !c.everMonitors {
 				c.log.Info("monitoring", "remote", e.Remote)
@@ -387,7 +461,7 @@ func (c *Client) observe(o jsonrpc.Observation) {
 		c.attemptsAtDrop, c.backoffsAtDrop = c.attempts, c.backoffs
 	}
 	c.obsMu.Unlock()
-	c.cfg.policy.observe(o)
+	c.policy.observe(o)
 }
 
 // Replica returns the replica of the monitored tables. It is nil until the
@@ -501,6 +575,7 @@ func (c *Client) SetRemotes(remotes string) error {
 	c.remotes = rs
 	c.remoteStr = remotes
 	c.m.cfg.clusterID = cid
+	c.policy.setRemotes(len(rs))
 	if c.sess == nil || !c.running {
 		return nil
 	}

@@ -16,14 +16,33 @@
 // (SERVER_SCHEMA_REQUESTED ... MONITORING, RETRY); see State. The check runs
 // again on every _Server update: a leader that steps down is left at once.
 //
-// When the client forces a reconnect from MONITORING (the server became
-// unusable, the data proved inconsistent, or ForceReconnect), it first gives
-// the session one backoff-free try per remote, so every member is tried once
-// with no wait; after that sweep, and for every reconnect outside
-// MONITORING or after a transport drop, the session's exponential backoff
-// applies, so a cluster with no usable server is not flooded. The decision
-// goes through an internal retry-policy hook, the seam for election-aware
-// policies.
+// # Failover policies
+//
+// How the client moves between servers is a failover.Policy, chosen with
+// WithFailoverPolicy (package failover documents both, with timelines and
+// the worst-case attempt count per leader change).
+//
+// OVS's rule (failover.Config{Mode: failover.OVS}): when the client forces a
+// reconnect from MONITORING (the server became unusable, the data proved
+// inconsistent, or ForceReconnect), it first gives the session one
+// backoff-free try per remote, so every member is tried once with no wait;
+// after that sweep, and for every reconnect outside MONITORING or after a
+// transport drop, the session's exponential backoff applies, so a cluster
+// with no usable server is not flooded.
+//
+// The election-aware policy (the default) adds two rules on top. When a
+// sweep found every member healthy but none leader (an election is under
+// way: the new leader was tried before it knew it leads), it sweeps again
+// after 5 ms, then 10 ms, within a budget of 1 s, before the backoff
+// resumes. When the connection to the server it was monitoring drops at the
+// transport level (a graceful exit: ovsdb-server cancels the monitors, then
+// closes), it tries the other members at once instead of waiting the
+// minimum backoff (1 s). A member that refuses, hangs or answers garbage
+// ends the re-sweeps, as OVS would. Each recovery is reported in
+// Stats.Recoveries and by a Recovered event: duration, attempts, sweeps,
+// and whether the backoff was used. "no usable server" reports are logged at
+// V(0) at most 3 at once and then once a minute (the rest at V(1)), and so
+// are the "server rejected" lines.
 //
 // The decision logic is a pure machine (fsm.go) with no goroutines, I/O or
 // clock: it takes connection events, messages and user commands and returns
@@ -48,7 +67,7 @@
 // updates and transaction replies in the order the server sent them. A
 // lost connection gives a Reconnect (in-flight transactions fail with an
 // error matching ErrTryAgain), and reaching MONITORING again a Recovered with
-// the recovery's duration, final remote and attempts. No event is dropped
+// the recovery's duration, final remote, attempts and sweeps. No event is dropped
 // while Run runs.
 //
 // The Events channel is bounded (WithEventBuffer). When it is full the

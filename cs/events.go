@@ -89,6 +89,11 @@ type Recovery struct {
 	// BackoffUsed reports whether the session waited (a non-zero backoff)
 	// before one of those attempts.
 	BackoffUsed bool
+	// Sweeps counts the zero-backoff sweeps over the remotes the retry
+	// policy started (the first one included): 1 for OVS's rule, up to
+	// 1+MaxSweeps for the election-aware policy, 0 when the recovery began
+	// without one (a transport drop in OVS mode, bad input).
+	Sweeps int
 }
 
 func (Reconnect) isEvent()   {}

@@ -101,6 +101,10 @@ type machineConfig struct {
 	selection     map[string][]string // nil: every table and column
 	lock          string
 	log           logr.Logger
+	// rejectLog rate-limits the V(0) "server rejected" lines (nil: no
+	// limit): it reports whether to log at V(0) now, and how many were
+	// held back (logged at V(1)) since the last one.
+	rejectLog func() (ok bool, suppressed int)
 }
 
 // machine is the pure client-sync state machine: no goroutines, no I/O, no
@@ -222,7 +226,7 @@ func (m *machine) disconnect(o *output, reason error) {
 	}
 	m.lastErr = reason
 	m.log.Info("dropping connection: server sent unusable data", "remote", m.remote, "err", reason)
-	o.actions = append(o.actions, action{kind: actDisconnect, reason: reason})
+	o.actions = append(o.actions, action{kind: actDisconnect, fromMonitoring: m.state == Monitoring, reason: reason})
 	m.setState(o, Retry)
 }
 
@@ -410,6 +414,14 @@ func (m *machine) requestDataSchema(o *output) {
 	m.setState(o, DataSchemaRequested)
 }
 
+// allowRejectLog applies cfg.rejectLog.
+func (m *machine) allowRejectLog() (bool, int) {
+	if m.cfg.rejectLog == nil {
+		return true, 0
+	}
+	return m.cfg.rejectLog()
+}
+
 // checkServer is OVS's ovsdb_cs_check_server_db: on failure, retry.
 func (m *machine) checkServer(o *output) bool {
 	res, err := m.checker.Check(m.serverRows, leader.Target{
@@ -419,10 +431,15 @@ func (m *machine) checkServer(o *output) bool {
 		LeaderOnly: m.cfg.leaderOnly,
 	})
 	if err != nil {
-		if errors.Is(err, leader.ErrStale) {
+		switch ok, suppressed := m.allowRejectLog(); {
+		case errors.Is(err, leader.ErrStale):
 			m.log.Info("WARNING: server rejected", "remote", m.remote, "reason", err.Error())
-		} else {
+		case ok && suppressed > 0:
+			m.log.Info("server rejected", "remote", m.remote, "reason", err.Error(), "suppressed", suppressed)
+		case ok:
 			m.log.Info("server rejected", "remote", m.remote, "reason", err.Error())
+		default:
+			m.log.V(1).Info("server rejected", "remote", m.remote, "reason", err.Error())
 		}
 		m.retry(o, err)
 		return false

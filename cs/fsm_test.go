@@ -4,12 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 
 	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/ovsdb"
 
+	"github.com/ovsdbcs/ovsdbcs/failover"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 	"github.com/ovsdbcs/ovsdbcs/leader"
 	"github.com/ovsdbcs/ovsdbcs/testserver"
@@ -397,11 +399,21 @@ func TestMachineDropsConditionsOfUnknownTables(t *testing.T) {
 
 func TestOVSPolicy(t *testing.T) {
 	var s fakeSession
-	ovsPolicy{}.retry(&s, true, nil)
-	ovsPolicy{}.retry(&s, false, nil)
-	ovsPolicy{}.dropped(&s, true, nil)
+	p := newFailoverPolicy(failover.Config{Mode: failover.OVS}, 3, logr.Discard())
+	p.retry(&s, 1, "a", true, leader.ErrNotLeader)
+	p.retry(&s, 2, "b", false, leader.ErrNotLeader)
+	p.dropped(&s, 3, "c", true, io.EOF)
 	if got := strings.Join(s.calls, ","); got != "reset,force,force" {
-		t.Fatalf("calls %s", got)
+		t.Fatalf("OVS calls %s", got)
+	}
+	// The election-aware policy also reconnects at once after a drop.
+	s.calls = nil
+	p = newFailoverPolicy(failover.Config{}, 3, logr.Discard())
+	p.retry(&s, 1, "a", true, leader.ErrNotLeader)
+	p.retry(&s, 2, "b", false, leader.ErrNotLeader)
+	p.dropped(&s, 3, "c", true, io.EOF)
+	if got := strings.Join(s.calls, ","); got != "reset,force,force,reset,now" {
+		t.Fatalf("election-aware calls %s", got)
 	}
 }
 

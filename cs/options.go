@@ -8,6 +8,8 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/ovsdbcs/ovsdbcs/failover"
 )
 
 // Option configures a Client (see New).
@@ -29,7 +31,7 @@ type config struct {
 	dial          func(ctx context.Context, network, address string) (net.Conn, error)
 	eventBuffer   int
 	events        bool
-	policy        retryPolicy
+	failover      failover.Config
 }
 
 func defaultConfig() config {
@@ -40,7 +42,6 @@ func defaultConfig() config {
 		maxVersion:    3,
 		eventBuffer:   64,
 		events:        true,
-		policy:        ovsPolicy{},
 	}
 }
 
@@ -139,4 +140,17 @@ func WithEventBuffer(n int) Option {
 		c.events = true
 		c.eventBuffer = n
 	}
+}
+
+// WithFailoverPolicy sets how the client moves between servers when it
+// leaves the one it was monitoring (see package failover). The default,
+// the zero failover.Config, is the election-aware policy: OVS's
+// zero-backoff sweep after a forced reconnect, short bounded re-sweeps
+// while an election is under way (every member healthy, none leader), and a
+// zero-backoff sweep after the monitored server's connection drops (a
+// graceful exit). failover.Config{Mode: failover.OVS} is Open vSwitch's rule
+// exactly: one zero-backoff sweep after a forced reconnect from MONITORING,
+// backoff otherwise.
+func WithFailoverPolicy(cfg failover.Config) Option {
+	return func(c *config) { c.failover = cfg }
 }

@@ -1,6 +1,11 @@
 package cs
 
-import "github.com/ovsdbcs/ovsdbcs/jsonrpc"
+import (
+	"time"
+
+	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
+)
 
 // sessionControl is the part of a jsonrpc.Session a retry policy steers.
 type sessionControl interface {
@@ -14,36 +19,34 @@ type sessionControl interface {
 // every transport drop, and feeds it every session observation. Methods are
 // called with the client's lock held (except observe, which runs on the
 // session's goroutine) and must not block.
+//
+// seq and remote name the connection concerned (the session's seqno for
+// it, 0 when there is none). The implementation is failoverPolicy
+// (policy_failover.go), in either mode of package failover: OVS's rule
+// (ovsdb_cs_force_reconnect, daf627f45: a forced reconnect from MONITORING
+// first gives the session one backoff-free try per remote, plus one for the
+// current connection; outside MONITORING, and after transport drops, the
+// backoff is kept) or the election-aware policy (the default).
 type retryPolicy interface {
 	// retry carries out a reconnect the state machine (or the user)
 	// forced; fromMonitoring reports whether the client was MONITORING.
-	retry(s sessionControl, fromMonitoring bool, reason error)
+	retry(s sessionControl, seq uint64, remote string, fromMonitoring bool, reason error)
 	// dropped is called when a connection ended at the transport level
-	// (EOF, reset, probe timeout) or was dropped for bad input.
-	dropped(s sessionControl, wasMonitoring bool, reason error)
+	// (EOF, reset, probe timeout).
+	dropped(s sessionControl, seq uint64, remote string, wasMonitoring bool, reason error)
+	// disconnect drops a connection whose server sent unusable data
+	// (keeping the backoff).
+	disconnect(s sessionControl, seq uint64, remote string, fromMonitoring bool, reason error)
 	// observe sees every connection step of the session.
 	observe(o jsonrpc.Observation)
 	// monitoring is called when the client reaches MONITORING on remote,
-	// so that a policy can end its recovery bookkeeping.
-	monitoring(remote string)
+	// so that a policy can end its recovery bookkeeping; it returns the
+	// recovery it tracked, if any.
+	monitoring(seq uint64, remote string) (failover.Recovery, bool)
+	// deadline returns when run must be called next, if ever.
+	deadline() (time.Time, bool)
+	// run is called (on the Run goroutine) when the deadline passes.
+	run(s sessionControl)
+	// setRemotes gives the number of remotes after SetRemotes.
+	setRemotes(n int)
 }
-
-// ovsPolicy is Open vSwitch's policy (ovsdb_cs_force_reconnect, daf627f45):
-// a forced reconnect from MONITORING first gives the session one
-// backoff-free try per remote (plus one for the current connection), so
-// every remote is tried once at once; outside MONITORING the backoff is
-// kept, and transport drops keep it too.
-type ovsPolicy struct{}
-
-func (ovsPolicy) retry(s sessionControl, fromMonitoring bool, _ error) {
-	if fromMonitoring {
-		s.ResetBackoff()
-	}
-	s.ForceReconnect()
-}
-
-func (ovsPolicy) dropped(sessionControl, bool, error) {}
-
-func (ovsPolicy) observe(jsonrpc.Observation) {}
-
-func (ovsPolicy) monitoring(string) {}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/ovn-org/libovsdb/ovsdb"
 
+	"github.com/ovsdbcs/ovsdbcs/failover"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 	"github.com/ovsdbcs/ovsdbcs/leader"
 	"github.com/ovsdbcs/ovsdbcs/monitor"
@@ -151,7 +152,9 @@ func TestTransactionInFlightWhenServerLeavesClusterFailsWithTryAgain(t *testing.
 
 func TestEveryMemberFollowerGivesOneFreeSweepThenBackoff(t *testing.T) {
 	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 3, nil).run()
+		// OVS's rule exactly (the election-aware default adds bounded
+		// re-sweeps: see failover_test.go).
+		h := newHarness(t, 3, nil, WithFailoverPolicy(failover.Config{Mode: failover.OVS})).run()
 		h.waitMonitoring(0)
 		base := h.accepted()
 		if err := h.c.StepDown(); err != nil {
@@ -783,7 +786,9 @@ func TestTransactOnlyWhileMonitoring(t *testing.T) {
 
 func TestGracefulLeaderExitFollowsNewLeader(t *testing.T) {
 	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 3, nil).run()
+		// OVS's rule: only the EOF, then the backoff (the election-aware
+		// default sweeps at once: see failover_test.go).
+		h := newHarness(t, 3, nil, WithFailoverPolicy(failover.Config{Mode: failover.OVS})).run()
 		h.waitMonitoring(0)
 		if err := h.c.GracefulExit(0); err != nil {
 			t.Fatal(err)

@@ -1,0 +1,247 @@
+package cs
+
+import (
+	"errors"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
+)
+
+// failoverPolicy is the retryPolicy built on a failover.Policy: the
+// election-aware policy by default, OVS's rule with failover.OVS.
+//
+// It turns what the client and the session see into the Policy's inputs:
+//
+//   - leaving a server the client was MONITORING (a forced retry, or a
+//     transport drop) is Policy.LeftServer;
+//   - every connection attempt that does not reach MONITORING is reported
+//     once with Policy.Attempt: a failed dial from the session's
+//     observations (refused, timed out, ...), a connected attempt from the
+//     client (the leader check's rejection, a drop, bad input), its outcome
+//     from failover.OutcomeOf (leader.ErrNotLeader, which the check returns
+//     only for a healthy member, is failover.NotLeader);
+//   - reaching MONITORING is Policy.Monitoring.
+//
+// Decisions are applied on the session after the policy's lock is
+// released (ResetBackoff, then ConnectNow); a Decision.Wake calls notify so
+// that the client's Run goroutine re-arms its timer (deadline) and calls
+// run when it fires. Attempt never asks for a session action, so observe,
+// which runs on the session's goroutine, never calls back into the session.
+type failoverPolicy struct {
+	log    logr.Logger
+	notify func() // wakes the Run goroutine to re-read deadline; may be nil
+
+	mu      sync.Mutex
+	p       *failover.Policy
+	doneSeq uint64 // the newest connection already accounted for
+	// Zero-backoff bookkeeping (see spare): whether the session's next
+	// attempt, the attempt being dialed, and each connected attempt by
+	// seqno started without a backoff wait.
+	zeroNext bool
+	zeroDial bool
+	zeroConn map[uint64]bool
+	lastErr  error // why the last attempt failed, for the "no usable server" log
+	lastFrom string
+}
+
+func newFailoverPolicy(cfg failover.Config, remotes int, log logr.Logger) *failoverPolicy {
+	return &failoverPolicy{log: log, p: failover.New(cfg, remotes)}
+}
+
+// retry carries out a reconnect the machine or the user forced.
+func (f *failoverPolicy) retry(s sessionControl, seq uint64, remote string, fromMonitoring bool, reason error) {
+	now := time.Now()
+	f.mu.Lock()
+	var d failover.Decision
+	if fromMonitoring {
+		f.markDone(seq)
+		f.lastFrom = remote
+		d = f.p.LeftServer(now, remote, failover.ForcedWhileMonitoring)
+	} else {
+		d = f.reportConn(now, seq, remote, reason)
+	}
+	f.mu.Unlock()
+	f.apply(s, d)
+	s.ForceReconnect()
+}
+
+// dropped handles the end of a connection at the transport level.
+func (f *failoverPolicy) dropped(s sessionControl, seq uint64, remote string, wasMonitoring bool, reason error) {
+	now := time.Now()
+	f.mu.Lock()
+	var d failover.Decision
+	if wasMonitoring {
+		f.markDone(seq)
+		f.lastFrom = remote
+		d = f.p.LeftServer(now, remote, failover.DroppedWhileMonitoring)
+	} else {
+		d = f.reportConn(now, seq, remote, reason)
+	}
+	f.mu.Unlock()
+	f.apply(s, d)
+}
+
+// disconnect drops a connection whose server sent unusable data, keeping
+// the backoff (as OVS does for a transport error).
+func (f *failoverPolicy) disconnect(s sessionControl, seq uint64, remote string, fromMonitoring bool, reason error) {
+	now := time.Now()
+	f.mu.Lock()
+	var d failover.Decision
+	if fromMonitoring {
+		f.markDone(seq)
+		d = f.p.LeftServer(now, remote, failover.Dropped)
+	} else {
+		d = f.reportConn(now, seq, remote, reason)
+	}
+	f.mu.Unlock()
+	f.apply(s, d)
+	s.ForceReconnect()
+}
+
+// observe reports failed dials as attempts. A dial abandoned
+// (jsonrpc.ErrForcedReconnect: our ConnectNow, or a ForceReconnect) got no
+// answer from the server and is not an attempt: the session's walk moves
+// on, and the remote is tried again later in the sweep.
+func (f *failoverPolicy) observe(o jsonrpc.Observation) {
+	var d failover.Decision
+	f.mu.Lock()
+	switch o.Kind {
+	case jsonrpc.ObserveBackoff:
+		f.zeroNext = o.Backoff == 0
+	case jsonrpc.ObserveConnecting:
+		f.zeroDial = f.zeroNext
+	case jsonrpc.ObserveConnected:
+		if f.zeroConn == nil {
+			f.zeroConn = map[uint64]bool{}
+		}
+		for seq := range f.zeroConn {
+			if seq <= f.doneSeq {
+				delete(f.zeroConn, seq)
+			}
+		}
+		f.zeroConn[o.Seqno] = f.zeroDial
+	case jsonrpc.ObserveConnectFailed:
+		if errors.Is(o.Err, jsonrpc.ErrForcedReconnect) || f.spare(f.zeroDial) {
+			break
+		}
+		f.lastErr = o.Err
+		d = f.p.Attempt(time.Now(), o.Remote, failover.OutcomeOf(o.Err))
+	}
+	f.mu.Unlock()
+	f.apply(nil, d)
+}
+
+// spare reports whether an attempt that ended is a spare free try, not to
+// be reported to the Policy: one made at zero backoff while a re-sweep is
+// pending. ResetBackoff gives one more free try when the session is
+// connected, and after a transport drop the session may already be
+// connected to the next remote when the reset comes (left from its own
+// free tries); ConnectNow then drops that connection without spending the
+// extra try, so the sweep gets one zero-backoff attempt more than the
+// Policy counts. Reporting it would look like the session's backoff firing
+// before the re-sweep and end the re-sweeps. f.mu is held.
+func (f *failoverPolicy) spare(zero bool) bool {
+	if !zero {
+		return false
+	}
+	if _, waiting := f.p.Deadline(); !waiting {
+		return false
+	}
+	f.log.V(1).Info("spare zero-backoff attempt while a re-sweep is pending; not counted")
+	return true
+}
+
+// monitoring ends the recovery in progress, if any, and returns it.
+func (f *failoverPolicy) monitoring(seq uint64, remote string) (failover.Recovery, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.markDone(seq)
+	return f.p.Monitoring(time.Now(), remote)
+}
+
+// deadline returns when run must be called next.
+func (f *failoverPolicy) deadline() (time.Time, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.p.Deadline()
+}
+
+// run starts a pending re-sweep when it is due.
+func (f *failoverPolicy) run(s sessionControl) {
+	f.mu.Lock()
+	d := f.p.Run(time.Now())
+	if d.ConnectNow {
+		f.log.V(1).Info("election under way: sweeping the remotes again")
+	}
+	f.mu.Unlock()
+	f.apply(s, d)
+}
+
+// setRemotes tells the policy the number of remotes.
+func (f *failoverPolicy) setRemotes(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.p.SetRemotes(n)
+}
+
+// markDone records that connection seq needs no Attempt report. f.mu is
+// held.
+func (f *failoverPolicy) markDone(seq uint64) {
+	if seq > f.doneSeq {
+		f.doneSeq = seq
+	}
+}
+
+// reportConn reports connected attempt seq, once. f.mu is held.
+func (f *failoverPolicy) reportConn(now time.Time, seq uint64, remote string, reason error) failover.Decision {
+	if seq == 0 || seq <= f.doneSeq {
+		return failover.Decision{}
+	}
+	f.doneSeq = seq
+	zero := f.zeroConn[seq]
+	delete(f.zeroConn, seq)
+	if f.spare(zero) {
+		return failover.Decision{}
+	}
+	f.lastErr = reason
+	return f.p.Attempt(now, remote, failover.OutcomeOf(reason))
+}
+
+// apply carries out d on s (nil: d has no session action), logs a "no usable
+// server" report and wakes the Run goroutine for a Wake. f.mu is not held.
+func (f *failoverPolicy) apply(s sessionControl, d failover.Decision) {
+	if s != nil {
+		if d.ResetBackoff {
+			s.ResetBackoff()
+		}
+		if d.ConnectNow {
+			s.ConnectNow()
+		}
+	}
+	if d.NoServer {
+		f.mu.Lock()
+		lastErr, from := f.lastErr, f.lastFrom
+		f.mu.Unlock()
+		kv := []any{"lastError", lastErr, "left", from}
+		if !d.Wake.IsZero() {
+			kv = append(kv, "next", "sweep again soon (election under way?)")
+		} else {
+			kv = append(kv, "next", "after backoff")
+		}
+		if d.Log {
+			if d.Suppressed > 0 {
+				kv = append(kv, "suppressed", d.Suppressed)
+			}
+			f.log.Info("no usable server", kv...)
+		} else {
+			f.log.V(1).Info("no usable server", kv...)
+		}
+	}
+	if !d.Wake.IsZero() && f.notify != nil {
+		f.notify()
+	}
+}
