@@ -1,0 +1,34 @@
+package stats
+
+import (
+	"math"
+	"testing"
+)
+
+func TestPercentileNearestRank(t *testing.T) {
+	xs := make([]float64, 80)
+	for i := range xs {
+		xs[i] = float64(80 - i) // 80..1
+	}
+	tests := []struct {
+		p    float64
+		want float64
+	}{{50, 40}, {90, 72}, {100, 80}, {1, 1}}
+	for _, tt := range tests {
+		if got := Percentile(xs, tt.p); got != tt.want {
+			t.Errorf("Percentile(1..80, %v) = %v, want %v", tt.p, got, tt.want)
+		}
+	}
+	if got := Percentile([]float64{3, math.Inf(1), 1}, 90); !math.IsInf(got, 1) {
+		t.Errorf("a timeout (+Inf) must be the p90 of 3 values, got %v", got)
+	}
+	if !math.IsNaN(Median(nil)) {
+		t.Error("Median(nil) is not NaN")
+	}
+}
+
+func TestHistogram(t *testing.T) {
+	if got, want := Histogram([]int{2, 1, 2, 5}), "1: 1, 2: 2, 5: 1"; got != want {
+		t.Errorf("Histogram = %q, want %q", got, want)
+	}
+}
