@@ -268,8 +268,12 @@ func (m *machine) connectionLost(err error) output {
 	m.connected = false
 	// A reconnect this machine forced keeps its reason (the rejection) as
 	// the last error.
+	reason := err
 	if err != nil && (m.state != Retry || m.lastErr == nil || !errors.Is(err, jsonrpc.ErrForcedReconnect)) {
 		m.lastErr = err
+	} else if err != nil {
+		// Tell the user why the server was left, not that the drop was forced.
+		reason = m.lastErr
 	}
 	m.requestID = 0
 	m.lockReqID = 0
@@ -278,7 +282,7 @@ func (m *machine) connectionLost(err error) output {
 	m.hasLock = false
 	m.dropTxns(&o, ErrReconnected)
 	clear(m.untracked)
-	o.events = append(o.events, Reconnect{Reason: err, Remote: m.remote, WasMonitoring: wasMonitoring})
+	o.events = append(o.events, Reconnect{Reason: reason, Remote: m.remote, WasMonitoring: wasMonitoring})
 	m.setState(&o, ServerSchemaRequested)
 	return o
 }

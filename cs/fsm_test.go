@@ -215,6 +215,33 @@ func TestMachineRetryFromMonitoringResetsBackoffBeforeStateChange(t *testing.T) 
 	}
 }
 
+func TestMachineReconnectEventNamesTheRejection(t *testing.T) {
+	f := newFSM(t, nil)
+	f.bootstrap()
+	f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindNotification, Method: "update2",
+		Params: json.RawMessage(`[["monid","_Server"],{"Database":{"` + rowUUID + `":{"modify":{"leader":false}}}}]`)})
+	f.expectState(Retry)
+	// The session reports the drop the machine forced.
+	o := f.m.connectionLost(fmt.Errorf("r: %w", jsonrpc.ErrForcedReconnect))
+	var rc *Reconnect
+	for _, ev := range o.events {
+		if r, ok := ev.(Reconnect); ok {
+			rc = &r
+		}
+	}
+	if rc == nil || !errors.Is(rc.Reason, leader.ErrNotLeader) {
+		t.Fatalf("reconnect event %+v, want the not-leader rejection", rc)
+	}
+	// A drop the machine did not force keeps the transport's reason.
+	f.m.connect(2, "r2")
+	o = f.m.connectionLost(io.EOF)
+	for _, ev := range o.events {
+		if r, ok := ev.(Reconnect); ok && !errors.Is(r.Reason, io.EOF) {
+			t.Fatalf("reconnect reason %v, want EOF", r.Reason)
+		}
+	}
+}
+
 func TestMachineRejectionOutsideMonitoringKeepsBackoff(t *testing.T) {
 	f := newFSM(t, nil)
 	f.m.connect(1, "r")
