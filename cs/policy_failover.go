@@ -54,52 +54,37 @@ func newFailoverPolicy(cfg failover.Config, remotes int, log logr.Logger) *failo
 
 // retry carries out a reconnect the machine or the user forced.
 func (f *failoverPolicy) retry(s sessionControl, seq uint64, remote string, fromMonitoring bool, reason error) {
-	now := time.Now()
-	f.mu.Lock()
-	var d failover.Decision
-	if fromMonitoring {
-		f.markDone(seq)
-		f.lastFrom = remote
-		d = f.p.LeftServer(now, remote, failover.ForcedWhileMonitoring)
-	} else {
-		d = f.reportConn(now, seq, remote, reason)
-	}
-	f.mu.Unlock()
-	f.apply(s, d)
+	f.apply(s, f.leave(seq, remote, fromMonitoring, failover.ForcedWhileMonitoring, reason, true))
 	s.ForceReconnect()
 }
 
 // dropped handles the end of a connection at the transport level.
 func (f *failoverPolicy) dropped(s sessionControl, seq uint64, remote string, wasMonitoring bool, reason error) {
-	now := time.Now()
-	f.mu.Lock()
-	var d failover.Decision
-	if wasMonitoring {
-		f.markDone(seq)
-		f.lastFrom = remote
-		d = f.p.LeftServer(now, remote, failover.DroppedWhileMonitoring)
-	} else {
-		d = f.reportConn(now, seq, remote, reason)
-	}
-	f.mu.Unlock()
-	f.apply(s, d)
+	f.apply(s, f.leave(seq, remote, wasMonitoring, failover.DroppedWhileMonitoring, reason, true))
 }
 
 // disconnect drops a connection whose server sent unusable data, keeping
 // the backoff (as OVS does for a transport error).
 func (f *failoverPolicy) disconnect(s sessionControl, seq uint64, remote string, fromMonitoring bool, reason error) {
+	f.apply(s, f.leave(seq, remote, fromMonitoring, failover.Dropped, reason, false))
+	s.ForceReconnect()
+}
+
+// leave reports the end of connection seq to remote: leaving a server that
+// was MONITORING starts a recovery for cause (recording remote as where it
+// started when recordFrom); any other end is one more failed attempt.
+func (f *failoverPolicy) leave(seq uint64, remote string, monitoring bool, cause failover.Cause, reason error, recordFrom bool) failover.Decision {
 	now := time.Now()
 	f.mu.Lock()
-	var d failover.Decision
-	if fromMonitoring {
-		f.markDone(seq)
-		d = f.p.LeftServer(now, remote, failover.Dropped)
-	} else {
-		d = f.reportConn(now, seq, remote, reason)
+	defer f.mu.Unlock()
+	if !monitoring {
+		return f.reportConn(now, seq, remote, reason)
 	}
-	f.mu.Unlock()
-	f.apply(s, d)
-	s.ForceReconnect()
+	f.markDone(seq)
+	if recordFrom {
+		f.lastFrom = remote
+	}
+	return f.p.LeftServer(now, remote, cause)
 }
 
 // observe reports failed dials as attempts. A dial abandoned

@@ -154,16 +154,7 @@ func (c *Cluster) afterMembershipChange() {
 // and every member's index rises. It returns when the new leader is in
 // place.
 func (c *Cluster) TransferLeadership(to int) error {
-	ch, err := c.TransferLeadershipAfter(to, c.cfg.electionDelay)
-	if err != nil {
-		return err
-	}
-	select {
-	case <-ch:
-		return nil
-	case <-c.done:
-		return ErrClosed
-	}
+	return c.await(c.TransferLeadershipAfter(to, c.cfg.electionDelay))
 }
 
 // TransferLeadershipAfter is TransferLeadership with its own election delay;
@@ -372,7 +363,12 @@ func (c *Cluster) Start(i int) error {
 // the election delay. The member stays down until Start. It returns when
 // the new leader is in place (at once if it was not the leader).
 func (c *Cluster) GracefulExit(i int) error {
-	ch, err := c.GracefulExitAfter(i, c.cfg.electionDelay)
+	return c.await(c.GracefulExitAfter(i, c.cfg.electionDelay))
+}
+
+// await waits for ch, the result of a ...After verb, to close, or for the
+// cluster to close.
+func (c *Cluster) await(ch <-chan struct{}, err error) error {
 	if err != nil {
 		return err
 	}
