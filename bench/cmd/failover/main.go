@@ -85,17 +85,17 @@ type ClientResult struct {
 
 // TransferResult is one transfer.
 type TransferResult struct {
-	K         int            `json:"k"`
-	Method    string         `json:"method"`
-	From      int            `json:"from"`
-	To        int            `json:"to"`
-	ElectedMs float64        `json:"elected_polled_ms"`
+	K         int     `json:"k"`
+	Method    string  `json:"method"`
+	From      int     `json:"from"`
+	To        int     `json:"to"`
+	ElectedMs float64 `json:"elected_polled_ms"`
 	// ElectedLogMs is the election time from the servers' logs (-1 when
 	// no election line was found).
-	ElectedLogMs float64 `json:"elected_log_ms"`
-	WrittenMs float64        `json:"written_ms"`
-	Clients   []ClientResult `json:"clients"`
-	Err       string         `json:"error,omitempty"`
+	ElectedLogMs float64        `json:"elected_log_ms"`
+	WrittenMs    float64        `json:"written_ms"`
+	Clients      []ClientResult `json:"clients"`
+	Err          string         `json:"error,omitempty"`
 }
 
 // Summary is one client's figures over a run.
