@@ -168,7 +168,6 @@ const (
 	data                  // the data connection
 )
 
-var stateNames = [...]string{"idle", "opening", "watching", "backoff", "promoted", "data"}
 
 type member struct {
 	st       state
