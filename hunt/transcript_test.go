@@ -153,32 +153,25 @@ func show(w *hunt.Watch, s hunt.Step) string {
 	return b.String()
 }
 
-func causeOf(t *testing.T, s string) hunt.Cause {
-	for c := hunt.Initial; c <= hunt.Frozen; c++ {
-		if c.String() == s {
-			return c
-		}
-	}
-	t.Fatalf("unknown cause %q", s)
-	return 0
+func causeOf(t *testing.T, s string) hunt.Cause { return byName(t, s, hunt.Initial, hunt.Frozen) }
+
+func verdictOf(t *testing.T, s string) hunt.Verdict { return byName(t, s, hunt.Leader, hunt.Unusable) }
+
+func outcomeOf(t *testing.T, s string) failover.Outcome {
+	return byName(t, s, failover.NotLeader, failover.Unusable)
 }
 
-func verdictOf(t *testing.T, s string) hunt.Verdict {
-	for v := hunt.Leader; v <= hunt.Unusable; v++ {
+// byName returns the value in [first, last] whose String is s.
+func byName[T interface {
+	~uint8
+	String() string
+}](t *testing.T, s string, first, last T) T {
+	t.Helper()
+	for v := first; v <= last; v++ {
 		if v.String() == s {
 			return v
 		}
 	}
-	t.Fatalf("unknown verdict %q", s)
-	return 0
-}
-
-func outcomeOf(t *testing.T, s string) failover.Outcome {
-	for o := failover.NotLeader; o <= failover.Unusable; o++ {
-		if o.String() == s {
-			return o
-		}
-	}
-	t.Fatalf("unknown outcome %q", s)
+	t.Fatalf("unknown name %q", s)
 	return 0
 }

@@ -31,12 +31,7 @@ const (
 var verdictNames = [...]string{Leader: "leader", Waiting: "waiting", Unusable: "unusable"}
 
 // String returns "leader", "waiting" or "unusable".
-func (v Verdict) String() string {
-	if int(v) < len(verdictNames) && verdictNames[v] != "" {
-		return verdictNames[v]
-	}
-	return "verdict(?)"
-}
+func (v Verdict) String() string { return nameOf(verdictNames[:], v, "verdict") }
 
 // VerdictOf maps the result of leader.Checker.Check on a watcher's rows to a
 // Verdict: nil is Leader; leader.ErrNotLeader, ErrClusterDisconnected,

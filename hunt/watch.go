@@ -36,12 +36,7 @@ var causeNames = [...]string{
 }
 
 // String returns a short stable name for logs.
-func (c Cause) String() string {
-	if int(c) < len(causeNames) && causeNames[c] != "" {
-		return causeNames[c]
-	}
-	return "cause(?)"
-}
+func (c Cause) String() string { return nameOf(causeNames[:], c, "cause") }
 
 // Found says how the new leader was found.
 type Found uint8
@@ -55,15 +50,17 @@ const (
 	FoundByUpdate
 )
 
+var foundNames = [...]string{FoundInFirstReply: "first-reply", FoundByUpdate: "update"}
+
 // String returns "first-reply" or "update".
-func (f Found) String() string {
-	switch f {
-	case FoundInFirstReply:
-		return "first-reply"
-	case FoundByUpdate:
-		return "update"
+func (f Found) String() string { return nameOf(foundNames[:], f, "found") }
+
+// nameOf returns names[v], or "kind(?)" for a value without a name.
+func nameOf[T ~uint8](names []string, v T, kind string) string {
+	if int(v) < len(names) && names[v] != "" {
+		return names[v]
 	}
-	return "found(?)"
+	return kind + "(?)"
 }
 
 // Kind is the kind of an Action.
@@ -100,12 +97,7 @@ var kindNames = [...]string{
 }
 
 // String returns the action's name ("open", "close", ...).
-func (k Kind) String() string {
-	if int(k) < len(kindNames) && kindNames[k] != "" {
-		return kindNames[k]
-	}
-	return "kind(?)"
-}
+func (k Kind) String() string { return nameOf(kindNames[:], k, "kind") }
 
 // Action is one thing the driver does, in order.
 type Action struct {
@@ -167,7 +159,6 @@ const (
 	promoted              // chosen; data monitor being set up on it
 	data                  // the data connection
 )
-
 
 type member struct {
 	st       state

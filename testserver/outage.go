@@ -30,12 +30,9 @@ const (
 func (c *Cluster) Crash(i int, mode CrashMode, electionDelay time.Duration) (<-chan struct{}, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m, err := c.checkMember(i)
-	if err != nil {
-		return nil, err
-	}
-	if !m.running || m.frozen {
-		return closedChan(), nil
+	m, down, err := c.liveMember(i)
+	if err != nil || down != nil {
+		return down, err
 	}
 	if mode == CrashSilent {
 		m.crashed = true
@@ -59,14 +56,25 @@ func (c *Cluster) Crash(i int, mode CrashMode, electionDelay time.Duration) (<-c
 func (c *Cluster) Freeze(i int, electionDelay time.Duration) (<-chan struct{}, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	m, err := c.checkMember(i)
-	if err != nil {
-		return nil, err
-	}
-	if !m.running || m.frozen {
-		return closedChan(), nil
+	m, down, err := c.liveMember(i)
+	if err != nil || down != nil {
+		return down, err
 	}
 	return c.freeze(m, "frozen", electionDelay), nil
+}
+
+// liveMember returns member i if it is running and not frozen; for a
+// member already down it returns a closed channel instead (nothing to
+// wait for). Called with c.mu held.
+func (c *Cluster) liveMember(i int) (*Member, <-chan struct{}, error) {
+	m, err := c.checkMember(i)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !m.running || m.frozen {
+		return nil, closedChan(), nil
+	}
+	return m, nil, nil
 }
 
 func (c *Cluster) freeze(m *Member, reason string, electionDelay time.Duration) <-chan struct{} {
