@@ -1,0 +1,334 @@
+package watcher
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+
+	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/hunt"
+	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
+	"github.com/ovsdbcs/ovsdbcs/leader"
+)
+
+// DefaultProbeInterval is how long a watcher may stay silent before it is
+// sent an echo, and how long the echo may stay unanswered (OVS's default
+// inactivity probe, 5 s).
+const DefaultProbeInterval = 5 * time.Second
+
+// Config configures a Hunter.
+type Config struct {
+	// Database is the data database, for example "OVN_Northbound".
+	Database string
+	// ClusterID pins the cluster (a cid: item of the remote list); "" for
+	// none.
+	ClusterID string
+	// Remotes are the members, in the order of the member numbers the
+	// Hunter reports.
+	Remotes []jsonrpc.Remote
+	// Dial opens a transport (nil: a net.Dialer). TLS remotes are not
+	// supported by this driver.
+	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	// Check decides on a watcher's rows (nil: a leader.Checker of the
+	// Hunter's own, leader-only, for Database and ClusterID). Give the
+	// client's own Checker, under its lock, so that "index not below the
+	// highest seen" counts the data connection's indexes too.
+	Check func(remote string, rows *leader.Replica) error
+	// Watch configures the decisions.
+	Watch hunt.Config
+	// ProbeInterval: see DefaultProbeInterval (0: default; negative: no
+	// probes).
+	ProbeInterval time.Duration
+	// Notify receives the notices for the owner of the data connection, on
+	// the Hunter's goroutine: it must not block, nor call the Hunter.
+	Notify func(Notice)
+	// Logger receives the Hunter's logs.
+	Logger logr.Logger
+}
+
+// NoticeKind is the kind of a Notice.
+type NoticeKind uint8
+
+const (
+	// Promote: carry on on Conn, member Member's watcher (its _Server
+	// monitor is in place, its rows in Rows): monitor the data database
+	// on it, then call Monitoring, or PromotedFailed.
+	Promote NoticeKind = iota + 1
+	// Leave: close the data connection (a suspect leader was replaced).
+	Leave
+	// Echo: send an echo on the data connection.
+	Echo
+	// Recovered: the recovery in Recovery ended.
+	Recovered
+	// NoServer: no member is usable; Log says whether to log it, and
+	// Suppressed how many reports were held back before.
+	NoServer
+)
+
+// Notice is something the owner of the data connection must do or know.
+type Notice struct {
+	Kind       NoticeKind
+	Member     int
+	Remote     string
+	Conn       *jsonrpc.Conn
+	Rows       *leader.Replica
+	Recovery   *hunt.Recovery
+	Log        bool
+	Suppressed int
+	LastErr    error
+}
+
+// Hunter runs a hunt.Watch on real connections: it opens the watchers,
+// monitors _Server.Database on each, feeds their verdicts and failures to
+// the Watch, runs its timers, and hands the promoted connection to the
+// owner. Create it with New and run it with Run; its other methods are
+// safe for concurrent use and never block for long.
+type Hunter struct {
+	cfg    Config
+	log    logr.Logger
+	events chan event
+	done   chan struct{} // closed when Run returns
+
+	// Owned by the Run goroutine.
+	w        *hunt.Watch
+	watchers map[int]*watcher
+	gen      uint64
+	lastErr  error
+	wg       sync.WaitGroup
+	ctx      context.Context
+}
+
+type eventKind uint8
+
+const (
+	evReport eventKind = iota + 1
+	evFailed
+	evStart
+	evLost
+	evMonitoring
+	evPromotedFailed
+	evHeard
+	evEchoSent
+)
+
+type event struct {
+	kind    eventKind
+	member  int
+	gen     uint64 // watcher events: the watcher's generation
+	verdict hunt.Verdict
+	err     error
+	cause   hunt.Cause
+	at      time.Time
+}
+
+// New returns a Hunter; it does nothing until Run.
+func New(cfg Config) (*Hunter, error) {
+	if len(cfg.Remotes) == 0 {
+		return nil, errors.New("watcher: no remotes")
+	}
+	for _, r := range cfg.Remotes {
+		if r.IsPassive() || r.IsTLS() {
+			return nil, fmt.Errorf("watcher: remote %s: only tcp and unix remotes can be watched", r)
+		}
+	}
+	if cfg.Dial == nil {
+		var d net.Dialer
+		cfg.Dial = d.DialContext
+	}
+	if cfg.Check == nil {
+		var checker leader.Checker
+		var mu sync.Mutex
+		db, cid := cfg.Database, cfg.ClusterID
+		cfg.Check = func(remote string, rows *leader.Replica) error {
+			mu.Lock()
+			defer mu.Unlock()
+			_, err := checker.Check(rows, leader.Target{Remote: remote, Database: db, ClusterID: cid, LeaderOnly: true})
+			return err
+		}
+	}
+	if cfg.ProbeInterval == 0 {
+		cfg.ProbeInterval = DefaultProbeInterval
+	}
+	if cfg.Notify == nil {
+		cfg.Notify = func(Notice) {}
+	}
+	log := cfg.Logger
+	if log.GetSink() == nil {
+		log = logr.Discard()
+	}
+	return &Hunter{
+		cfg:      cfg,
+		log:      log,
+		events:   make(chan event, 64),
+		done:     make(chan struct{}),
+		w:        hunt.New(cfg.Watch, len(cfg.Remotes)),
+		watchers: map[int]*watcher{},
+	}, nil
+}
+
+// Start begins the first hunt: every member is watched.
+func (h *Hunter) Start() { h.post(event{kind: evStart}) }
+
+// Lost reports that the data connection to member m was lost for cause.
+// For hunt.NotLeader the owner closes it, and m is watched again on a new
+// connection.
+func (h *Hunter) Lost(m int, cause hunt.Cause) { h.post(event{kind: evLost, member: m, cause: cause}) }
+
+// Monitoring reports that the promoted member m is MONITORING.
+func (h *Hunter) Monitoring(m int) { h.post(event{kind: evMonitoring, member: m}) }
+
+// PromotedFailed reports that the promoted connection to m failed before
+// MONITORING (the owner closed it).
+func (h *Hunter) PromotedFailed(m int, err error) {
+	h.post(event{kind: evPromotedFailed, member: m, err: err})
+}
+
+// Heard reports that the leader sent something on the data connection.
+func (h *Hunter) Heard() { h.post(event{kind: evHeard}) }
+
+// EchoSent reports an echo the owner sent on the data connection on its own.
+func (h *Hunter) EchoSent() { h.post(event{kind: evEchoSent}) }
+
+func (h *Hunter) post(ev event) {
+	ev.at = time.Now()
+	select {
+	case h.events <- ev:
+	case <-h.done:
+	}
+}
+
+// Run drives the Hunter until ctx ends, then closes every watcher (not a
+// connection already handed to the owner) and returns ctx.Err() once
+// every goroutine it started has ended.
+func (h *Hunter) Run(ctx context.Context) error {
+	h.ctx = ctx
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	defer close(h.done)
+	defer h.wg.Wait()
+	defer h.closeAll()
+	for {
+		if next, ok := h.w.Next(); ok {
+			timer.Reset(time.Until(next))
+		} else {
+			timer.Stop()
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case ev := <-h.events:
+			h.handle(ev)
+		case <-timer.C:
+			h.apply(h.w.Tick(time.Now()))
+		}
+	}
+}
+
+func (h *Hunter) handle(ev event) {
+	now := ev.at
+	switch ev.kind {
+	case evReport, evFailed:
+		wt := h.watchers[ev.member]
+		if wt == nil || wt.gen != ev.gen {
+			return // a watcher closed meanwhile
+		}
+		if ev.kind == evReport {
+			h.apply(h.w.Report(now, ev.member, ev.verdict))
+			return
+		}
+		h.lastErr = ev.err
+		h.log.V(1).Info("watcher failed", "remote", h.cfg.Remotes[ev.member].String(), "error", ev.err.Error())
+		h.apply(h.w.Failed(now, ev.member, failover.OutcomeOf(ev.err)))
+	case evStart:
+		h.apply(h.w.Start(now))
+	case evLost:
+		h.apply(h.w.Lost(now, ev.member, ev.cause))
+	case evMonitoring:
+		h.apply(h.w.Monitoring(now, ev.member))
+	case evPromotedFailed:
+		h.lastErr = ev.err
+		h.apply(h.w.Failed(now, ev.member, failover.OutcomeOf(ev.err)))
+	case evHeard:
+		h.apply(h.w.Heard(now))
+	case evEchoSent:
+		h.w.EchoSent(now)
+	}
+}
+
+// apply carries out a Step.
+func (h *Hunter) apply(s hunt.Step) {
+	for _, a := range s.Actions {
+		remote := h.cfg.Remotes[a.Member].String()
+		switch a.Kind {
+		case hunt.ActionOpen:
+			h.open(a.Member)
+		case hunt.ActionClose:
+			if wt := h.watchers[a.Member]; wt != nil {
+				delete(h.watchers, a.Member)
+				wt.close()
+			}
+		case hunt.ActionDemote:
+			// The owner closes the data connection; watch m anew. Its
+			// failures reach the Watch as the watcher's.
+			h.open(a.Member)
+		case hunt.ActionPromote:
+			wt := h.watchers[a.Member]
+			if wt == nil {
+				continue
+			}
+			delete(h.watchers, a.Member)
+			conn, rows := wt.handOver()
+			if conn == nil {
+				// It ended before it could be handed over.
+				h.apply(h.w.Failed(time.Now(), a.Member, failover.Protocol))
+				continue
+			}
+			h.log.V(1).Info("leader found", "remote", remote)
+			h.cfg.Notify(Notice{Kind: Promote, Member: a.Member, Remote: remote, Conn: conn, Rows: rows})
+		case hunt.ActionLeave:
+			h.cfg.Notify(Notice{Kind: Leave, Member: a.Member, Remote: remote})
+		case hunt.ActionEcho:
+			h.cfg.Notify(Notice{Kind: Echo, Member: a.Member, Remote: remote})
+		}
+	}
+	if s.NoServer {
+		h.cfg.Notify(Notice{Kind: NoServer, Member: -1, Log: s.Log, Suppressed: s.Suppressed, LastErr: h.lastErr})
+	}
+	if s.Recovery != nil {
+		h.cfg.Notify(Notice{Kind: Recovered, Member: s.Recovery.To,
+			Remote: h.cfg.Remotes[s.Recovery.To].String(), Recovery: s.Recovery})
+	}
+}
+
+func (h *Hunter) open(m int) {
+	if old := h.watchers[m]; old != nil {
+		old.close()
+	}
+	h.gen++
+	wt := newWatcher(h, m, h.gen)
+	h.watchers[m] = wt
+	h.wg.Add(1)
+	go wt.run(h.ctx)
+}
+
+func (h *Hunter) closeAll() {
+	for m, wt := range h.watchers {
+		delete(h.watchers, m)
+		wt.close()
+	}
+}
+
+// send posts a watcher's event unless the watcher was stopped.
+func (h *Hunter) send(wt *watcher, ev event) {
+	ev.at = time.Now()
+	ev.member, ev.gen = wt.member, wt.gen
+	select {
+	case h.events <- ev:
+	case <-wt.stop:
+	}
+}
