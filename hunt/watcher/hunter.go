@@ -39,6 +39,16 @@ type Config struct {
 	// client's own Checker, under its lock, so that "index not below the
 	// highest seen" counts the data connection's indexes too.
 	Check func(remote string, rows *leader.Replica) error
+	// ConnConfig returns the configuration of a watcher's connection to
+	// remote (nil: the defaults, named after the remote). An owner that
+	// adopts promoted connections into a jsonrpc.Session gives the
+	// session's (Session.ConnConfig).
+	ConnConfig func(remote string) jsonrpc.ConnConfig
+	// CancelServerMonitor: before a promoted connection is handed over,
+	// cancel its _Server monitor (one round trip) and drop what it
+	// received, for an owner that sets up its own _Server monitor on it
+	// (Notice.Rows is then nil).
+	CancelServerMonitor bool
 	// Watch configures the decisions.
 	Watch hunt.Config
 	// ProbeInterval: see DefaultProbeInterval (0: default; negative: no
@@ -153,6 +163,9 @@ func New(cfg Config) (*Hunter, error) {
 	}
 	if cfg.ProbeInterval == 0 {
 		cfg.ProbeInterval = DefaultProbeInterval
+	}
+	if cfg.ConnConfig == nil {
+		cfg.ConnConfig = func(remote string) jsonrpc.ConnConfig { return jsonrpc.ConnConfig{Name: remote} }
 	}
 	if cfg.Notify == nil {
 		cfg.Notify = func(Notice) {}

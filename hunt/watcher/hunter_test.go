@@ -2,6 +2,7 @@ package watcher_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sync"
 	"testing"
@@ -13,6 +14,7 @@ import (
 	"github.com/ovsdbcs/ovsdbcs/hunt"
 	"github.com/ovsdbcs/ovsdbcs/hunt/watcher"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
+	"github.com/ovsdbcs/ovsdbcs/leader"
 	"github.com/ovsdbcs/ovsdbcs/testserver"
 )
 
@@ -297,5 +299,37 @@ func TestAllDownTenMinutesThenRestart(t *testing.T) {
 		t.Logf("back %v after the restart: %+v", rec.Start.Add(rec.Duration).Sub(back), rec)
 		require.LessOrEqual(t, rec.Start.Add(rec.Duration).Sub(back), 24*time.Second)
 		require.True(t, rec.BackoffUsed)
+	})
+}
+
+// With CancelServerMonitor the promoted connection comes without its
+// _Server monitor: the owner can set up its own, with the same id, at
+// once.
+func TestCancelServerMonitorOnPromote(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := lab(t)
+		rs, _, err := jsonrpc.ParseRemotes(c.Remotes())
+		require.NoError(t, err)
+		ns := make(chan watcher.Notice, 100)
+		h, err := watcher.New(watcher.Config{Database: "Lab", Remotes: rs, Dial: c.DialContext,
+			CancelServerMonitor: true, Notify: func(n watcher.Notice) { ns <- n }})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = h.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		h.Start()
+		n := <-ns
+		require.Equal(t, watcher.Promote, n.Kind)
+		require.Nil(t, n.Rows)
+		defer n.Conn.Close()
+		schema, err := n.Conn.Call(ctx, "get_schema", "_Server")
+		require.NoError(t, err)
+		params, _, err := leader.MonitorParams(schema)
+		require.NoError(t, err)
+		var p []any
+		require.NoError(t, json.Unmarshal(params, &p))
+		_, err = n.Conn.Call(ctx, "monitor_cond", p...)
+		require.NoError(t, err, "the watcher's monitor was cancelled")
 	})
 }

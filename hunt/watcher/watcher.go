@@ -50,11 +50,29 @@ func (wt *watcher) handOver() (*jsonrpc.Conn, *leader.Replica) {
 	wt.close()
 	<-wt.done
 	wt.mu.Lock()
-	defer wt.mu.Unlock()
-	if wt.conn == nil || wt.conn.Err() != nil {
+	conn, rows := wt.conn, wt.rows
+	wt.mu.Unlock()
+	if conn == nil || conn.Err() != nil {
 		return nil, nil
 	}
-	return wt.conn, wt.rows
+	if !wt.h.cfg.CancelServerMonitor {
+		return conn, rows
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wt.h.w.Config().AttemptTimeout)
+	defer cancel()
+	if _, err := callRaw(ctx, conn, "monitor_cancel", append(append([]byte("["), leader.MonitorID()...), ']')); err != nil {
+		_ = conn.Close()
+		return nil, nil
+	}
+	// Drop the updates the monitor sent before its cancellation.
+	drained, stop := context.WithCancel(context.Background())
+	stop()
+	for {
+		if _, err := conn.Recv(drained); err != nil {
+			break
+		}
+	}
+	return conn, nil
 }
 
 func (wt *watcher) run(parent context.Context) {
@@ -92,7 +110,11 @@ func (wt *watcher) watch(ctx context.Context) error {
 	if err != nil {
 		return stopped(ctx, fmt.Errorf("%s: %w", remote, err))
 	}
-	conn := jsonrpc.NewConn(nc, jsonrpc.ConnConfig{Name: remote, Logger: h.log.WithName("conn")})
+	cc := h.cfg.ConnConfig(remote)
+	if cc.Logger.GetSink() == nil {
+		cc.Logger = h.log.WithName("conn")
+	}
+	conn := jsonrpc.NewConn(nc, cc)
 	wt.mu.Lock()
 	wt.conn = conn
 	wt.mu.Unlock()
