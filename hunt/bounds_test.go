@@ -88,7 +88,7 @@ func TestAllDownAttempts(t *testing.T) {
 }
 
 // Random inputs never give a member two connections at once, never open a
-// member before its backoff ends, and a recovery's Attempts match the
+// member before its backoff ends (but at the start of a recovery), and a recovery's Attempts match the
 // opens.
 func TestRandomInvariants(t *testing.T) {
 	recoveries := 0
@@ -114,6 +114,11 @@ func TestRandomInvariants(t *testing.T) {
 				case hunt.ActionOpen:
 					if conn[a.Member] {
 						t.Fatalf("seed %d: open m%d with a connection", seed, a.Member)
+					}
+					if dataOn >= 0 {
+						// A suspicion starts a recovery: every member
+						// is tried once more.
+						clear(backoffUntil)
 					}
 					if now.Before(backoffUntil[a.Member]) {
 						t.Fatalf("seed %d: open m%d before its backoff ends", seed, a.Member)
@@ -184,6 +189,7 @@ func TestRandomInvariants(t *testing.T) {
 			case 6:
 				if dataOn >= 0 {
 					cause := []hunt.Cause{hunt.Dropped, hunt.ProbeFailed, hunt.NotLeader, hunt.Forced}[rng.IntN(4)]
+					clear(backoffUntil) // a new recovery tries every member once more
 					from := dataOn
 					if cause == hunt.Dropped || cause == hunt.ProbeFailed {
 						conn[from] = false

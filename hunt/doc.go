@@ -94,8 +94,13 @@
 //     than OVS (per minute in steady state: 60 / (R × 8 s), 2.5 for
 //     R = 3; in the first minute: 4 for R = 3, as OVS; over ten minutes:
 //     27 for R = 3, as OVS's 80 over three members). TestAllDownAttempts
-//     checks it for 1, 3 and 5 members. Backoffs outlive a recovery, and
-//     a member's failure count resets when it answers a usable row.
+//     checks it for 1, 3 and 5 members.
+//   - Each recovery tries every member once at its start, even one still
+//     backed off from an earlier recovery (a member restarted since is seen
+//     at once): one attempt per member per leader loss, which needs a
+//     cluster healthy enough to elect. A member's failure count, which
+//     sets the length of its next backoff, resets only when it answers a
+//     usable row.
 //   - "no usable server" (every member failed, none watched) is reported
 //     through a rate limiter: 3 at once, then one a minute.
 //   - An election costs no attempt beyond one per member: no timer, no

@@ -491,7 +491,14 @@ func (w *Watch) begin(start time.Time, cause Cause, from int) {
 	w.active = true
 	w.rec = Recovery{Cause: cause, From: from, To: -1, Start: start}
 	for i := range w.members {
-		w.members[i].backed = false
+		// Every member is tried once more at the start of a recovery (one
+		// that came back since is seen at once); its failure count, the
+		// length of its next backoff, is kept.
+		mb := &w.members[i]
+		mb.backed = false
+		if mb.st == backoff {
+			mb.st = idle
+		}
 	}
 	w.ph = hunting
 	w.leader = -1

@@ -37,13 +37,20 @@ type owner struct {
 
 func startHunt(t *testing.T, c *testserver.Cluster, cfg watcher.Config) (*owner, func()) {
 	t.Helper()
-	rs, _, err := jsonrpc.ParseRemotes(c.Remotes())
+	cfg.Dial = c.DialContext
+	return startHuntOn(t, c.Remotes(), cfg)
+}
+
+// startHuntOn starts a Hunter on remotes for the Lab database, with its
+// owner.
+func startHuntOn(t *testing.T, remotes string, cfg watcher.Config) (*owner, func()) {
+	t.Helper()
+	rs, _, err := jsonrpc.ParseRemotes(remotes)
 	require.NoError(t, err)
 	o := &owner{t: t, ns: make(chan watcher.Notice, 1000), recs: make(chan hunt.Recovery, 100),
 		noServer: make(chan watcher.Notice, 1000), member: -1}
 	cfg.Database = "Lab"
 	cfg.Remotes = rs
-	cfg.Dial = c.DialContext
 	cfg.Notify = func(n watcher.Notice) { o.ns <- n }
 	o.h, err = watcher.New(cfg)
 	require.NoError(t, err)

@@ -371,7 +371,7 @@ func oneTransfer(ctx context.Context, o options, cl *ovsdbserver.Cluster, method
 	r.From, r.To = tro.tr.From, tro.tr.To
 	r.ElectedMs = stats.Ms(tro.tr.Elected.Sub(t0))
 	r.ElectedLogMs = math.NaN()
-	if e, ok := electedFromLogs(logPaths(cl), t0); ok {
+	if e, ok := cl.FirstElection(t0); ok {
 		r.ElectedLogMs = stats.Ms(e.T.Sub(t0))
 		for i := range r.Clients {
 			if cr := &r.Clients[i]; !math.IsNaN(cr.MonitoringMs) {

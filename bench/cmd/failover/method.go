@@ -58,12 +58,3 @@ func moveLeader(ctx context.Context, cl *ovsdbserver.Cluster, method ovsdbserver
 	tr.Restarted = time.Now()
 	return tr, nil
 }
-
-// logPaths returns the members' log files, member i's at index i.
-func logPaths(cl *ovsdbserver.Cluster) []string {
-	out := make([]string, cl.N())
-	for i := range out {
-		out[i] = cl.Member(i).LogPath()
-	}
-	return out
-}
