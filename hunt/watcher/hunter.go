@@ -54,8 +54,9 @@ type Config struct {
 	// ProbeInterval: see DefaultProbeInterval (0: default; negative: no
 	// probes).
 	ProbeInterval time.Duration
-	// Notify receives the notices for the owner of the data connection, on
-	// the Hunter's goroutine: it must not block, nor call the Hunter.
+	// Notify receives the notices for the owner of the data connection,
+	// in order, with the Hunter's lock held: it must not block, nor call
+	// the Hunter.
 	Notify func(Notice)
 	// Logger receives the Hunter's logs.
 	Logger logr.Logger
@@ -73,8 +74,6 @@ const (
 	Leave
 	// Echo: send an echo on the data connection.
 	Echo
-	// Recovered: the recovery in Recovery ended.
-	Recovered
 	// NoServer: no member is usable; Log says whether to log it, and
 	// Suppressed how many reports were held back before.
 	NoServer
@@ -87,7 +86,6 @@ type Notice struct {
 	Remote     string
 	Conn       *jsonrpc.Conn
 	Rows       *leader.Replica
-	Recovery   *hunt.Recovery
 	Log        bool
 	Suppressed int
 	LastErr    error
@@ -96,47 +94,35 @@ type Notice struct {
 // Hunter runs a hunt.Watch on real connections: it opens the watchers,
 // monitors _Server.Database on each, feeds their verdicts and failures to
 // the Watch, runs its timers, and hands the promoted connection to the
-// owner. Create it with New and run it with Run; its other methods are
-// safe for concurrent use and never block for long.
+// owner. Create it with New and run its timers with Run. The owner's
+// methods are safe for concurrent use and return at once.
 type Hunter struct {
 	cfg    Config
 	log    logr.Logger
-	events chan event
-	done   chan struct{} // closed when Run returns
+	ctx    context.Context // the watchers' context
+	cancel context.CancelFunc
+	events chan event    // from the watchers
+	kick   chan struct{} // the Watch's next deadline may have changed
+	wg     sync.WaitGroup
 
-	// Owned by the Run goroutine.
+	mu       sync.Mutex
+	closed   bool
 	w        *hunt.Watch
 	watchers map[int]*watcher
 	gen      uint64
 	lastErr  error
-	wg       sync.WaitGroup
-	ctx      context.Context
 }
 
-type eventKind uint8
-
-const (
-	evReport eventKind = iota + 1
-	evFailed
-	evStart
-	evLost
-	evMonitoring
-	evPromotedFailed
-	evHeard
-	evEchoSent
-)
-
 type event struct {
-	kind    eventKind
 	member  int
-	gen     uint64 // watcher events: the watcher's generation
+	gen     uint64 // the watcher's generation
+	failed  bool   // else a report
 	verdict hunt.Verdict
 	err     error
-	cause   hunt.Cause
 	at      time.Time
 }
 
-// New returns a Hunter; it does nothing until Run.
+// New returns a Hunter; Start begins the hunt, Run runs its timers.
 func New(cfg Config) (*Hunter, error) {
 	if len(cfg.Remotes) == 0 {
 		return nil, errors.New("watcher: no remotes")
@@ -174,106 +160,141 @@ func New(cfg Config) (*Hunter, error) {
 	if log.GetSink() == nil {
 		log = logr.Discard()
 	}
+	ctx, cancel := context.WithCancel(context.Background())
 	return &Hunter{
 		cfg:      cfg,
 		log:      log,
+		ctx:      ctx,
+		cancel:   cancel,
 		events:   make(chan event, 64),
-		done:     make(chan struct{}),
+		kick:     make(chan struct{}, 1),
 		w:        hunt.New(cfg.Watch, len(cfg.Remotes)),
 		watchers: map[int]*watcher{},
 	}, nil
 }
 
+// Watch returns the configuration of the decisions, defaults filled in.
+func (h *Hunter) Watch() hunt.Config { return h.w.Config() }
+
 // Start begins the first hunt: every member is watched.
-func (h *Hunter) Start() { h.post(event{kind: evStart}) }
+func (h *Hunter) Start() { h.do(func(now time.Time) hunt.Step { return h.w.Start(now) }) }
 
-// Lost reports that the data connection to member m was lost for cause.
-// For hunt.NotLeader the owner closes it, and m is watched again on a new
-// connection.
-func (h *Hunter) Lost(m int, cause hunt.Cause) { h.post(event{kind: evLost, member: m, cause: cause}) }
+// Lost reports that the data connection to member m was lost for cause
+// (the owner closes it; for hunt.NotLeader, m is watched again on a new
+// connection).
+func (h *Hunter) Lost(m int, cause hunt.Cause) {
+	h.do(func(now time.Time) hunt.Step { return h.w.Lost(now, m, cause) })
+}
 
-// Monitoring reports that the promoted member m is MONITORING.
-func (h *Hunter) Monitoring(m int) { h.post(event{kind: evMonitoring, member: m}) }
+// Monitoring reports that the promoted member m is MONITORING, and returns
+// the recovery that ended, if any.
+func (h *Hunter) Monitoring(m int) (rec hunt.Recovery, ok bool) {
+	h.do(func(now time.Time) hunt.Step {
+		s := h.w.Monitoring(now, m)
+		if s.Recovery != nil {
+			rec, ok = *s.Recovery, true
+		}
+		return s
+	})
+	return rec, ok
+}
 
 // PromotedFailed reports that the promoted connection to m failed before
 // MONITORING (the owner closed it).
 func (h *Hunter) PromotedFailed(m int, err error) {
-	h.post(event{kind: evPromotedFailed, member: m, err: err})
+	h.do(func(now time.Time) hunt.Step {
+		h.lastErr = err
+		return h.w.Failed(now, m, failover.OutcomeOf(err))
+	})
 }
 
 // Heard reports that the leader sent something on the data connection.
-func (h *Hunter) Heard() { h.post(event{kind: evHeard}) }
+func (h *Hunter) Heard() { h.do(func(now time.Time) hunt.Step { return h.w.Heard(now) }) }
 
 // EchoSent reports an echo the owner sent on the data connection on its own.
-func (h *Hunter) EchoSent() { h.post(event{kind: evEchoSent}) }
+func (h *Hunter) EchoSent() {
+	h.do(func(now time.Time) hunt.Step {
+		h.w.EchoSent(now)
+		return hunt.Step{}
+	})
+}
 
-func (h *Hunter) post(ev event) {
-	ev.at = time.Now()
+// Recovering reports whether a recovery is under way.
+func (h *Hunter) Recovering() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.w.Recovering()
+}
+
+// do runs one input of the Watch under the lock and carries out its Step.
+func (h *Hunter) do(f func(now time.Time) hunt.Step) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return
+	}
+	h.apply(f(time.Now()))
+	signal(h.kick)
+}
+
+func signal(ch chan struct{}) {
 	select {
-	case h.events <- ev:
-	case <-h.done:
+	case ch <- struct{}{}:
+	default:
 	}
 }
 
-// Run drives the Hunter until ctx ends, then closes every watcher (not a
-// connection already handed to the owner) and returns ctx.Err() once
-// every goroutine it started has ended.
+// Run runs the Watch's timers and the watchers' reports until ctx ends,
+// then closes every watcher (not a connection already handed to the
+// owner) and returns ctx.Err() once every goroutine it started has ended.
 func (h *Hunter) Run(ctx context.Context) error {
-	h.ctx = ctx
 	timer := time.NewTimer(time.Hour)
 	defer timer.Stop()
-	defer close(h.done)
-	defer h.wg.Wait()
-	defer h.closeAll()
 	for {
-		if next, ok := h.w.Next(); ok {
+		h.mu.Lock()
+		next, ok := h.w.Next()
+		h.mu.Unlock()
+		if ok {
 			timer.Reset(time.Until(next))
 		} else {
 			timer.Stop()
 		}
 		select {
 		case <-ctx.Done():
+			h.mu.Lock()
+			h.closed = true
+			h.closeAll()
+			h.mu.Unlock()
+			h.cancel()
+			h.wg.Wait()
 			return ctx.Err()
 		case ev := <-h.events:
 			h.handle(ev)
+		case <-h.kick:
 		case <-timer.C:
-			h.apply(h.w.Tick(time.Now()))
+			h.do(h.w.Tick)
 		}
 	}
 }
 
+// handle takes a watcher's report or failure.
 func (h *Hunter) handle(ev event) {
-	now := ev.at
-	switch ev.kind {
-	case evReport, evFailed:
-		wt := h.watchers[ev.member]
-		if wt == nil || wt.gen != ev.gen {
-			return // a watcher closed meanwhile
-		}
-		if ev.kind == evReport {
-			h.apply(h.w.Report(now, ev.member, ev.verdict))
-			return
-		}
-		h.lastErr = ev.err
-		h.log.V(1).Info("watcher failed", "remote", h.cfg.Remotes[ev.member].String(), "error", ev.err.Error())
-		h.apply(h.w.Failed(now, ev.member, failover.OutcomeOf(ev.err)))
-	case evStart:
-		h.apply(h.w.Start(now))
-	case evLost:
-		h.apply(h.w.Lost(now, ev.member, ev.cause))
-	case evMonitoring:
-		h.apply(h.w.Monitoring(now, ev.member))
-	case evPromotedFailed:
-		h.lastErr = ev.err
-		h.apply(h.w.Failed(now, ev.member, failover.OutcomeOf(ev.err)))
-	case evHeard:
-		h.apply(h.w.Heard(now))
-	case evEchoSent:
-		h.w.EchoSent(now)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	wt := h.watchers[ev.member]
+	if h.closed || wt == nil || wt.gen != ev.gen {
+		return // a watcher closed meanwhile
 	}
+	if !ev.failed {
+		h.apply(h.w.Report(ev.at, ev.member, ev.verdict))
+		return
+	}
+	h.lastErr = ev.err
+	h.log.V(1).Info("watcher failed", "remote", h.cfg.Remotes[ev.member].String(), "error", ev.err.Error())
+	h.apply(h.w.Failed(ev.at, ev.member, failover.OutcomeOf(ev.err)))
 }
 
-// apply carries out a Step.
+// apply carries out a Step. h.mu is held.
 func (h *Hunter) apply(s hunt.Step) {
 	for _, a := range s.Actions {
 		remote := h.cfg.Remotes[a.Member].String()
@@ -312,12 +333,9 @@ func (h *Hunter) apply(s hunt.Step) {
 	if s.NoServer {
 		h.cfg.Notify(Notice{Kind: NoServer, Member: -1, Log: s.Log, Suppressed: s.Suppressed, LastErr: h.lastErr})
 	}
-	if s.Recovery != nil {
-		h.cfg.Notify(Notice{Kind: Recovered, Member: s.Recovery.To,
-			Remote: h.cfg.Remotes[s.Recovery.To].String(), Recovery: s.Recovery})
-	}
 }
 
+// open starts a watcher for member m. h.mu is held.
 func (h *Hunter) open(m int) {
 	if old := h.watchers[m]; old != nil {
 		old.close()

@@ -106,7 +106,9 @@ func (o *owner) loop(ctx context.Context) {
 					o.h.Lost(m, hunt.Dropped)
 				}
 			}(n.Conn, n.Member)
-			o.h.Monitoring(n.Member)
+			if rec, ok := o.h.Monitoring(n.Member); ok {
+				o.recs <- rec
+			}
 		case watcher.Leave:
 			o.mu.Lock()
 			if o.data != nil {
@@ -125,8 +127,6 @@ func (o *owner) loop(ctx context.Context) {
 					}
 				}()
 			}
-		case watcher.Recovered:
-			o.recs <- *n.Recovery
 		case watcher.NoServer:
 			o.noServer <- n
 		}

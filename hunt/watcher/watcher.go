@@ -97,7 +97,7 @@ func (wt *watcher) run(parent context.Context) {
 		_ = conn.Close()
 	}
 	if err != nil && ctx.Err() == nil {
-		h.send(wt, event{kind: evFailed, err: err})
+		h.send(wt, event{failed: true, err: err})
 	}
 }
 
@@ -184,7 +184,7 @@ func (wt *watcher) watch(ctx context.Context) error {
 
 func (wt *watcher) report(rows *leader.Replica) {
 	v := hunt.VerdictOf(wt.h.cfg.Check(wt.remote.String(), rows))
-	wt.h.send(wt, event{kind: evReport, verdict: v})
+	wt.h.send(wt, event{verdict: v})
 }
 
 // stopped returns nil when ctx ended (the watcher was stopped), err
