@@ -32,7 +32,17 @@ type config struct {
 	eventBuffer   int
 	events        bool
 	failover      failover.Config
+	// requestTimeout bounds the wait for the reply to each bootstrap
+	// request and lock request (<= 0: no bound).
+	requestTimeout time.Duration
 }
+
+// DefaultRequestTimeout is how long the client waits for the reply to each
+// request of its bootstrap (get_schema, the monitor requests) and to a lock
+// request before it leaves the server as unusable (WithRequestTimeout).
+// The inactivity probe does not cover this: a server that answers echo and
+// nothing else would keep the client waiting for ever.
+const DefaultRequestTimeout = 60 * time.Second
 
 func defaultConfig() config {
 	return config{
@@ -42,6 +52,8 @@ func defaultConfig() config {
 		maxVersion:    3,
 		eventBuffer:   64,
 		events:        true,
+
+		requestTimeout: DefaultRequestTimeout,
 	}
 }
 
@@ -154,3 +166,12 @@ func WithEventBuffer(n int) Option {
 func WithFailoverPolicy(cfg failover.Config) Option {
 	return func(c *config) { c.failover = cfg }
 }
+
+// WithRequestTimeout bounds the wait for the reply to each request the
+// client sends while it connects (get_schema, the _Server and data monitor
+// requests) and to each lock request (default DefaultRequestTimeout; zero or
+// a negative value waits for ever). When it passes, the server is left as
+// unusable with a reason matching ErrRequestTimeout (the Reconnect event and
+// LastError) and the next server is tried. Allow for the monitor reply of a
+// large database: the server builds and sends it all at once.
+func WithRequestTimeout(d time.Duration) Option { return func(c *config) { c.requestTimeout = d } }
