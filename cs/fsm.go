@@ -16,9 +16,8 @@ import (
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
 
-// State is a state of the client-sync state machine (OVS OVSDB_CS_STATES,
-// §2.1 of the reference study). OVS's ERROR state is unreachable and not
-// ported.
+// State is a state of the client-sync state machine (OVS OVSDB_CS_STATES in
+// lib/ovsdb-cs.c). OVS's ERROR state is unreachable and not ported.
 type State uint8
 
 // The states, in the order a connection goes through them.
