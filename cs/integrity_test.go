@@ -239,6 +239,72 @@ func rowByName(cl *Client, name string) (monitor.UUID, bool) {
 	return id, found
 }
 
+// counterWriters runs writers goroutines, each making each increments of
+// the counter row through TransactFunc (counterBuild), every call bounded
+// by timeout and followed by pause.
+type counterWriters struct {
+	wg     sync.WaitGroup
+	mu     sync.Mutex
+	done   int     // increments reported done
+	sawOwn int     // ambiguous outcomes resolved by seeing the own write
+	failed []error // TransactFunc errors (each ends its writer)
+}
+
+func startCounterWriters(t *testing.T, cl *Client, writers, each int, timeout, pause time.Duration) *counterWriters {
+	t.Helper()
+	counter, ok := rowByName(cl, "counter")
+	if !ok {
+		t.Fatal("counter row missing")
+	}
+	cw := &counterWriters{}
+	for w := range writers {
+		self, ok := rowByName(cl, fmt.Sprintf("w%d", w))
+		if !ok {
+			t.Fatal("writer row missing")
+		}
+		cw.wg.Add(1)
+		go func() {
+			defer cw.wg.Done()
+			own := 0
+			defer func() {
+				cw.mu.Lock()
+				cw.sawOwn += own
+				cw.mu.Unlock()
+			}()
+			for i := range each {
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				_, err := cl.TransactFunc(ctx, counterBuild(counter, self, int64(i), &own))
+				cancel()
+				cw.mu.Lock()
+				if err != nil {
+					cw.failed = append(cw.failed, fmt.Errorf("writer %d increment %d: %w", w, i, err))
+					cw.mu.Unlock()
+					return
+				}
+				cw.done++
+				cw.mu.Unlock()
+				time.Sleep(pause)
+			}
+		}()
+	}
+	return cw
+}
+
+// progress returns the increments done, and whether a writer failed.
+func (cw *counterWriters) progress() (int, bool) {
+	cw.mu.Lock()
+	defer cw.mu.Unlock()
+	return cw.done, len(cw.failed) > 0
+}
+
+// wait waits for the writers and reports their errors.
+func (cw *counterWriters) wait(t *testing.T) {
+	cw.wg.Wait()
+	for _, err := range cw.failed {
+		t.Error(err)
+	}
+}
+
 func TestTransactFuncIncrementsExactlyOnceAcrossFailovers(t *testing.T) {
 	scenario(t, func(t *testing.T) {
 		h := newHarness(t, 3, nil).run()
@@ -248,38 +314,12 @@ func TestTransactFuncIncrementsExactlyOnceAcrossFailovers(t *testing.T) {
 			h.insert(name, 0)
 		}
 		h.settle()
-		counter, _ := rowByName(h.cl, "counter")
 		// Replies take 1ms: transactions are in flight when leadership
 		// moves.
 		for i := range 3 {
 			h.holdUpdates(i)
 		}
-		var wg sync.WaitGroup
-		var mu sync.Mutex
-		done, sawOwn := 0, 0
-		for w := range writers {
-			self, ok := rowByName(h.cl, fmt.Sprintf("w%d", w))
-			if !ok {
-				t.Fatal("writer row missing")
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				own := 0
-				for i := range each {
-					if _, err := h.cl.TransactFunc(context.Background(), counterBuild(counter, self, int64(i), &own)); err != nil {
-						t.Errorf("writer %d increment %d: %v", w, i, err)
-						return
-					}
-					mu.Lock()
-					done++
-					mu.Unlock()
-				}
-				mu.Lock()
-				sawOwn += own
-				mu.Unlock()
-			}()
-		}
+		cw := startCounterWriters(t, h.cl, writers, each, time.Minute, 0)
 		// Leadership moves and forced reconnects while they write.
 		for i := range 12 {
 			time.Sleep(2*time.Millisecond + time.Duration(i%3)*300*time.Microsecond)
@@ -295,12 +335,13 @@ func TestTransactFuncIncrementsExactlyOnceAcrossFailovers(t *testing.T) {
 				_ = h.c.Start(l)
 			}
 		}
-		wg.Wait()
+		cw.wait(t)
 		h.settle()
 		items := h.serverItems()
 		st := h.cl.Stats()
+		done := cw.done
 		t.Logf("%d increments done, counter %d; %d maybe-committed outcomes, %d rebuilds, %d resolved by seeing the own write",
-			done, items["counter"], st.MaybeCommitted, st.Rebuilds, sawOwn)
+			done, items["counter"], st.MaybeCommitted, st.Rebuilds, cw.sawOwn)
 		if st.MaybeCommitted == 0 {
 			t.Error("no transaction was in flight at a failover: the test lost its point")
 		}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -51,7 +50,6 @@ type rawServer struct {
 
 	mu    sync.Mutex
 	conns int
-	reqs  []string // "n method params" of every request, in order
 	wg    sync.WaitGroup
 	live  []net.Conn
 }
@@ -73,9 +71,6 @@ func (s *rawServer) dial(_ context.Context, _, addr string) (net.Conn, error) {
 			if err := dec.Decode(&req); err != nil {
 				return
 			}
-			s.mu.Lock()
-			s.reqs = append(s.reqs, fmt.Sprintf("%d %s %s", n, req.Method, req.Params))
-			s.mu.Unlock()
 			if out := s.handle(addr, n, req); out != "" {
 				if _, err := server.Write([]byte(out)); err != nil {
 					return
@@ -93,19 +88,6 @@ func (s *rawServer) close() {
 	}
 	s.mu.Unlock()
 	s.wg.Wait()
-}
-
-// requests returns the requests of method received so far.
-func (s *rawServer) requests(method string) []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, r := range s.reqs {
-		if strings.Fields(r)[1] == method {
-			out = append(out, r)
-		}
-	}
-	return out
 }
 
 func reply(req rawReq, result string) string {
@@ -191,17 +173,7 @@ func newRawClient(t *testing.T, s *rawServer, remotes string, opts ...Option) *r
 
 func (rc *rawClient) waitFor(what string, limit time.Duration, cond func() bool) {
 	rc.t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		synctest.Wait()
-		if cond() {
-			return
-		}
-		if time.Now().After(deadline) {
-			rc.t.Fatalf("timed out after %v waiting for %s (state %s, last error %v)", limit, what, rc.cl.State(), rc.cl.LastError())
-		}
-		time.Sleep(time.Millisecond)
-	}
+	fakeWait(rc.t, rc.cl, what, limit, cond)
 }
 
 func (rc *rawClient) monitorReplies() []Update {

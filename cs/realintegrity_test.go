@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -106,49 +105,8 @@ func TestRealTransactFuncCounterAcrossLeaderChanges(t *testing.T) {
 		}
 	}
 	realWait(t, "the rows in the replica", 10*time.Second, func() bool { return cl.Replica().Len("Item") == 4 })
-	counter, _ := rowByName(cl, "counter")
-
-	var (
-		mu      sync.Mutex
-		done    int
-		sawOwn  int
-		failed  []error
-		wg      sync.WaitGroup
-		started = time.Now()
-	)
-	progress := func() int {
-		mu.Lock()
-		defer mu.Unlock()
-		return done
-	}
-	for w := range writers {
-		self, ok := rowByName(cl, fmt.Sprintf("w%d", w))
-		if !ok {
-			t.Fatal("writer row missing")
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			own := 0
-			for i := range each {
-				tctx, tcancel := context.WithTimeout(ctx, 60*time.Second)
-				_, err := cl.TransactFunc(tctx, counterBuild(counter, self, int64(i), &own))
-				tcancel()
-				mu.Lock()
-				if err != nil {
-					failed = append(failed, fmt.Errorf("writer %d increment %d: %w", w, i, err))
-					mu.Unlock()
-					break
-				}
-				done++
-				mu.Unlock()
-				time.Sleep(2 * time.Millisecond)
-			}
-			mu.Lock()
-			sawOwn += own
-			mu.Unlock()
-		}()
-	}
+	started := time.Now()
+	cw := startCounterWriters(t, cl, writers, each, 60*time.Second, 2*time.Millisecond)
 
 	// Leadership moves as the increments progress: one every 15. A move
 	// the cluster does not complete in time (it may be electing on its
@@ -157,9 +115,8 @@ func TestRealTransactFuncCounterAcrossLeaderChanges(t *testing.T) {
 	failedMoves := 0
 	for k := 0; k < moves; {
 		realWait(t, fmt.Sprintf("%d increments", k*writers*each/moves), 60*time.Second, func() bool {
-			mu.Lock()
-			defer mu.Unlock()
-			return done >= k*writers*each/moves || len(failed) > 0
+			done, failed := cw.progress()
+			return done >= k*writers*each/moves || failed
 		})
 		method := ovsdbserver.TransferFailureTest
 		if k%2 == 1 {
@@ -173,15 +130,14 @@ func TestRealTransactFuncCounterAcrossLeaderChanges(t *testing.T) {
 			t.Logf("move %d (%s) not completed, trying again: %v", k, method, err)
 			continue
 		}
-		t.Logf("move %2d: %s s%d -> s%d at %d increments", k, method, tr.From, tr.To, progress())
+		done, _ := cw.progress()
+		t.Logf("move %2d: %s s%d -> s%d at %d increments", k, method, tr.From, tr.To, done)
 		k++
 	}
-	wg.Wait()
+	cw.wait(t)
 	elapsed := time.Since(started)
+	done, failed := cw.progress()
 
-	for _, err := range failed {
-		t.Error(err)
-	}
 	var got map[string]int64
 	realWait(t, "the replica equal to the server", 20*time.Second, func() bool {
 		d, err := c.Dump(ctx)
@@ -195,14 +151,14 @@ func TestRealTransactFuncCounterAcrossLeaderChanges(t *testing.T) {
 			v, _ := n.Int64()
 			got[name] = v
 		}
-		return got["counter"] == int64(done) || len(failed) > 0
+		return got["counter"] == int64(done) || failed
 	})
 	st := cl.Stats()
 	t.Logf("%d increments reported done of %d, final counter %d (expected %d); writer rows %d+%d+%d; "+
 		"%d ambiguous (maybe-committed) outcomes, %d resolved by seeing the own write, %d rebuilt transactions; "+
 		"%d leadership moves (%d more not completed), %d reconnects, %v",
 		done, writers*each, got["counter"], done, got["w0"], got["w1"], got["w2"],
-		st.MaybeCommitted, sawOwn, st.Rebuilds, moves, failedMoves, st.Reconnects, elapsed.Round(time.Millisecond))
+		st.MaybeCommitted, cw.sawOwn, st.Rebuilds, moves, failedMoves, st.Reconnects, elapsed.Round(time.Millisecond))
 	if got["counter"] != int64(done) || got["w0"]+got["w1"]+got["w2"] != int64(done) || done != writers*each {
 		t.Fatalf("counter %d, writer rows %v, %d reported done, want %d", got["counter"], got, done, writers*each)
 	}
