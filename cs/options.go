@@ -81,6 +81,8 @@ func WithLogger(l logr.Logger) Option { return func(c *config) { c.log = l } }
 
 // WithTables restricts monitoring to tables (every column of each). Without
 // WithTables or WithColumns every table of the server's schema is monitored.
+// A table the server's schema lacks is an error wrapping ErrConfig, naming
+// the closest valid name, once the schema is known: Run returns it.
 func WithTables(tables ...string) Option {
 	return func(c *config) {
 		if c.selection == nil {
@@ -94,7 +96,9 @@ func WithTables(tables ...string) Option {
 	}
 }
 
-// WithColumns monitors table with only the given columns.
+// WithColumns monitors table with only the given columns (by default every
+// column is named in the monitor request). An unknown table or column is
+// an error wrapping ErrConfig once the schema is known, as for WithTables.
 func WithColumns(table string, columns ...string) Option {
 	return func(c *config) {
 		if c.selection == nil {
@@ -105,7 +109,8 @@ func WithColumns(table string, columns ...string) Option {
 }
 
 // WithCondition sets the initial condition of table (see
-// Client.SetCondition).
+// Client.SetCondition). A table or column the server's schema lacks is an
+// error wrapping ErrConfig once the schema is known, as for WithTables.
 func WithCondition(table string, cond []ovsdb.Condition) Option {
 	return func(c *config) {
 		if c.conditions == nil {
