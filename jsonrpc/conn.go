@@ -99,6 +99,11 @@ type Conn struct {
 	mu      sync.Mutex
 	err     error // terminal error; set once
 	pending map[uint64]*pendingCall
+	// canceled holds the ids of the latest canceled requests, so that
+	// their late replies are dropped; canceledIDs is their order, oldest
+	// first, at most maxCanceled long.
+	canceled    map[uint64]struct{}
+	canceledIDs []uint64
 	out     [][]byte // messages queued, not yet taken by the writer
 	nOut    int      // backlog: messages queued or being written
 	outB    int      // backlog bytes
@@ -109,10 +114,14 @@ type Conn struct {
 }
 
 type pendingCall struct {
-	method    string
-	ch        chan callResult // buffered, 1
-	abandoned bool            // the caller gave up; drop the reply
+	method string
+	ch     chan callResult // buffered, 1
 }
+
+// maxCanceled is how many canceled requests a Conn remembers, to drop
+// their replies should they arrive later. A reply to an older one is
+// handed to Recv like any reply nobody waits for.
+const maxCanceled = 256
 
 type callResult struct {
 	msg *Message
@@ -255,9 +264,7 @@ func (c *Conn) shutdown(err error) {
 	close(c.done)
 	_ = c.closer.Close()
 	for _, p := range pending {
-		if !p.abandoned {
-			p.ch <- callResult{err: err}
-		}
+		p.ch <- callResult{err: err}
 	}
 	if l := c.log.V(1); l.Enabled() {
 		l.Info("connection closed", "conn", c.name, "err", err)
@@ -326,8 +333,9 @@ func (c *Conn) sendBytes(b []byte) error {
 
 // Request sends the request m with a fresh id (m's own ID is ignored and
 // m is not modified) and waits for the matching reply or error reply,
-// which it returns. It fails if ctx ends first (a late reply is then
-// dropped) or the connection finishes first.
+// which it returns. It fails if ctx ends first or the connection finishes
+// first. A canceled request is forgotten at once; its reply, should it
+// arrive later, is dropped (for the latest 256 canceled requests).
 func (c *Conn) Request(ctx context.Context, m *Message) (*Message, error) {
 	if m == nil || m.Kind != KindRequest {
 		return nil, fmt.Errorf("%w: Request needs a request", ErrInvalidMessage)
@@ -360,13 +368,29 @@ func (c *Conn) Request(ctx context.Context, m *Message) (*Message, error) {
 	case r := <-p.ch:
 		return r.msg, r.err
 	case <-ctx.Done():
-		c.mu.Lock()
-		if c.pending[id] == p {
-			p.abandoned = true
-		}
-		c.mu.Unlock()
+		c.forget(id, p)
 		return nil, fmt.Errorf("jsonrpc: %s: %s: %w", c.name, m.Method, ctx.Err())
 	}
+}
+
+// forget removes the canceled request id, if it is still pending as p,
+// and remembers id so that a late reply to it is dropped.
+func (c *Conn) forget(id uint64, p *pendingCall) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending[id] != p {
+		return // answered or failed meanwhile
+	}
+	delete(c.pending, id)
+	if c.canceled == nil {
+		c.canceled = make(map[uint64]struct{})
+	}
+	if len(c.canceledIDs) == maxCanceled {
+		delete(c.canceled, c.canceledIDs[0])
+		c.canceledIDs = append(c.canceledIDs[:0], c.canceledIDs[1:]...)
+	}
+	c.canceled[id] = struct{}{}
+	c.canceledIDs = append(c.canceledIDs, id)
 }
 
 // Call sends a request for method with params (encoded as a JSON array)
@@ -479,8 +503,8 @@ func (c *Conn) readLoop() {
 	}
 }
 
-// deliverReply hands a reply to the Call waiting for it; it reports
-// whether m was such a reply.
+// deliverReply hands a reply to the Call waiting for it, or drops the
+// late reply to a canceled one; it reports whether m was either.
 func (c *Conn) deliverReply(m *Message) bool {
 	id, ok := uintID(m.ID)
 	if !ok {
@@ -488,17 +512,20 @@ func (c *Conn) deliverReply(m *Message) bool {
 	}
 	c.mu.Lock()
 	p := c.pending[id]
-	if p != nil {
+	_, canceled := c.canceled[id]
+	switch {
+	case p != nil:
 		delete(c.pending, id)
+	case canceled:
+		// canceledIDs keeps the id until it ages out; it is unique, so
+		// the map entry is what counts.
+		delete(c.canceled, id)
 	}
 	c.mu.Unlock()
-	if p == nil {
-		return false
-	}
-	if !p.abandoned {
+	if p != nil {
 		p.ch <- callResult{msg: m}
 	}
-	return true
+	return p != nil || canceled
 }
 
 // enqueue queues m for Recv, waiting while the queue is full. It reports

@@ -184,6 +184,12 @@ func TestConnCallContext(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 3*time.Second {
 			t.Fatalf("Call = %v after %v, want DeadlineExceeded after 3s", err, time.Since(start))
 		}
+		c.mu.Lock()
+		npending := len(c.pending)
+		c.mu.Unlock()
+		if npending != 0 {
+			t.Fatalf("%d pending calls after the Call gave up, want none", npending)
+		}
 		// The late reply is dropped; the next message is what Recv sees.
 		p.write(`{"id":` + id + `,"result":1,"error":null}{"method":"n","params":[]}`)
 		m, err := c.Recv(context.Background())

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -120,6 +121,11 @@ type Session struct {
 	lastErr error
 	records []*connRecord
 	obs     []Observation
+	// Work the loop does once it has released the lock: closing
+	// connections and listeners (a TLS close sends an alert) and opening
+	// the passive listener.
+	toClose   []io.Closer
+	listenReq *listenRequest
 	quiet   bool // at the maximum backoff: log failures at V(1)
 
 	// Settings that survive SetRemotes.
@@ -145,6 +151,12 @@ type dialResult struct {
 type listener struct {
 	remote Remote
 	l      net.Listener
+}
+
+// listenRequest asks the loop to open the listener of remote for fsm.
+type listenRequest struct {
+	fsm    *reconnect.FSM
+	remote Remote
 }
 
 type acceptResult struct {
@@ -281,10 +293,16 @@ func (s *Session) loop() {
 		if s.conn != nil {
 			act, connDone = s.conn.Activity(), s.conn.Done()
 		}
-		obs := s.obs
-		s.obs = nil
-		s.mu.Unlock()
-		s.emit(obs)
+		req := s.listenReq
+		s.listenReq = nil
+		s.unlockAndFlush()
+		if req != nil {
+			l, err := s.openListener(req.remote)
+			s.mu.Lock()
+			s.handleListenLocked(time.Now(), req, l, err)
+			s.unlockAndFlush()
+			continue
+		}
 
 		var timerC <-chan time.Time
 		if hasDeadline {
@@ -302,28 +320,33 @@ func (s *Session) loop() {
 		case r := <-s.dialc:
 			s.mu.Lock()
 			s.handleDialLocked(time.Now(), r)
-			s.mu.Unlock()
+			s.unlockAndFlush()
 		case a := <-s.acceptc:
 			s.mu.Lock()
 			s.handleAcceptLocked(time.Now(), a)
-			s.mu.Unlock()
+			s.unlockAndFlush()
 		case <-s.closing:
 			timer.Stop()
 			s.mu.Lock()
 			s.closed = true
 			s.disconnectLocked(time.Now(), ErrSessionClosed)
 			s.closeListenerLocked()
-			obs := s.obs
-			s.obs = nil
-			s.mu.Unlock()
-			s.emit(obs)
+			s.unlockAndFlush()
 			return
 		}
 		timer.Stop()
 	}
 }
 
-func (s *Session) emit(obs []Observation) {
+// unlockAndFlush releases the lock, then closes what was given up under
+// it and reports the observations made, in order.
+func (s *Session) unlockAndFlush() {
+	obs, closers := s.obs, s.toClose
+	s.obs, s.toClose = nil, nil
+	s.mu.Unlock()
+	for _, c := range closers {
+		_ = c.Close()
+	}
 	if s.cfg.Observer == nil {
 		return
 	}
@@ -402,15 +425,10 @@ func (s *Session) connectLocked(now time.Time) {
 	s.applyProbeLocked()
 	if s.fsm.IsPassive() {
 		if s.lis == nil {
-			if err := s.listenLocked(r); err != nil {
-				s.fsm.ConnectFailed(now, err)
-				s.lastErr = err
-				s.log.Info("cannot listen", "remote", r.String(), "err", err)
-				s.observeLocked(now, ObserveConnectFailed, r.String(), err)
-				s.pickRemoteLocked()
-				s.afterFailureLocked(now)
-				return
-			}
+			// The loop opens the listener once it has released the lock,
+			// then calls handleListenLocked.
+			s.listenReq = &listenRequest{fsm: s.fsm, remote: r}
+			return
 		}
 		s.fsm.Listening(now)
 		s.observeLocked(now, ObserveListening, r.String(), nil)
@@ -464,7 +482,7 @@ func (s *Session) handleDialLocked(now time.Time, r dialResult) {
 		// Abandoned meanwhile.
 		r.a.cancel()
 		if r.nc != nil {
-			_ = r.nc.Close()
+			s.toClose = append(s.toClose, r.nc)
 		}
 		return
 	}
@@ -588,21 +606,47 @@ func (s *Session) logFailure(msg, remote string, err error) {
 	l.Info(msg, "remote", remote, "err", err)
 }
 
-// listenLocked opens the passive listener and starts accepting.
-func (s *Session) listenLocked(r Remote) error {
+// openListener opens the listener of a passive remote. The loop calls it
+// without the lock.
+func (s *Session) openListener(r Remote) (net.Listener, error) {
 	l, err := s.cfg.Listen(context.Background(), r.Network(), r.Address())
 	if err != nil {
-		return fmt.Errorf("%s: %w", r, err)
+		return nil, fmt.Errorf("%s: %w", r, err)
 	}
 	if r.IsTLS() {
 		l = tls.NewListener(l, s.cfg.TLSConfig)
+	}
+	return l, nil
+}
+
+// handleListenLocked takes the result of openListener for req: unless the
+// session moved on meanwhile (closed, new remotes, or a listener already
+// open), it starts accepting and reports Listening to the FSM, or reports
+// the failure.
+func (s *Session) handleListenLocked(now time.Time, req *listenRequest, l net.Listener, err error) {
+	if s.closed || s.fsm != req.fsm || s.lis != nil {
+		if l != nil {
+			s.toClose = append(s.toClose, l)
+		}
+		return
+	}
+	r := req.remote
+	if err != nil {
+		s.fsm.ConnectFailed(now, err)
+		s.lastErr = err
+		s.log.Info("cannot listen", "remote", r.String(), "err", err)
+		s.observeLocked(now, ObserveConnectFailed, r.String(), err)
+		s.pickRemoteLocked()
+		s.afterFailureLocked(now)
+		return
 	}
 	lis := &listener{remote: r, l: l}
 	s.lis = lis
 	s.log.Info("listening", "remote", r.String(), "address", l.Addr().String())
 	s.wg.Add(1)
 	go s.accept(lis)
-	return nil
+	s.fsm.Listening(now)
+	s.observeLocked(now, ObserveListening, r.String(), nil)
 }
 
 // accept runs the accept loop of a listener on its own goroutine.
@@ -624,9 +668,11 @@ func (s *Session) accept(lis *listener) {
 	}
 }
 
+// closeListenerLocked gives up the listener; the loop closes it once it
+// has released the lock (before it opens another).
 func (s *Session) closeListenerLocked() {
 	if s.lis != nil {
-		_ = s.lis.l.Close()
+		s.toClose = append(s.toClose, s.lis.l)
 		s.lis = nil
 	}
 }
@@ -636,7 +682,7 @@ func (s *Session) closeListenerLocked() {
 func (s *Session) handleAcceptLocked(now time.Time, a acceptResult) {
 	if a.lis != s.lis {
 		if a.nc != nil {
-			_ = a.nc.Close()
+			s.toClose = append(s.toClose, a.nc)
 		}
 		return
 	}

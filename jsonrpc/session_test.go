@@ -745,3 +745,32 @@ func TestSessionListenError(t *testing.T) {
 		}
 	})
 }
+
+// The passive listener is opened without the session lock: the session's
+// methods answer while Listen blocks.
+func TestSessionListensWithoutLock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		entered, release := make(chan struct{}), make(chan struct{})
+		r, _ := ParseRemote("ptcp:6641:127.0.0.1")
+		s, err := NewSession([]Remote{r}, SessionConfig{
+			Listen: func(ctx context.Context, network, address string) (net.Listener, error) {
+				close(entered)
+				<-release
+				return nil, errors.New("address in use")
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		<-entered
+		if got := s.Remote(); got != "ptcp:6641:127.0.0.1" {
+			t.Errorf("Remote() = %q while listening", got)
+		}
+		close(release)
+		synctest.Wait()
+		if err := s.LastError(); err == nil || !strings.Contains(err.Error(), "address in use") {
+			t.Errorf("LastError() = %v, want the listen error", err)
+		}
+	})
+}
