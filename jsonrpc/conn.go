@@ -104,13 +104,13 @@ type Conn struct {
 	// first, at most maxCanceled long.
 	canceled    map[uint64]struct{}
 	canceledIDs []uint64
-	out     [][]byte // messages queued, not yet taken by the writer
-	nOut    int      // backlog: messages queued or being written
-	outB    int      // backlog bytes
-	warned  bool     // "excessive backlog" logged since the backlog was low
-	in      []*Message
-	inHead  int
-	inBytes int
+	out         [][]byte // messages queued, not yet taken by the writer
+	nOut        int      // backlog: messages queued or being written
+	outB        int      // backlog bytes
+	warned      bool     // "excessive backlog" logged since the backlog was low
+	in          []*Message
+	inHead      int
+	inBytes     int
 }
 
 type pendingCall struct {

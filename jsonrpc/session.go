@@ -126,7 +126,7 @@ type Session struct {
 	// the passive listener.
 	toClose   []io.Closer
 	listenReq *listenRequest
-	quiet   bool // at the maximum backoff: log failures at V(1)
+	quiet     bool // at the maximum backoff: log failures at V(1)
 
 	// Settings that survive SetRemotes.
 	minBackoff, maxBackoff time.Duration
