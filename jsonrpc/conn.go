@@ -19,6 +19,15 @@ import (
 // wait for the consumer ([Conn.Recv]): 64 MiB.
 const DefaultMaxQueuedBytes = 64 << 20
 
+// The default bounds of the send backlog (see ConnConfig.MaxBacklogBytes).
+// A client's output is small (requests, transactions); a backlog this large
+// means the peer stopped reading, and the connection is better dropped
+// than grown without bound.
+const (
+	DefaultMaxBacklogMessages = 1 << 16
+	DefaultMaxBacklogBytes    = 64 << 20
+)
+
 const (
 	// backlogWarn: at this many queued messages the connection logs that
 	// its backlog is excessive (OVS: 50).
@@ -51,8 +60,10 @@ type ConnConfig struct {
 
 	// MaxBacklogMessages and MaxBacklogBytes bound the send backlog (the
 	// messages given to Send and not yet written); exceeding either closes
-	// the connection with ErrBacklogExceeded. 0 means no limit (the
-	// default, as in OVS sessions).
+	// the connection with ErrBacklogExceeded. 0 means the default
+	// (DefaultMaxBacklogMessages, DefaultMaxBacklogBytes); a negative value
+	// means no limit (as in OVS, where jsonrpc_session has none unless
+	// jsonrpc_session_set_backlog_threshold is called).
 	MaxBacklogMessages int
 	MaxBacklogBytes    int
 
@@ -141,6 +152,7 @@ func newConn(nc net.Conn, cfg ConnConfig, wg *sync.WaitGroup) *Conn {
 	if cfg.MaxQueuedBytes <= 0 {
 		cfg.MaxQueuedBytes = DefaultMaxQueuedBytes
 	}
+	cfg.MaxBacklogMessages, cfg.MaxBacklogBytes = backlogLimits(cfg.MaxBacklogMessages, cfg.MaxBacklogBytes)
 	c := &Conn{
 		nc:      nc,
 		closer:  nc,
@@ -227,13 +239,30 @@ func (c *Conn) Backlog() (messages, bytes int) {
 	return c.nOut, c.outB
 }
 
-// SetBacklogLimits changes the send backlog limits (see
-// ConnConfig.MaxBacklogMessages); 0 means no limit. The limits are checked
-// at the next Send.
+// SetBacklogLimits changes the send backlog limits, as
+// ConnConfig.MaxBacklogMessages and MaxBacklogBytes do: 0 means the
+// default, a negative value no limit. The limits are checked at the next
+// Send.
 func (c *Conn) SetBacklogLimits(messages, bytes int) {
+	messages, bytes = backlogLimits(messages, bytes)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cfg.MaxBacklogMessages, c.cfg.MaxBacklogBytes = messages, bytes
+}
+
+// backlogLimits returns the limits that configured values stand for: 0 is
+// the default, a negative value no limit (returned as -1).
+func backlogLimits(messages, bytes int) (int, int) {
+	pick := func(v, def int) int {
+		switch {
+		case v == 0:
+			return def
+		case v < 0:
+			return -1
+		}
+		return v
+	}
+	return pick(messages, DefaultMaxBacklogMessages), pick(bytes, DefaultMaxBacklogBytes)
 }
 
 // Close closes the connection: pending calls fail, the goroutines stop

@@ -417,3 +417,24 @@ func TestConnSendInvalid(t *testing.T) {
 		}
 	})
 }
+
+// The send backlog is bounded by default; a negative limit removes the
+// bound.
+func TestConnBacklogDefaultLimits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := pipeConn(t, ConnConfig{})
+		c.mu.Lock()
+		msgs, bytes := c.cfg.MaxBacklogMessages, c.cfg.MaxBacklogBytes
+		c.mu.Unlock()
+		if msgs != DefaultMaxBacklogMessages || bytes != DefaultMaxBacklogBytes {
+			t.Errorf("default limits %d messages, %d bytes; want %d, %d", msgs, bytes, DefaultMaxBacklogMessages, DefaultMaxBacklogBytes)
+		}
+		c.SetBacklogLimits(-1, -5)
+		c.mu.Lock()
+		msgs, bytes = c.cfg.MaxBacklogMessages, c.cfg.MaxBacklogBytes
+		c.mu.Unlock()
+		if msgs >= 0 || bytes >= 0 {
+			t.Errorf("limits %d messages, %d bytes after SetBacklogLimits(-1, -5); want none", msgs, bytes)
+		}
+	})
+}

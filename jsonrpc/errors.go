@@ -36,6 +36,10 @@ var (
 	// ErrInvalidRemote: a remote string could not be parsed.
 	ErrInvalidRemote = errors.New("jsonrpc: invalid remote")
 
+	// ErrInvalidConfig: a setting given to NewSession or to a setter is out
+	// of range (for example a maximum backoff below 1 s).
+	ErrInvalidConfig = errors.New("jsonrpc: invalid configuration")
+
 	// ErrInvalidMessage: a message given to Send is not a valid JSON-RPC
 	// message (for example a request without a method). Nothing is sent and
 	// the connection stays up.

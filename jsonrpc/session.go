@@ -28,7 +28,9 @@ const oneShotBackoff = time.Duration(math.MaxInt32) * time.Millisecond
 const maxRunSteps = 16
 
 // SessionConfig configures a [Session]. The zero value gives the defaults
-// of OVS's jsonrpc_session.
+// of OVS's jsonrpc_session, except that probes are off until ProbeInterval
+// is set: as everywhere in this module, a probe interval of 0 disables
+// probes.
 type SessionConfig struct {
 	// KeepOrder keeps the remotes in the order given. By default they are
 	// shuffled (OVS does, to spread clients over a cluster).
@@ -39,15 +41,20 @@ type SessionConfig struct {
 	// then reports false.
 	OneShot bool
 
-	// MaxBackoff is the longest wait between attempts; default 8 s
-	// (reconnect.DefaultMaxBackoff). The minimum is 1 s.
+	// MaxBackoff is the longest wait between attempts; 0 means the default,
+	// 8 s (reconnect.DefaultMaxBackoff). The reconnect FSM never waits less
+	// than 1 s (reconnect.DefaultMinBackoff) after a failure, so a value
+	// below 1 s is rejected with ErrInvalidConfig rather than raised.
 	MaxBackoff time.Duration
 
 	// ProbeInterval is how long a connection may stay silent before the
 	// session sends an echo probe, and then how long the probe may go
-	// unanswered before the session drops the connection. 0 means the
-	// default (5 s); a negative value disables probes. Connections over
-	// unix sockets are never probed (B9).
+	// unanswered before the session drops the connection. 0 (or a negative
+	// value) disables probes; OVS's default is reconnect.DefaultProbeInterval
+	// (5 s). A value between 0 and 1 s is rejected with ErrInvalidConfig
+	// (the reconnect FSM would raise it to 1 s). Connections over unix
+	// sockets are never probed, as in OVS's jsonrpc_session_open, because
+	// the kernel reports a dead peer there.
 	ProbeInterval time.Duration
 
 	// TLSConfig is used for ssl: (as a client) and pssl: (as a server; it
@@ -72,6 +79,9 @@ type SessionConfig struct {
 
 	// Conn holds the limits for each connection. Its Name, NextID,
 	// DropEchoReplies and Logger are set by the session.
+	// Its MaxBacklogMessages and MaxBacklogBytes bound the send backlog;
+	// 0 gives the defaults (DefaultMaxBacklogMessages,
+	// DefaultMaxBacklogBytes), a negative value no limit.
 	Conn ConnConfig
 
 	// Observer, if set, is called on the session's goroutine for every
@@ -188,20 +198,16 @@ func NewSession(remotes []Remote, cfg SessionConfig) (*Session, error) {
 		closing:    make(chan struct{}),
 		loopDone:   make(chan struct{}),
 		minBackoff: reconnect.DefaultMinBackoff,
-		maxBackoff: cfg.MaxBackoff,
-		probe:      cfg.ProbeInterval,
 
 		backlogMsgs:  cfg.Conn.MaxBacklogMessages,
 		backlogBytes: cfg.Conn.MaxBacklogBytes,
 	}
-	if s.maxBackoff <= 0 {
-		s.maxBackoff = reconnect.DefaultMaxBackoff
+	var err error
+	if s.maxBackoff, err = checkMaxBackoff(cfg.MaxBackoff); err != nil {
+		return nil, err
 	}
-	switch {
-	case s.probe == 0:
-		s.probe = reconnect.DefaultProbeInterval
-	case s.probe < 0:
-		s.probe = 0
+	if s.probe, err = checkProbeInterval(cfg.ProbeInterval); err != nil {
+		return nil, err
 	}
 	if err := s.checkRemotes(remotes); err != nil {
 		return nil, err
@@ -816,34 +822,74 @@ func sameRemotes(a, b []Remote) bool {
 	return slices.Equal(names(a), names(b))
 }
 
-// SetMaxBackoff sets the longest wait between attempts (at least 1 s; 0
-// means the default 8 s). It survives SetRemotes.
-func (s *Session) SetMaxBackoff(d time.Duration) {
+// checkMaxBackoff returns the maximum backoff a SessionConfig.MaxBackoff
+// of d stands for.
+func checkMaxBackoff(d time.Duration) (time.Duration, error) {
+	switch {
+	case d == 0:
+		return reconnect.DefaultMaxBackoff, nil
+	case d < reconnect.DefaultMinBackoff:
+		return 0, fmt.Errorf("%w: max backoff %v is below the minimum backoff of %v",
+			ErrInvalidConfig, d, reconnect.DefaultMinBackoff)
+	}
+	return d, nil
+}
+
+// checkProbeInterval returns the probe interval a
+// SessionConfig.ProbeInterval of d stands for (0: no probes).
+func checkProbeInterval(d time.Duration) (time.Duration, error) {
+	switch {
+	case d <= 0:
+		return 0, nil
+	case d < minProbeInterval:
+		return 0, fmt.Errorf("%w: probe interval %v is below the minimum of %v (0 disables probes)",
+			ErrInvalidConfig, d, minProbeInterval)
+	}
+	return d, nil
+}
+
+// minProbeInterval is the shortest probe interval OVS's reconnect FSM
+// keeps (reconnect_set_probe_interval in lib/reconnect.c).
+const minProbeInterval = time.Second
+
+// SetMaxBackoff sets the longest wait between attempts, as
+// SessionConfig.MaxBackoff does: 0 means the default 8 s, and a value
+// below 1 s is rejected with ErrInvalidConfig. It survives SetRemotes.
+func (s *Session) SetMaxBackoff(d time.Duration) error {
+	d, err := checkMaxBackoff(d)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d <= 0 {
-		d = reconnect.DefaultMaxBackoff
-	}
 	s.maxBackoff = d
 	if !s.cfg.OneShot {
 		s.fsm.SetBackoff(s.minBackoff, d)
 	}
 	s.wakeLoop()
+	return nil
 }
 
-// SetProbeInterval sets the inactivity probe interval: 0 disables probes,
-// other values are raised to at least 1 s. It survives SetRemotes. Unix
-// socket connections are never probed.
-func (s *Session) SetProbeInterval(d time.Duration) {
+// SetProbeInterval sets the inactivity probe interval, as
+// SessionConfig.ProbeInterval does: 0 disables probes, and a value between
+// 0 and 1 s is rejected with ErrInvalidConfig. It survives SetRemotes.
+// Unix socket connections are never probed.
+func (s *Session) SetProbeInterval(d time.Duration) error {
+	d, err := checkProbeInterval(d)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.probe = max(d, 0)
+	s.probe = d
 	s.applyProbeLocked()
 	s.wakeLoop()
+	return nil
 }
 
 // SetBacklogLimits sets the send backlog limits of the current and later
-// connections (see ConnConfig.MaxBacklogMessages); 0 means no limit.
+// connections, as ConnConfig.MaxBacklogMessages and MaxBacklogBytes do: 0
+// means the default, a negative value no limit.
 func (s *Session) SetBacklogLimits(messages, bytes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -148,7 +148,7 @@ func TestSessionProbeTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeNet(t)
 		rs := f.remotes("raw")
-		s := newTestSession(t, f, rs, SessionConfig{})
+		s := newTestSession(t, f, rs, SessionConfig{ProbeInterval: 5 * time.Second})
 		events := recordEvents(s)
 		p := newPeer(t, <-f.raws)
 		got := make(chan string, 10)
@@ -183,7 +183,7 @@ func TestSessionProbeTimeout(t *testing.T) {
 func TestSessionProbesAnswered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeNet(t)
-		s := newTestSession(t, f, f.remotes("serve"), SessionConfig{})
+		s := newTestSession(t, f, f.remotes("serve"), SessionConfig{ProbeInterval: 5 * time.Second})
 		events := recordEvents(s)
 		srv := <-f.servers
 		time.Sleep(61 * time.Second)
@@ -247,8 +247,12 @@ func TestSessionSetRemotes(t *testing.T) {
 		rs := f.remotes("serve", "refuse", "refuse", "serve")
 		s := newTestSession(t, f, rs[:1], SessionConfig{})
 		events := recordEvents(s)
-		s.SetMaxBackoff(2 * time.Second)
-		s.SetProbeInterval(3 * time.Second)
+		if err := s.SetMaxBackoff(2 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetProbeInterval(3 * time.Second); err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(time.Second)
 		conn := s.Conn()
 
@@ -773,4 +777,56 @@ func TestSessionListensWithoutLock(t *testing.T) {
 			t.Errorf("LastError() = %v, want the listen error", err)
 		}
 	})
+}
+
+// One meaning per setting: a probe interval of 0 disables probes, a max
+// backoff of 0 is the default; values the reconnect FSM would raise are
+// rejected instead.
+func TestSessionConfigRanges(t *testing.T) {
+	tests := []struct {
+		name              string
+		cfg               SessionConfig
+		wantErr           bool
+		probe, maxBackoff time.Duration
+	}{
+		{name: "zero value", cfg: SessionConfig{}, probe: 0, maxBackoff: 8 * time.Second},
+		{name: "probes", cfg: SessionConfig{ProbeInterval: 5 * time.Second}, probe: 5 * time.Second, maxBackoff: 8 * time.Second},
+		{name: "negative probe", cfg: SessionConfig{ProbeInterval: -1}, probe: 0, maxBackoff: 8 * time.Second},
+		{name: "probe below 1s", cfg: SessionConfig{ProbeInterval: 500 * time.Millisecond}, wantErr: true},
+		{name: "max backoff", cfg: SessionConfig{MaxBackoff: 2 * time.Second}, maxBackoff: 2 * time.Second},
+		{name: "max backoff below 1s", cfg: SessionConfig{MaxBackoff: 50 * time.Millisecond}, wantErr: true},
+		{name: "negative max backoff", cfg: SessionConfig{MaxBackoff: -time.Second}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFakeNet(t)
+				tt.cfg.Dial = f.Dial
+				s, err := NewSession(f.remotes("refuse"), tt.cfg)
+				if tt.wantErr {
+					if !errors.Is(err, ErrInvalidConfig) {
+						t.Fatalf("NewSession = %v, want ErrInvalidConfig", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				st := s.Stats()
+				if st.ProbeInterval != tt.probe || st.MaxBackoff != tt.maxBackoff {
+					t.Errorf("probe %v, max backoff %v; want %v, %v", st.ProbeInterval, st.MaxBackoff, tt.probe, tt.maxBackoff)
+				}
+				if err := s.SetMaxBackoff(999 * time.Millisecond); !errors.Is(err, ErrInvalidConfig) {
+					t.Errorf("SetMaxBackoff(999ms) = %v, want ErrInvalidConfig", err)
+				}
+				if err := s.SetProbeInterval(time.Millisecond); !errors.Is(err, ErrInvalidConfig) {
+					t.Errorf("SetProbeInterval(1ms) = %v, want ErrInvalidConfig", err)
+				}
+				if err := s.SetProbeInterval(0); err != nil || s.Stats().ProbeInterval != 0 {
+					t.Errorf("SetProbeInterval(0) = %v, probe %v; want probes off", err, s.Stats().ProbeInterval)
+				}
+			})
+		})
+	}
 }
