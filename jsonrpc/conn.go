@@ -77,11 +77,13 @@ type ConnConfig struct {
 	NextID func() uint64
 
 	// DropEchoReplies drops received replies whose id is "echo": the
-	// answers to the inactivity probes a Session sends (B10).
+	// answers to the inactivity probes a Session sends (OVS swallows them in
+	// jsonrpc_session_recv).
 	DropEchoReplies bool
 }
 
-// Conn is one JSON-RPC 1.0 connection over a stream (B1-B4). It owns two
+// Conn is one JSON-RPC 1.0 connection over a stream: concatenated JSON
+// objects with no delimiter, as lib/jsonrpc.c reads them. It owns two
 // goroutines: a reader that parses incoming messages, answers "echo"
 // requests at once, hands replies to the matching Call and queues every
 // other message for Recv; and a writer that drains the send backlog. All
@@ -221,7 +223,8 @@ func (c *Conn) Err() error {
 
 // Activity returns a channel that receives a value (coalesced, never
 // blocking the connection) whenever bytes are received or queued output
-// drains to the peer (B11). A Session uses it to feed its probe timer;
+// drains to the peer (OVS's jsonrpc_session_run and
+// jsonrpc_session_recv count both). A Session uses it to feed its probe timer;
 // only one goroutine should read it.
 func (c *Conn) Activity() <-chan struct{} { return c.act }
 
@@ -513,7 +516,8 @@ func (c *Conn) readLoop() {
 		switch m.Kind {
 		case KindRequest:
 			if m.Method == "echo" {
-				// Answer at once, whatever the consumer is doing (B10).
+				// Answer at once, whatever the consumer is doing, with the
+				// request's params and id (jsonrpc_session_recv).
 				reply := &Message{Kind: KindReply, Result: m.Params, ID: m.ID}
 				_ = c.Send(reply) // fails only if the connection is finished
 				continue

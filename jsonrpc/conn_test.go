@@ -284,7 +284,8 @@ func TestConnBadInputCloses(t *testing.T) {
 	}
 }
 
-// The send backlog limits close the connection (B4).
+// The send backlog limits close the connection (OVS: E2BIG in
+// jsonrpc_send).
 func TestConnBacklogLimits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// The peer never reads: the first message blocks in the writer.
@@ -323,7 +324,7 @@ func TestConnBacklogLimits(t *testing.T) {
 	})
 }
 
-// Received bytes and drained output are activity (B11).
+// Received bytes and drained output are activity.
 func TestConnActivity(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, p := pipeConn(t, ConnConfig{})

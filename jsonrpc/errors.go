@@ -12,7 +12,7 @@ import (
 // io.EOF, or a network error) so that callers can test them with errors.Is.
 var (
 	// ErrProtocol: the peer sent bytes that are not valid JSON, or a JSON
-	// value that is not a valid JSON-RPC 1.0 message (B2). The connection
+	// value that is not a valid JSON-RPC 1.0 message (jsonrpc_msg_is_valid). The connection
 	// is closed.
 	ErrProtocol = errors.New("jsonrpc: protocol error")
 

@@ -10,7 +10,8 @@ import (
 // Kind is the type of a JSON-RPC 1.0 message.
 type Kind uint8
 
-// The four kinds of JSON-RPC message (B2). A received message's kind comes
+// The four kinds of JSON-RPC message (jsonrpc_msg_from_json in
+// lib/jsonrpc.c). A received message's kind comes
 // from its members: a non-null "result" makes a reply, else a non-null
 // "error" an error, else a non-null "id" a request, else a notification.
 const (
@@ -135,7 +136,7 @@ func NewErrorReply(id json.RawMessage, errValue any) (*Message, error) {
 	return m, m.Validate()
 }
 
-// newEcho returns the inactivity probe OVS sends (B10):
+// newEcho returns the inactivity probe OVS sends (jsonrpc_session_run):
 // {"method":"echo","params":[],"id":"echo"}.
 func newEcho() *Message {
 	return &Message{Kind: KindRequest, Method: "echo", Params: jsonEmptyArray, ID: echoID}
@@ -146,7 +147,8 @@ func isNull(raw []byte) bool {
 	return len(raw) == 0 || bytes.Equal(raw, jsonNull)
 }
 
-// Validate checks that m has exactly the members its Kind requires (B2),
+// Validate checks that m has exactly the members its Kind requires
+// (jsonrpc_msg_is_valid),
 // that Params is a JSON array and that no present member is the JSON null.
 // It does not check that raw members are well-formed JSON.
 func (m *Message) Validate() error {
@@ -209,7 +211,8 @@ func firstByte(raw []byte) byte {
 	return 0
 }
 
-// AppendJSON appends the wire form of m to dst (B2): a request is
+// AppendJSON appends the wire form of m to dst (as jsonrpc_msg_to_json
+// writes it): a request is
 // {"method","params","id"}, a notification {"method","params","id":null},
 // a reply {"result","error":null,"id"}, an error {"error","result":null,"id"}.
 // Raw members are written as they are.
@@ -249,7 +252,7 @@ func (m *Message) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON parses one JSON-RPC message, validated as a received
-// message is (B2). Errors wrap [ErrProtocol].
+// message is (jsonrpc_msg_from_json). Errors wrap [ErrProtocol].
 func (m *Message) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimLeft(data, " \t\r\n")
 	var s scanner

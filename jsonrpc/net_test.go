@@ -368,7 +368,7 @@ func TestRealPassive(t *testing.T) {
 					t.Fatalf("message %v on %v", msg.Msg, msg.Remote)
 				}
 			}
-			// The second connection replaced the first (B8).
+			// The second connection replaced the first.
 			select {
 			case <-clients[0].Done():
 			case <-time.After(realTimeout):

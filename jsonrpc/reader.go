@@ -19,7 +19,8 @@ const (
 	shrinkAbove = 1 << 20
 )
 
-// reader splits a byte stream into JSON-RPC messages (B1): a stream of
+// reader splits a byte stream into JSON-RPC messages (as jsonrpc_recv
+// does): a stream of
 // JSON values with no delimiter between them. It keeps only the bytes of
 // the message being read (at most max of them, never more) plus what the
 // last read returned after it; whitespace between messages is discarded

@@ -225,11 +225,12 @@ func (r Remote) Address() string {
 }
 
 // NeedsProbes reports whether connections over r should be probed for
-// inactivity: true for TCP and TLS, false for unix sockets (B9).
+// inactivity: true for TCP and TLS, false for unix sockets
+// (stream_or_pstream_needs_probes in lib/stream.c).
 func (r Remote) NeedsProbes() bool { return r.Network() != "unix" }
 
 // ParseRemotes parses a comma-separated list of remotes as OVS does
-// (B17): the string is split at commas followed (after spaces or tabs) by
+// (ovsdb_session_parse_remote in lib/ovsdb-session.c): the string is split at commas followed (after spaces or tabs) by
 // lowercase letters and a colon, so an IPv6 address or option text after a
 // comma stays in its remote; blanks around each remote are ignored. The
 // first "cid:UUID" item is taken out and returned as the cluster id
@@ -266,7 +267,7 @@ func ParseRemotes(s string) (remotes []Remote, clusterID string, err error) {
 }
 
 // SplitRemotes splits a remote list into its items by the rule of
-// ParseRemotes (B17), without parsing them.
+// ParseRemotes, without parsing them.
 func SplitRemotes(s string) []string {
 	var items []string
 	for {

@@ -10,7 +10,7 @@ import (
 // have (OVS's JSON parser has the same limit).
 const maxNesting = 1000
 
-// The top-level members a JSON-RPC 1.0 message may have (B2).
+// The top-level members a JSON-RPC 1.0 message may have.
 const (
 	memMethod = iota
 	memParams

@@ -36,7 +36,8 @@ type SessionConfig struct {
 	// shuffled (OVS does, to spread clients over a cluster).
 	KeepOrder bool
 
-	// OneShot makes one pass over the remotes and gives up (B7): no retry
+	// OneShot makes one pass over the remotes and gives up (OVS's
+	// jsonrpc_session_open_multiple with retry=false): no retry
 	// once every remote failed, and none after a connection ends. IsAlive
 	// then reports false.
 	OneShot bool
@@ -92,7 +93,7 @@ type SessionConfig struct {
 }
 
 // Session keeps a JSON-RPC connection to one of several remotes up,
-// driven by the reconnect FSM as OVS's jsonrpc_session is (B5-B16): it
+// driven by the reconnect FSM as OVS's jsonrpc_session is (lib/jsonrpc.c): it
 // walks the remotes round robin, backs off, probes idle connections, and
 // reconnects. The owner reads an ordered event stream with Recv and talks
 // with Send and Call, or on the Conn of an event.
@@ -177,7 +178,7 @@ type acceptResult struct {
 
 // NewSession starts a session over remotes (see ParseRemotes). A passive
 // remote (ptcp:, pssl:, punix:) must be the only one: the session then
-// listens, and each accepted connection replaces the current one (B8).
+// listens, and each accepted connection replaces the current one.
 // The session starts connecting at once; Close it when done.
 func NewSession(remotes []Remote, cfg SessionConfig) (*Session, error) {
 	if cfg.Dial == nil {
@@ -235,9 +236,11 @@ func (s *Session) checkRemotes(remotes []Remote) error {
 }
 
 // startFSMLocked installs remotes (shuffled unless KeepOrder) and a new
-// reconnect FSM set up as jsonrpc_session_open_multiple does (B5-B9),
+// reconnect FSM set up as jsonrpc_session_open_multiple does (one
+// backoff-free try per remote; one-shot and passive modes),
 // with the session's settings. keep, if set, is the live connection's
-// remote, which the new FSM adopts as connected (B14).
+// remote, which the new FSM adopts as connected (as jsonrpc_session_replace
+// does).
 func (s *Session) startFSMLocked(now time.Time, remotes []Remote, keep *Remote) {
 	rs := slices.Clone(remotes)
 	if !s.cfg.KeepOrder {
@@ -268,7 +271,8 @@ func (s *Session) startFSMLocked(now time.Time, remotes []Remote, keep *Remote) 
 	s.applyProbeLocked()
 }
 
-// pickRemoteLocked moves to the next remote, round robin (B5).
+// pickRemoteLocked moves to the next remote, round robin
+// (jsonrpc_session_pick_remote).
 func (s *Session) pickRemoteLocked() {
 	s.cur = s.next % len(s.remotes)
 	s.next++
@@ -276,7 +280,7 @@ func (s *Session) pickRemoteLocked() {
 }
 
 // applyProbeLocked sets the FSM's probe interval for the current remote:
-// off for unix sockets (B9; checked per remote, where C checks the first).
+// off for unix sockets (checked per remote, where C checks the first).
 func (s *Session) applyProbeLocked() {
 	p := s.probe
 	if !s.remotes[s.cur].NeedsProbes() {
@@ -392,7 +396,8 @@ func (s *Session) runLocked(now time.Time) {
 				s.fsm.Activity(now)
 			default:
 			}
-			// The reader goroutine is always receiving (A9).
+			// The reader goroutine is always receiving, so a probe
+			// deadline is never held back waiting for a receive attempt.
 			s.fsm.ReceiveAttempted(now)
 		}
 		state := s.fsm.State()
@@ -496,7 +501,7 @@ func (s *Session) handleDialLocked(now time.Time, r dialResult) {
 	r.a.cancel()
 	name := r.a.remote.String()
 	if r.err != nil {
-		// A failed attempt: no seqno bump (B12), next remote (B5).
+		// A failed attempt: no seqno bump, next remote.
 		s.fsm.ConnectFailed(now, r.err)
 		s.lastErr = r.err
 		s.logFailure("connection attempt failed", name, r.err)
@@ -509,7 +514,7 @@ func (s *Session) handleDialLocked(now time.Time, r dialResult) {
 	s.establishLocked(now, r.nc, name)
 }
 
-// establishLocked makes nc the session's connection (seqno++, B12).
+// establishLocked makes nc the session's connection (seqno++).
 func (s *Session) establishLocked(now time.Time, nc net.Conn, name string) {
 	cc := s.cfg.Conn
 	cc.Name = name
@@ -530,8 +535,8 @@ func (s *Session) establishLocked(now time.Time, nc net.Conn, name string) {
 }
 
 // disconnectLocked tears down the connection or the attempt in progress,
-// if any (C: jsonrpc_session_disconnect): seqno++ (B12) and the next remote
-// (B5). The caller has told the FSM.
+// if any (C: jsonrpc_session_disconnect): seqno++ and the next remote. The
+// caller has told the FSM.
 func (s *Session) disconnectLocked(now time.Time, reason error) {
 	switch {
 	case s.conn != nil:
@@ -684,7 +689,7 @@ func (s *Session) closeListenerLocked() {
 }
 
 // handleAcceptLocked takes an accepted connection: it replaces the
-// current one (B8).
+// current one.
 func (s *Session) handleAcceptLocked(now time.Time, a acceptResult) {
 	if a.lis != s.lis {
 		if a.nc != nil {
@@ -718,8 +723,8 @@ func (s *Session) handleAcceptLocked(now time.Time, a acceptResult) {
 func (s *Session) wakeLoop() { signal(s.wake) }
 
 // ForceReconnect drops the connection (or abandons the attempt in
-// progress) and reconnects to the next remote, after the backoff (A5): the
-// forced disconnection counts as a failure. Call ResetBackoff first to
+// progress) and reconnects to the next remote, after the backoff: the
+// forced disconnection counts as a failure (reconnect_force_reconnect). Call ResetBackoff first to
 // reconnect at once (OVS's ovsdb_cs_force_reconnect from MONITORING). It
 // does nothing while the session waits or listens.
 func (s *Session) ForceReconnect() {
@@ -732,8 +737,9 @@ func (s *Session) ForceReconnect() {
 
 // ResetBackoff gives the session one backoff-free try per remote, plus one
 // while connected, because dropping the current connection spends one
-// (B13). After a ForceReconnect, every remote is then tried once with no
-// wait, the current one last; then backoff resumes (§4.4).
+// (jsonrpc_session_reset_backoff). After a ForceReconnect, every remote is
+// then tried once with no wait, the current one last; then backoff
+// resumes.
 func (s *Session) ResetBackoff() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -773,7 +779,7 @@ func (s *Session) ConnectNow() {
 // (backoff-free tries for the first sweep), with this session's settings
 // (max backoff, probe interval, backlog limits, one-shot): unlike OVS,
 // settings are kept. A live connection to a remote still listed is kept
-// (B14) and the walk continues after it; otherwise it is dropped.
+// and the walk continues after it; otherwise it is dropped.
 func (s *Session) SetRemotes(remotes []Remote) error {
 	if err := s.checkRemotes(remotes); err != nil {
 		return err
@@ -936,7 +942,7 @@ func (s *Session) IsConnected() bool {
 }
 
 // IsAlive reports whether the session is connected, connecting, or may
-// still try (B16). Only a one-shot session that used its tries, or a
+// still try (jsonrpc_session_is_alive). Only a one-shot session that used its tries, or a
 // closed session, is not alive.
 func (s *Session) IsAlive() bool {
 	s.mu.Lock()
@@ -956,7 +962,8 @@ func (s *Session) LastError() error {
 }
 
 // Seqno returns the session's sequence number: it grows when a connection
-// completes and when a connection or attempt is torn down (B12), so a
+// completes and when a connection or attempt is torn down (a connect that
+// fails at once does not count), so a
 // changed value means a different connection.
 func (s *Session) Seqno() uint64 {
 	s.mu.Lock()

@@ -16,8 +16,9 @@ import (
 
 var isErr = errors.Is
 
-// Three remotes that refuse: the first sweep is free of backoff (B6), then
-// the walk goes on round robin with 1 s, 2 s, 4 s, 8 s, 8 s... (§2.3).
+// Three remotes that refuse: the first sweep is free of backoff (one free
+// try per remote), then the walk goes on round robin with 1 s, 2 s, 4 s,
+// 8 s, 8 s... (the doubling of reconnect_disconnected).
 func TestSessionBackoffAllRefuse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeNet(t)
@@ -36,7 +37,7 @@ func TestSessionBackoffAllRefuse(t *testing.T) {
 			"0s connect-failed tcp:10.0.0.3:6641 refused",
 			"0s backoff tcp:10.0.0.1:6641 1s free=1",
 		}, "\n"))
-		// A refused connect does not bump the seqno (B12).
+		// A refused connect does not bump the seqno.
 		if s.Seqno() != 0 || s.IsConnected() || !s.IsAlive() {
 			t.Errorf("seqno %d connected %v alive %v", s.Seqno(), s.IsConnected(), s.IsAlive())
 		}
@@ -51,8 +52,8 @@ func TestSessionBackoffAllRefuse(t *testing.T) {
 }
 
 // A remote that refuses, one that hangs and one that accepts and closes at
-// once: the connect timeout is max(1 s, backoff) (A7); a connection that
-// closes with no activity preserves the backoff growth (A4); the walk
+// once: the connect timeout is max(1 s, backoff); a connection that
+// closes with no activity preserves the backoff growth; the walk
 // moves to the next remote on every teardown and every failed attempt.
 func TestSessionRefuseHangClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -81,7 +82,7 @@ func TestSessionRefuseHangClose(t *testing.T) {
 	})
 }
 
-// §4.4: from a connected session, ResetBackoff + ForceReconnect tries
+// From a connected session, ResetBackoff + ForceReconnect tries
 // every remote once with zero delay, the old one last, then backs off;
 // without the reset, the sweep ends early and backoff grows.
 func TestSessionResetBackoffSweep(t *testing.T) {
@@ -141,7 +142,7 @@ func TestSessionForceReconnectMovesOn(t *testing.T) {
 	})
 }
 
-// Probes (B10, A8): an idle connection gets {"method":"echo","params":[],
+// Probes: an idle connection gets {"method":"echo","params":[],
 // "id":"echo"} after the probe interval, and is dropped when it stays
 // unanswered for another interval.
 func TestSessionProbeTimeout(t *testing.T) {
@@ -165,7 +166,7 @@ func TestSessionProbeTimeout(t *testing.T) {
 		time.Sleep(12 * time.Second)
 		want(t, "probe", <-got, `5s {"method":"echo","params":[],"id":"echo"}`)
 		// Single remote: no free retry; the connection lasted at least the
-		// backoff, so the next attempt waits the minimum, 1 s (A4).
+		// backoff, so the next attempt waits the minimum, 1 s.
 		want(t, "attempts", f.takeAttempts(), "0s A, 11s A")
 		want(t, "events", events.take(), strings.Join([]string{
 			"0s connected tcp:10.0.0.1:6641 #1",
@@ -238,7 +239,7 @@ func TestSessionAnswersPeerEcho(t *testing.T) {
 	})
 }
 
-// B14: SetRemotes keeps the live connection when its remote is still
+// SetRemotes keeps the live connection when its remote is still
 // listed (no events, same seqno), and the settings survive; otherwise it
 // drops it and starts over with a free sweep.
 func TestSessionSetRemotes(t *testing.T) {
@@ -296,7 +297,7 @@ func TestSessionSetRemotes(t *testing.T) {
 	})
 }
 
-// B7: a one-shot session tries each remote once, then gives up.
+// A one-shot session tries each remote once, then gives up.
 func TestSessionOneShot(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeNet(t)
@@ -333,7 +334,7 @@ func TestSessionOneShot(t *testing.T) {
 	})
 }
 
-// B4: a peer that stops reading while we keep sending trips the backlog
+// A peer that stops reading while we keep sending trips the backlog
 // limit; the session reports it and reconnects.
 func TestSessionBacklogLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -505,7 +506,7 @@ func TestSessionObserverSteers(t *testing.T) {
 	})
 }
 
-// B8: a passive session listens; each accepted connection replaces the
+// A passive session listens; each accepted connection replaces the
 // current one.
 func TestSessionPassive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {

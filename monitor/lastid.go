@@ -15,8 +15,8 @@ const ZeroLastID = "00000000-0000-0000-0000-000000000000"
 var ErrBadLastID = errors.New("monitor: bad last transaction id")
 
 // LastID returns the last transaction id of the monitored database, or
-// [ZeroLastID] when there is none (Open vSwitch's cs->data.last_id, §5.2 of
-// the reference study).
+// [ZeroLastID] when there is none (Open vSwitch's cs->data.last_id in
+// lib/ovsdb-cs.c).
 //
 // It is set from result[1] of the monitor_cond_since reply
 // ([Conditions.MonitorReplied]) and from params[1] of every update3
