@@ -67,9 +67,10 @@ type ConnConfig struct {
 	MaxBacklogMessages int
 	MaxBacklogBytes    int
 
-	// Logger receives the connection's logs: V(1) why it closed, V(2) one
-	// line per message sent or received, V(4) the messages themselves.
-	// The zero Logger discards everything.
+	// Logger receives the connection's logs: V(0) an excessive send
+	// backlog, V(1) why it closed (unless a Session owns it: the session
+	// logs that), V(2) one line per message sent or received, V(4) with
+	// the messages themselves. The zero Logger discards everything.
 	Logger logr.Logger
 
 	// NextID returns the id for the next request made with Call or
@@ -100,6 +101,7 @@ type Conn struct {
 	ids     atomic.Uint64
 	rd      *reader
 	wg      *sync.WaitGroup // optional: also tracks the goroutines
+	owned   bool            // a Session's: it logs the close itself
 	recvd   atomic.Uint64
 	done    chan struct{} // closed when the connection is finished
 	rdone   chan struct{} // closed when the reader has returned
@@ -146,7 +148,8 @@ func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 	return newConn(nc, cfg, nil)
 }
 
-// newConn starts a Conn; wg, when set, counts its goroutines.
+// newConn starts a Conn; wg, when set, counts its goroutines and marks the
+// Conn as a Session's.
 func newConn(nc net.Conn, cfg ConnConfig, wg *sync.WaitGroup) *Conn {
 	if cfg.Name == "" && nc.RemoteAddr() != nil {
 		cfg.Name = nc.RemoteAddr().String()
@@ -163,6 +166,7 @@ func newConn(nc net.Conn, cfg ConnConfig, wg *sync.WaitGroup) *Conn {
 		cfg:     cfg,
 		nextID:  cfg.NextID,
 		wg:      wg,
+		owned:   wg != nil,
 		done:    make(chan struct{}),
 		rdone:   make(chan struct{}),
 		wdone:   make(chan struct{}),
@@ -298,7 +302,7 @@ func (c *Conn) shutdown(err error) {
 	for _, p := range pending {
 		p.ch <- callResult{err: err}
 	}
-	if l := c.log.V(1); l.Enabled() {
+	if l := c.log.V(1); l.Enabled() && !c.owned {
 		l.Info("connection closed", "conn", c.name, "err", err)
 	}
 }
@@ -355,7 +359,6 @@ func (c *Conn) sendBytes(b []byte) error {
 		c.log.Info("excessive sending backlog", "conn", c.name, "messages", n, "bytes", nb)
 	}
 	if over != nil {
-		c.log.Info("sending backlog over its limit, disconnecting", "conn", c.name, "err", over)
 		c.shutdown(over)
 		return over
 	}
@@ -672,16 +675,17 @@ func (c *Conn) writeLoop() {
 	}
 }
 
-// logMessage logs a message at V(2), and its contents at V(4).
-func (c *Conn) logMessage(what string, m *Message) {
+// logMessage logs a message sent or received (dir) at V(2): its summary,
+// or at V(4) its contents.
+func (c *Conn) logMessage(dir string, m *Message) {
 	l := c.log.V(2)
 	if !l.Enabled() {
 		return
 	}
 	if l4 := c.log.V(4); l4.Enabled() {
 		b, _ := m.AppendJSON(nil)
-		l4.Info(what, "conn", c.name, "message", truncate(string(b), 4096))
+		l4.Info("message", "conn", c.name, "dir", dir, "message", truncate(string(b), 4096))
 		return
 	}
-	l.Info(what, "conn", c.name, "message", m.String())
+	l.Info("message", "conn", c.name, "dir", dir, "message", m.String())
 }

@@ -71,11 +71,15 @@ type SessionConfig struct {
 	// net.ListenConfig.
 	Listen func(ctx context.Context, network, address string) (net.Listener, error)
 
-	// Logger receives the session's logs: V(0) connections made, failed
-	// and dropped and the wait before the next attempt; V(1) attempts,
-	// probes, the reconnect FSM's own messages and owner requests; the
-	// connections log below that (see ConnConfig.Logger). The zero Logger
-	// discards everything.
+	// Logger receives the session's logs, one line per event, with
+	// constant messages: V(0) connections made, failed and dropped and the
+	// wait before the next attempt (V(1) while the backoff stays at its
+	// maximum); V(1) attempts, probes and owner requests; the connections
+	// log messages below that (see ConnConfig.Logger). A cause is an error
+	// under the key "err". Failures the session recovers from by itself are
+	// Info lines; Error is used for what needs an operator (a passive
+	// remote that cannot listen or accept). The zero Logger discards
+	// everything.
 	Logger logr.Logger
 
 	// Conn holds the limits for each connection. Its Name, NextID,
@@ -249,8 +253,9 @@ func (s *Session) startFSMLocked(now time.Time, remotes []Remote, keep *Remote) 
 	s.remotes = rs
 	s.next = 0
 
+	// The FSM gets no logger: the session logs each connection event
+	// once, with the remote and the error.
 	f := reconnect.New(now)
-	f.SetLogger(s.log.WithName("reconnect").V(1))
 	f.SetBackoff(s.minBackoff, s.maxBackoff)
 	s.fsm = f
 	s.pickRemoteLocked()
@@ -504,7 +509,7 @@ func (s *Session) handleDialLocked(now time.Time, r dialResult) {
 		// A failed attempt: no seqno bump, next remote.
 		s.fsm.ConnectFailed(now, r.err)
 		s.lastErr = r.err
-		s.logFailure("connection attempt failed", name, r.err)
+		s.failureLog().Info("connection attempt failed", "remote", name, "err", r.err)
 		s.observeLocked(now, ObserveConnectFailed, name, r.err)
 		s.pickRemoteLocked()
 		s.afterFailureLocked(now)
@@ -548,7 +553,7 @@ func (s *Session) disconnectLocked(now time.Time, reason error) {
 		s.seqno++
 		err := c.Err()
 		if !errors.Is(reason, ErrSessionClosed) {
-			s.logFailure("connection dropped", c.Name(), err)
+			s.failureLog().Info("connection dropped", "remote", c.Name(), "err", err)
 		}
 		s.observeLocked(now, ObserveDisconnected, c.Name(), err)
 	case s.attempt != nil:
@@ -557,7 +562,7 @@ func (s *Session) disconnectLocked(now time.Time, reason error) {
 		a.cancel()
 		s.seqno++
 		if !errors.Is(reason, ErrSessionClosed) {
-			s.logFailure("connection attempt abandoned", a.remote.String(), reason)
+			s.failureLog().Info("connection attempt abandoned", "remote", a.remote.String(), "err", reason)
 		}
 		s.observeLocked(now, ObserveConnectFailed, a.remote.String(), reason)
 	default:
@@ -575,7 +580,7 @@ func (s *Session) afterFailureLocked(now time.Time) {
 	case reconnect.Backoff:
 		if s.cfg.OneShot && s.fsm.MaxTries() == 0 && !s.fsm.IsPassive() {
 			s.fsm.Disable(now)
-			s.log.Info("giving up: every remote was tried once", "remotes", len(s.remotes))
+			s.log.Info("giving up", "remotes", len(s.remotes), "oneShot", true)
 			s.observeLocked(now, ObserveGaveUp, "", s.lastErr)
 			return
 		}
@@ -583,14 +588,12 @@ func (s *Session) afterFailureLocked(now time.Time) {
 		next := s.remotes[s.cur].String()
 		atMax := s.fsm.Stats(now).Backoff >= s.fsm.MaxBackoff()
 		switch {
-		case atMax && s.quiet:
-			s.log.V(1).Info("waiting before reconnect", "next", next, "backoff", d)
-		case atMax:
-			s.quiet = true
-			s.log.Info("waiting before reconnect; at the maximum backoff, further waits are logged at V(1)", "next", next, "backoff", d)
-		case d > 0:
-			s.quiet = false
-			s.log.Info("waiting before reconnect", "next", next, "backoff", d)
+		case d > 0 || atMax:
+			// The first wait at the maximum backoff is logged at V(0)
+			// with atMaxBackoff=true; later ones, and the failures between
+			// them, at V(1) (OVS stops logging them too).
+			s.failureLog().Info("waiting before reconnect", "next", next, "backoff", d, "atMaxBackoff", atMax)
+			s.quiet = atMax
 		default:
 			s.quiet = false
 			s.log.V(1).Info("reconnecting at once", "next", next, "freeTries", s.fsm.BackoffFreeTries())
@@ -602,19 +605,19 @@ func (s *Session) afterFailureLocked(now time.Time) {
 			})
 		}
 	case reconnect.Void:
-		s.log.Info("giving up", "remotes", len(s.remotes))
+		s.log.Info("giving up", "remotes", len(s.remotes), "oneShot", false)
 		s.observeLocked(now, ObserveGaveUp, "", s.lastErr)
 	}
 }
 
-// logFailure logs a failed or dropped connection at V(0), or at V(1)
-// while the backoff stays at its maximum (OVS stops logging then).
-func (s *Session) logFailure(msg, remote string, err error) {
-	l := s.log
+// failureLog is the logger for failed and dropped connections and the
+// waits after them: V(0), or V(1) while the backoff stays at its maximum
+// (OVS stops logging then, in reconnect_disconnected).
+func (s *Session) failureLog() logr.Logger {
 	if s.quiet {
-		l = l.V(1)
+		return s.log.V(1)
 	}
-	l.Info(msg, "remote", remote, "err", err)
+	return s.log
 }
 
 // openListener opens the listener of a passive remote. The loop calls it
@@ -645,7 +648,7 @@ func (s *Session) handleListenLocked(now time.Time, req *listenRequest, l net.Li
 	if err != nil {
 		s.fsm.ConnectFailed(now, err)
 		s.lastErr = err
-		s.log.Info("cannot listen", "remote", r.String(), "err", err)
+		s.log.Error(err, "cannot listen", "remote", r.String())
 		s.observeLocked(now, ObserveConnectFailed, r.String(), err)
 		s.pickRemoteLocked()
 		s.afterFailureLocked(now)
@@ -702,7 +705,7 @@ func (s *Session) handleAcceptLocked(now time.Time, a acceptResult) {
 		s.closeListenerLocked()
 		s.fsm.ListenError(now, err)
 		s.lastErr = err
-		s.log.Info("error accepting connections", "remote", a.lis.remote.String(), "err", a.err)
+		s.log.Error(a.err, "cannot accept connections", "remote", a.lis.remote.String())
 		s.afterFailureLocked(now)
 		return
 	}
