@@ -13,6 +13,8 @@ import (
 	"sync/atomic"
 
 	"github.com/go-logr/logr"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // DefaultMaxQueuedBytes is the default bound on received messages that
@@ -684,7 +686,7 @@ func (c *Conn) logMessage(dir string, m *Message) {
 	}
 	if l4 := c.log.V(4); l4.Enabled() {
 		b, _ := m.AppendJSON(nil)
-		l4.Info("message", "conn", c.name, "dir", dir, "message", truncate(string(b), 4096))
+		l4.Info("message", "conn", c.name, "dir", dir, "message", ovsjson.Truncate(string(b), 4096))
 		return
 	}
 	l.Info("message", "conn", c.name, "dir", dir, "message", m.String())

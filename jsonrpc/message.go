@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // Kind is the type of a JSON-RPC 1.0 message.
@@ -204,7 +206,7 @@ func (m *Message) invalid(hasMethod bool) string {
 // firstByte returns the first non-whitespace byte of raw, or 0.
 func firstByte(raw []byte) byte {
 	for _, c := range raw {
-		if !isSpace(c) {
+		if !ovsjson.IsSpace(c) {
 			return c
 		}
 	}
@@ -255,11 +257,11 @@ func (m *Message) MarshalJSON() ([]byte, error) {
 // message is (jsonrpc_msg_from_json). Errors wrap [ErrProtocol].
 func (m *Message) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimLeft(data, " \t\r\n")
-	var s scanner
-	end, err := s.scan(data)
+	s := newScanner()
+	end, err := s.Scan(data)
 	if err != nil {
-		se := err.(*scanError)
-		return protocolError("", int64(se.off), "%s", se.msg)
+		se := err.(*ovsjson.SyntaxError)
+		return protocolError("", int64(se.Off), "%s", se.Msg)
 	}
 	if end == 0 {
 		return protocolError("", int64(len(data)), "unexpected end of JSON input")
@@ -270,7 +272,7 @@ func (m *Message) UnmarshalJSON(data []byte) error {
 	raw := bytes.Clone(data[:end])
 	parsed, err := messageFromSpans(raw, &s)
 	if err != nil {
-		return protocolError("", -1, "%s", err.(*scanError).msg)
+		return protocolError("", -1, "%s", err.(*ovsjson.SyntaxError).Msg)
 	}
 	*m = *parsed
 	return nil
@@ -278,14 +280,14 @@ func (m *Message) UnmarshalJSON(data []byte) error {
 
 // messageFromSpans builds a Message from a complete message raw (which it
 // keeps) and the scanner that validated it, checking it as OVS's
-// jsonrpc_msg_from_json does. The error is a *scanError.
-func messageFromSpans(raw []byte, s *scanner) (*Message, error) {
+// jsonrpc_msg_from_json does. The error is a *ovsjson.SyntaxError.
+func messageFromSpans(raw []byte, s *ovsjson.Scanner) (*Message, error) {
 	get := func(i int) json.RawMessage {
-		sp := s.members[i]
-		if sp.end == 0 {
+		sp := s.Value(i)
+		if sp.End == 0 {
 			return nil
 		}
-		v := raw[sp.start:sp.end:sp.end]
+		v := raw[sp.Start:sp.End:sp.End]
 		if bytes.Equal(v, jsonNull) {
 			return nil
 		}
@@ -297,15 +299,15 @@ func messageFromSpans(raw []byte, s *scanner) (*Message, error) {
 		Error:  get(memError),
 		ID:     get(memID),
 	}
-	if sp := s.members[memMethod]; sp.end != 0 {
-		v := raw[sp.start:sp.end]
+	if sp := s.Value(memMethod); sp.End != 0 {
+		v := raw[sp.Start:sp.End]
 		if v[0] != '"' {
-			return nil, &scanError{off: sp.start, msg: "method is not a JSON string"}
+			return nil, &ovsjson.SyntaxError{Off: sp.Start, Msg: "method is not a JSON string"}
 		}
 		m.Method = methodName(v)
 		if m.Method == "" && len(v) > 2 {
 			if err := json.Unmarshal(v, &m.Method); err != nil {
-				return nil, &scanError{off: sp.start, msg: "invalid method string"}
+				return nil, &ovsjson.SyntaxError{Off: sp.Start, Msg: "invalid method string"}
 			}
 		}
 	}
@@ -319,8 +321,8 @@ func messageFromSpans(raw []byte, s *scanner) (*Message, error) {
 	default:
 		m.Kind = KindNotification
 	}
-	if msg := m.invalid(s.members[memMethod].end != 0); msg != "" {
-		return nil, &scanError{off: -1, msg: msg}
+	if msg := m.invalid(s.Value(memMethod).End != 0); msg != "" {
+		return nil, &ovsjson.SyntaxError{Off: -1, Msg: msg}
 	}
 	return m, nil
 }
@@ -357,7 +359,7 @@ func methodName(v []byte) string {
 // appendString appends s as a JSON string.
 func appendString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if !strPlain[s[i]] {
+		if !ovsjson.IsPlain(s[i]) {
 			b, _ := json.Marshal(s) // a string always encodes
 			return append(dst, b...)
 		}
@@ -400,7 +402,7 @@ func (m *Message) String() string {
 	}
 	if m.ID != nil {
 		b = append(b, " id="...)
-		b = append(b, truncate(string(m.ID), 40)...)
+		b = append(b, ovsjson.Truncate(string(m.ID), 40)...)
 	}
 	for _, f := range []struct {
 		name string

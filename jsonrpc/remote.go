@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // DefaultPort is the OVSDB port used when a tcp:, ssl:, ptcp: or pssl:
@@ -247,7 +249,7 @@ func ParseRemotes(s string) (remotes []Remote, clusterID string, err error) {
 			if clusterID != "" {
 				return nil, "", fmt.Errorf("%w %q: more than one cluster id", ErrInvalidRemote, item)
 			}
-			id, ok := parseUUID(rest)
+			id, ok := ovsjson.CanonicalUUID(rest)
 			if !ok {
 				return nil, "", fmt.Errorf("%w %q: cluster id %q is not a UUID", ErrInvalidRemote, item, rest)
 			}
@@ -301,24 +303,4 @@ func nextRemote(s string) int {
 		}
 	}
 	return -1
-}
-
-// parseUUID checks the 8-4-4-4-12 hex form and returns it in lowercase.
-func parseUUID(s string) (string, bool) {
-	if len(s) != 36 {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		switch i {
-		case 8, 13, 18, 23:
-			if s[i] != '-' {
-				return "", false
-			}
-		default:
-			if !isHex(s[i]) {
-				return "", false
-			}
-		}
-	}
-	return strings.ToLower(s), true
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // ErrSchema is wrapped by every error NewSchema returns.
@@ -383,7 +385,7 @@ func enumAtom(t AtomicType, v any) (Atom, error) {
 func (b *BaseType) checkAtom(a Atom) error {
 	if b.Enum != nil {
 		if _, found := slices.BinarySearchFunc(b.Enum, a, Atom.Compare); !found {
-			return fmt.Errorf("%s is not one of the allowed values", truncate(a.String(), 80))
+			return fmt.Errorf("%s is not one of the allowed values", ovsjson.Truncate(a.String(), 80))
 		}
 		return nil
 	}
