@@ -22,6 +22,8 @@ type parser struct {
 	tmp   []byte     // scratch for reordering elements
 	row   []byte     // row assembly
 	cols  []span     // where each column's datum is in buf
+
+	skipUnknown bool // skip unknown tables and columns (Schema.SkippingUnknown)
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}
@@ -29,6 +31,7 @@ var parserPool = sync.Pool{New: func() any { return new(parser) }}
 func getParser(data []byte) *parser {
 	p := parserPool.Get().(*parser)
 	p.Lexer.Reset(data)
+	p.skipUnknown = false
 	return p
 }
 

@@ -29,6 +29,17 @@ func ParseMonitorCondReply(s *Schema, result []byte) (*Update, error) {
 	})
 }
 
+// ParseTableUpdates2 parses a <table-updates2> object on its own (for
+// example params[1] of an update2 notification, taken apart by the
+// caller). Unlike ParseMonitorCondReply, the Update is a change: Clear is
+// not set.
+func ParseTableUpdates2(s *Schema, data []byte) (*Update, error) {
+	u := &Update{Version: 2}
+	return parseMessage(s, data, "<table-updates2>", u, func(p *parser) error {
+		return p.parseTableUpdates(s, u)
+	})
+}
+
 // ParseMonitorCondSinceReply parses the result of a "monitor_cond_since"
 // request: [<found>, <last-txn-id>, <table-updates2>]. Clear is !found:
 // without found the updates are the whole database, otherwise they are the
@@ -141,6 +152,7 @@ func parseMessage(s *Schema, data []byte, what string, u *Update, f func(*parser
 		return nil, fmt.Errorf("monitor: parsing %s: nil schema", what)
 	}
 	p := getParser(data)
+	p.skipUnknown = s.skipUnknown
 	err := f(p)
 	if err == nil {
 		err = p.End()
@@ -232,6 +244,19 @@ func (p *parser) parseTableUpdates(s *Schema, u *Update) error {
 			return err
 		}
 		t := s.byName[string(k)]
+		if t == nil && s.skipUnknown {
+			name := string(k)
+			if p.Peek() != '{' {
+				return fmt.Errorf("table %q: expected an object of row updates, found %s", ovsjson.Truncate(name, 80), p.Describe())
+			}
+			if err := p.Skip(); err != nil {
+				return err
+			}
+			if more, err = p.More('}'); err != nil {
+				return err
+			}
+			continue
+		}
 		if t == nil {
 			return fmt.Errorf("unknown table %q (not in the monitored schema)", ovsjson.Truncate(string(k), 80))
 		}
@@ -443,6 +468,10 @@ func (p *parser) parseRow(t *TableSchema, diff bool, cols []span) error {
 			name := string(k)
 			if _, err := p.parseUUIDAtom(); err != nil {
 				return fmt.Errorf("column %q: %w", name, err)
+			}
+		case p.skipUnknown:
+			if err := p.Skip(); err != nil {
+				return err
 			}
 		default:
 			return fmt.Errorf("unknown column %q (not in the monitored schema)", ovsjson.Truncate(string(k), 80))
