@@ -168,36 +168,36 @@ func (m *Message) Validate() error {
 // jsonrpc_msg_is_valid). hasMethod says whether a "method" member is
 // present (an empty method name is still a method).
 func (m *Message) invalid(hasMethod bool) string {
-	var want [numMembers]bool // which members the kind requires
+	var want [ovsjson.NumMembers]bool // which members the kind requires
 	switch m.Kind {
 	case KindRequest:
-		want = [numMembers]bool{memMethod: true, memParams: true, memID: true}
+		want = [ovsjson.NumMembers]bool{ovsjson.MemberMethod: true, ovsjson.MemberParams: true, ovsjson.MemberID: true}
 	case KindNotification:
-		want = [numMembers]bool{memMethod: true, memParams: true}
+		want = [ovsjson.NumMembers]bool{ovsjson.MemberMethod: true, ovsjson.MemberParams: true}
 	case KindReply:
-		want = [numMembers]bool{memResult: true, memID: true}
+		want = [ovsjson.NumMembers]bool{ovsjson.MemberResult: true, ovsjson.MemberID: true}
 	case KindError:
-		want = [numMembers]bool{memError: true, memID: true}
+		want = [ovsjson.NumMembers]bool{ovsjson.MemberError: true, ovsjson.MemberID: true}
 	default:
 		return fmt.Sprintf("invalid message kind %d", m.Kind)
 	}
 	if len(m.Params) > 0 && firstByte(m.Params) != '[' {
 		return `"params" must be JSON array`
 	}
-	have := [numMembers]bool{
-		memMethod: hasMethod,
-		memParams: !isNull(m.Params),
-		memResult: !isNull(m.Result),
-		memError:  !isNull(m.Error),
-		memID:     !isNull(m.ID),
+	have := [ovsjson.NumMembers]bool{
+		ovsjson.MemberMethod: hasMethod,
+		ovsjson.MemberParams: !isNull(m.Params),
+		ovsjson.MemberResult: !isNull(m.Result),
+		ovsjson.MemberError:  !isNull(m.Error),
+		ovsjson.MemberID:     !isNull(m.ID),
 	}
-	for i := range numMembers {
+	for i := range ovsjson.NumMembers {
 		if have[i] != want[i] {
 			not := ""
 			if !want[i] {
 				not = " not"
 			}
-			return fmt.Sprintf("%s must%s have %q", m.Kind, not, memberNames[i])
+			return fmt.Sprintf("%s must%s have %q", m.Kind, not, ovsjson.MemberName(i))
 		}
 	}
 	return ""
@@ -257,7 +257,7 @@ func (m *Message) MarshalJSON() ([]byte, error) {
 // message is (jsonrpc_msg_from_json). Errors wrap [ErrProtocol].
 func (m *Message) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimLeft(data, " \t\r\n")
-	s := newScanner()
+	s := ovsjson.NewMessageScanner()
 	end, err := s.Scan(data)
 	if err != nil {
 		se := err.(*ovsjson.SyntaxError)
@@ -294,12 +294,12 @@ func messageFromSpans(raw []byte, s *ovsjson.Scanner) (*Message, error) {
 		return v
 	}
 	m := &Message{
-		Params: get(memParams),
-		Result: get(memResult),
-		Error:  get(memError),
-		ID:     get(memID),
+		Params: get(ovsjson.MemberParams),
+		Result: get(ovsjson.MemberResult),
+		Error:  get(ovsjson.MemberError),
+		ID:     get(ovsjson.MemberID),
 	}
-	if sp := s.Value(memMethod); sp.End != 0 {
+	if sp := s.Value(ovsjson.MemberMethod); sp.End != 0 {
 		v := raw[sp.Start:sp.End]
 		if v[0] != '"' {
 			return nil, &ovsjson.SyntaxError{Off: sp.Start, Msg: "method is not a JSON string"}
@@ -321,7 +321,7 @@ func messageFromSpans(raw []byte, s *ovsjson.Scanner) (*Message, error) {
 	default:
 		m.Kind = KindNotification
 	}
-	if msg := m.invalid(s.Value(memMethod).End != 0); msg != "" {
+	if msg := m.invalid(s.Value(ovsjson.MemberMethod).End != 0); msg != "" {
 		return nil, &ovsjson.SyntaxError{Off: -1, Msg: msg}
 	}
 	return m, nil

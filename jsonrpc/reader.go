@@ -52,7 +52,7 @@ func newReader(r io.Reader, name string, maxSize int) *reader {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxMessageSize
 	}
-	return &reader{r: r, name: name, max: maxSize, sc: newScanner()}
+	return &reader{r: r, name: name, max: maxSize, sc: ovsjson.NewMessageScanner()}
 }
 
 // next returns the next message. Its error is final: the stream is broken

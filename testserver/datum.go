@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // This file holds OVSDB values: atoms, and datums (the value of one column:
@@ -22,9 +24,8 @@ type uuidAtom string
 
 const zeroUUID = "00000000-0000-0000-0000-000000000000"
 
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-func isUUID(s string) bool { return uuidPattern.MatchString(s) }
+// isUUID reports whether s is a uuid in the 8-4-4-4-12 form, either case.
+func isUUID(s string) bool { _, ok := ovsjson.ParseUUID(s); return ok }
 
 // datum is a column value: keys sorted and unique; vals parallel to keys for
 // maps, nil otherwise. Datums are never modified in place once built.

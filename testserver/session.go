@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // This file is one client connection to a member: a reader goroutine that
@@ -111,10 +113,9 @@ func (cr countingReader) Read(p []byte) (int, error) {
 func (s *session) readLoop() {
 	c := s.c
 	defer c.wg.Done()
-	dec := json.NewDecoder(countingReader{s.conn, &s.m.counters.received})
+	fr := newFrameReader(countingReader{s.conn, &s.m.counters.received})
 	for {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
+		raw, sc, err := fr.next()
 		c.mu.Lock()
 		if s.closed {
 			c.mu.Unlock()
@@ -122,10 +123,12 @@ func (s *session) readLoop() {
 		}
 		if err != nil {
 			reason := "read error"
-			if errors.Is(err, io.EOF) {
+			var se *ovsjson.SyntaxError
+			switch {
+			case errors.Is(err, io.EOF):
 				reason = "client closed"
-			} else if _, ok := err.(*json.SyntaxError); ok {
-				reason = "malformed JSON"
+			case errors.As(err, &se):
+				reason = "malformed JSON-RPC message: " + se.Msg
 			}
 			c.closeSession(s, reason)
 			c.mu.Unlock()
@@ -133,7 +136,7 @@ func (s *session) readLoop() {
 		}
 		s.lastRecv = time.Now()
 		s.probeSent = false
-		msg, err := parseMessage(raw)
+		msg, err := parseMessage(raw, sc)
 		if err != nil {
 			c.closeSession(s, err.Error())
 			c.mu.Unlock()
