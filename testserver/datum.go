@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // This file holds OVSDB values: atoms, and datums (the value of one column:
@@ -476,7 +477,7 @@ func maxMembers(t *colType) int64 {
 
 // parseDatumRaw parses a column value from raw JSON.
 func parseDatumRaw(raw json.RawMessage, t *colType, named *namedUUIDs) (datum, error) {
-	v, err := decodeJSON(raw)
+	v, err := jsonnum.Decode(raw)
 	if err != nil {
 		return datum{}, syntaxError(nil, "invalid JSON")
 	}

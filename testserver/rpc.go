@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // This file is the server side of the JSON-RPC 1.0 codec: decoding the
@@ -119,7 +120,7 @@ func marshal(v any) []byte {
 // canonical re-encodes raw JSON with sorted object keys and no spaces, the
 // way ovsdb-server prints the "syntax" member of its errors.
 func canonical(raw json.RawMessage) string {
-	v, err := decodeJSON(raw)
+	v, err := jsonnum.Decode(raw)
 	if err != nil {
 		return string(raw)
 	}
@@ -153,17 +154,6 @@ func ovsNumbers(v any) any {
 		return out
 	}
 	return v
-}
-
-// decodeJSON decodes raw into generic values with numbers kept as json.Number.
-func decodeJSON(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
 }
 
 func encodeReply(id, result json.RawMessage) []byte {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // This file is one client connection to a member: a reader goroutine that
@@ -405,7 +406,7 @@ func (c *Cluster) handleMonitor(s *session, msg *rpcMessage, version int) {
 		c.replyError(s, msg.ID, syntaxError(msg.ParamsRaw, "invalid parameters"))
 		return
 	}
-	if v, err := decodeJSON(msg.Params[2]); err != nil {
+	if v, err := jsonnum.Decode(msg.Params[2]); err != nil {
 		c.replyError(s, msg.ID, syntaxError(msg.Params[2], "monitor-requests must be object"))
 		return
 	} else if _, isObj := v.(map[string]any); !isObj {
@@ -464,7 +465,7 @@ func (c *Cluster) handleCondChange(s *session, msg *rpcMessage) {
 		c.replyError(s, msg.ID, syntaxError(msg.Params[0], "unknown monitor session"))
 		return
 	}
-	v, _ := decodeJSON(msg.Params[2])
+	v, _ := jsonnum.Decode(msg.Params[2])
 	reqs, ok := v.(map[string]any)
 	if !ok {
 		c.replyError(s, msg.ID, newError("syntax error", "monitor-cond-change-requests must be object"))

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // This file is the transaction engine: it runs the operations of one
@@ -302,7 +304,7 @@ func (t *txn) where(p *opParser, ts *tableSchema) (condition, error) {
 
 // parseRow parses the "row" member: column -> value.
 func (t *txn) parseRow(raw json.RawMessage, ts *tableSchema) (map[string]datum, []string, error) {
-	v, err := decodeJSON(raw)
+	v, err := jsonnum.Decode(raw)
 	obj, ok := v.(map[string]any)
 	if err != nil || !ok {
 		return nil, nil, syntaxError(raw, "row must be an object")
@@ -525,7 +527,7 @@ type mutation struct {
 var arithmetic = map[string]bool{"+=": true, "-=": true, "*=": true, "/=": true, "%=": true}
 
 func (t *txn) parseMutations(raw json.RawMessage, ts *tableSchema) ([]mutation, error) {
-	v, err := decodeJSON(raw)
+	v, err := jsonnum.Decode(raw)
 	list, ok := v.([]any)
 	if err != nil || !ok {
 		return nil, syntaxError(raw, "Parse error in mutations.")
@@ -778,7 +780,7 @@ func (t *txn) opWait(p *opParser) (any, error) {
 	}
 	timeout := int64(math.MaxInt64)
 	if timeoutRaw != nil {
-		v, err := decodeJSON(timeoutRaw)
+		v, err := jsonnum.Decode(timeoutRaw)
 		n, ierr := jsonInt(v)
 		if err != nil || ierr != nil || n < 0 {
 			return nil, syntaxError(timeoutRaw, "\"timeout\" must be a nonnegative integer")
