@@ -12,10 +12,11 @@
 // # Conn
 //
 // A [Conn] reads a stream of concatenated JSON values, one message at a
-// time, with its own incremental scanner: the bytes of the message being
-// read are validated as they arrive (full JSON grammar, UTF-8, nesting up
-// to 1000) and the message's top-level members are located in the same
-// pass. Member values stay raw JSON ([Message] fields are
+// time, with the module's incremental JSON scanner (internal/ovsjson, which
+// monitor's parser and the fake server use too): the bytes of the message
+// being read are validated as they arrive (full JSON grammar, UTF-8,
+// nesting up to 1000) and the message's top-level members are located in
+// the same pass. Member values stay raw JSON ([Message] fields are
 // json.RawMessage), so integers keep all 64 bits and decoding costs nothing
 // until the caller decodes what it needs. A message larger than the limit
 // (ConnConfig.MaxMessageSize, 64 MiB by default) or malformed input closes
