@@ -10,6 +10,7 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/reconnect"
 )
 
 // Option configures a Client (see New).
@@ -35,6 +36,9 @@ type config struct {
 	// requestTimeout bounds the wait for the reply to each bootstrap
 	// request and lock request (<= 0: no bound).
 	requestTimeout time.Duration
+	// Send backlog limits, as jsonrpc.ConnConfig's MaxBacklogMessages and
+	// MaxBacklogBytes: 0 the default, negative no limit.
+	backlogMessages, backlogBytes int
 }
 
 // DefaultRequestTimeout is how long the client waits for the reply to each
@@ -48,6 +52,7 @@ func defaultConfig() config {
 	return config{
 		leaderOnly:    true,
 		shuffle:       true,
+		probe:         reconnect.DefaultProbeInterval,
 		dbChangeAware: true,
 		maxVersion:    3,
 		eventBuffer:   64,
@@ -64,13 +69,26 @@ func WithLeaderOnly(v bool) Option { return func(c *config) { c.leaderOnly = v }
 // WithShuffle shuffles the remotes (default true), to spread clients.
 func WithShuffle(v bool) Option { return func(c *config) { c.shuffle = v } }
 
-// WithProbeInterval sets the inactivity probe interval (default 5 s; a
-// negative value disables probes).
+// WithProbeInterval sets the inactivity probe interval: how long the
+// connection may stay silent before the client sends an echo probe, and
+// how long that probe may then go unanswered. Without this option it is
+// 5 s, as in OVS; 0 (or a negative value) disables probes. A value between
+// 0 and 1 s makes Run fail with jsonrpc.ErrInvalidConfig.
 func WithProbeInterval(d time.Duration) Option { return func(c *config) { c.probe = d } }
 
 // WithMaxBackoff sets the longest wait between connection attempts
-// (default 8 s).
+// (default 8 s; 0 also means the default). The shortest wait after a
+// failure is 1 s, so a value below 1 s makes Run fail with
+// jsonrpc.ErrInvalidConfig.
 func WithMaxBackoff(d time.Duration) Option { return func(c *config) { c.maxBackoff = d } }
+
+// WithSendBacklog bounds the messages and bytes queued for sending and not
+// yet written; a server that stops reading until a bound is exceeded is
+// disconnected. 0 keeps the defaults (jsonrpc.DefaultMaxBacklogMessages,
+// jsonrpc.DefaultMaxBacklogBytes), a negative value removes the bound.
+func WithSendBacklog(messages, bytes int) Option {
+	return func(c *config) { c.backlogMessages, c.backlogBytes = messages, bytes }
+}
 
 // WithTLS sets the TLS configuration for ssl: remotes.
 func WithTLS(cfg *tls.Config) Option { return func(c *config) { c.tls = cfg } }
