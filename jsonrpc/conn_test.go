@@ -184,6 +184,12 @@ func TestConnCallContext(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 3*time.Second {
 			t.Fatalf("Call = %v after %v, want DeadlineExceeded after 3s", err, time.Since(start))
 		}
+		c.mu.Lock()
+		npending := len(c.pending)
+		c.mu.Unlock()
+		if npending != 0 {
+			t.Fatalf("%d pending calls after the Call gave up, want none", npending)
+		}
 		// The late reply is dropped; the next message is what Recv sees.
 		p.write(`{"id":` + id + `,"result":1,"error":null}{"method":"n","params":[]}`)
 		m, err := c.Recv(context.Background())
@@ -278,7 +284,8 @@ func TestConnBadInputCloses(t *testing.T) {
 	}
 }
 
-// The send backlog limits close the connection (B4).
+// The send backlog limits close the connection (OVS: E2BIG in
+// jsonrpc_send).
 func TestConnBacklogLimits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// The peer never reads: the first message blocks in the writer.
@@ -317,7 +324,7 @@ func TestConnBacklogLimits(t *testing.T) {
 	})
 }
 
-// Received bytes and drained output are activity (B11).
+// Received bytes and drained output are activity.
 func TestConnActivity(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, p := pipeConn(t, ConnConfig{})
@@ -408,6 +415,27 @@ func TestConnSendInvalid(t *testing.T) {
 		}
 		if c.Err() != nil {
 			t.Fatalf("an invalid message closed the connection: %v", c.Err())
+		}
+	})
+}
+
+// The send backlog is bounded by default; a negative limit removes the
+// bound.
+func TestConnBacklogDefaultLimits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := pipeConn(t, ConnConfig{})
+		c.mu.Lock()
+		msgs, bytes := c.cfg.MaxBacklogMessages, c.cfg.MaxBacklogBytes
+		c.mu.Unlock()
+		if msgs != DefaultMaxBacklogMessages || bytes != DefaultMaxBacklogBytes {
+			t.Errorf("default limits %d messages, %d bytes; want %d, %d", msgs, bytes, DefaultMaxBacklogMessages, DefaultMaxBacklogBytes)
+		}
+		c.SetBacklogLimits(-1, -5)
+		c.mu.Lock()
+		msgs, bytes = c.cfg.MaxBacklogMessages, c.cfg.MaxBacklogBytes
+		c.mu.Unlock()
+		if msgs >= 0 || bytes >= 0 {
+			t.Errorf("limits %d messages, %d bytes after SetBacklogLimits(-1, -5); want none", msgs, bytes)
 		}
 	})
 }

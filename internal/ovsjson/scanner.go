@@ -1,4 +1,4 @@
-package jsonrpc
+package ovsjson
 
 import (
 	"encoding/json"
@@ -6,25 +6,12 @@ import (
 	"unicode/utf8"
 )
 
-// maxNesting is the deepest nesting of arrays and objects a message may
-// have (OVS's JSON parser has the same limit).
-const maxNesting = 1000
+// MaxMembers is the most top-level members a Scanner records.
+const MaxMembers = 8
 
-// The top-level members a JSON-RPC 1.0 message may have (B2).
-const (
-	memMethod = iota
-	memParams
-	memResult
-	memError
-	memID
-	numMembers
-)
-
-var memberNames = [numMembers]string{"method", "params", "result", "error", "id"}
-
-// span is the position of a top-level member's value within a message:
-// bytes [start, end). end == 0 means the member is absent.
-type span struct{ start, end int }
+// Span is the position of a top-level member's value within a message:
+// bytes [Start, End). End == 0 means the member is absent.
+type Span struct{ Start, End int }
 
 // scanner states.
 const (
@@ -48,39 +35,37 @@ const (
 	stDone                  // the message is complete
 )
 
-// strPlain[c] is true for bytes that may appear unescaped in a JSON string
-// and need no further check: printable ASCII except '"' and '\\'.
-var strPlain = func() (t [256]bool) {
-	for c := 0x20; c < 0x80; c++ {
-		t[c] = c != '"' && c != '\\'
-	}
-	return t
-}()
-
-// isSpace reports whether c is JSON whitespace.
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
-
-// scanError is a syntax or validation error at offset off of a message.
-type scanError struct {
-	off int
-	msg string
+// SyntaxError is a syntax or validation error at byte Off of a message (-1
+// when it is about the message as a whole).
+type SyntaxError struct {
+	Off int
+	Msg string
 }
 
-func (e *scanError) Error() string { return e.msg }
+func (e *SyntaxError) Error() string { return e.Msg }
 
-// A scanner validates one JSON-RPC message incrementally, as its bytes
-// arrive: it is fed the message's bytes so far (always from the message's
+// A Scanner validates one message, a JSON object, incrementally, as its
+// bytes arrive: it is fed the message's bytes so far (always from the message's
 // first byte; the caller keeps them) and resumes where it stopped. It
 // checks the full JSON grammar (strings are valid UTF-8 with valid escapes,
 // numbers follow the grammar, nesting is bounded), that the message is an
 // object, and it records where each top-level member's value lies, so
-// that the message can be typed without a second pass. Work is linear in
+// that the message can be typed without a second pass. Every top-level
+// member must be one that Member names, and appear once. Work is linear in
 // the message size however the bytes are split: an incomplete escape, UTF-8
 // sequence or literal at the end of the input is re-read (at most 6 bytes)
 // when more arrives; every other state resumes exactly.
 //
-// The zero scanner is ready for a message; reset prepares it for the next.
-type scanner struct {
+// A Scanner with Member set is ready for a message; Reset prepares it for
+// the next.
+type Scanner struct {
+	// Member returns the index (below MaxMembers) under which the value of
+	// the top-level member name is recorded, or -1 for a name the message
+	// may not have.
+	Member func(name []byte) int
+	// Names are the member names by index, for error messages.
+	Names []string
+
 	state uint8
 	isKey bool // the string being scanned is an object key
 	esc   bool // the string being scanned had a backslash
@@ -90,31 +75,35 @@ type scanner struct {
 	// Top-level member tracking.
 	keyStart int // first byte of the depth-1 key's contents
 	valStart int // first byte of the depth-1 value being scanned
-	member   int // index (memMethod...) of the depth-1 member being scanned
-	members  [numMembers]span
-	keyEsc   [numMembers]bool // the member's key was written with escapes
+	member   int // index of the depth-1 member being scanned
+	members  [MaxMembers]Span
 }
 
-func (s *scanner) reset() {
+// Reset prepares s for the next message.
+func (s *Scanner) Reset() {
 	stack := s.stack[:0]
-	*s = scanner{stack: stack}
+	*s = Scanner{Member: s.Member, Names: s.Names, stack: stack}
 }
 
-func (s *scanner) fail(off int, format string, args ...any) (int, error) {
-	return 0, &scanError{off: off, msg: fmt.Sprintf(format, args...)}
+// Value returns where the value of the member recorded under index i lies
+// in the message; End is 0 when the message lacks it.
+func (s *Scanner) Value(i int) Span { return s.members[i] }
+
+func (s *Scanner) fail(off int, format string, args ...any) (int, error) {
+	return 0, &SyntaxError{Off: off, Msg: fmt.Sprintf(format, args...)}
 }
 
-// scan validates b[s.pos:], where b holds the message from its first byte.
+// Scan validates b[s.pos:], where b holds the message from its first byte.
 // It returns the message's length when the message is complete, 0 (and a
-// nil error) when more input is needed, or an error. b[0] must not be
-// whitespace.
-func (s *scanner) scan(b []byte) (int, error) {
+// nil error) when more input is needed, or a *SyntaxError. b[0] must not be
+// white space.
+func (s *Scanner) Scan(b []byte) (int, error) {
 	i, n := s.pos, len(b)
 	for i < n {
 		c := b[i]
 		switch s.state {
 		case stString:
-			for i < n && strPlain[b[i]] {
+			for i < n && plainString[b[i]] {
 				i++
 			}
 			if i == n {
@@ -147,7 +136,7 @@ func (s *scanner) scan(b []byte) (int, error) {
 							s.pos = i
 							return 0, nil
 						}
-						if !isHex(b[k]) {
+						if !IsHex(b[k]) {
 							return s.fail(k, "invalid \\u escape in string")
 						}
 					}
@@ -244,7 +233,7 @@ func (s *scanner) scan(b []byte) (int, error) {
 			i++
 
 		case stValue, stArrFirst:
-			if isSpace(c) {
+			if IsSpace(c) {
 				i++
 				continue
 			}
@@ -261,8 +250,8 @@ func (s *scanner) scan(b []byte) (int, error) {
 			}
 			switch c {
 			case '{', '[':
-				if len(s.stack) >= maxNesting {
-					return s.fail(i, "nesting deeper than %d", maxNesting)
+				if len(s.stack) >= MaxNesting {
+					return s.fail(i, "nesting deeper than %d", MaxNesting)
 				}
 				s.stack = append(s.stack, c)
 				s.state = stObjFirst
@@ -308,7 +297,7 @@ func (s *scanner) scan(b []byte) (int, error) {
 			}
 
 		case stObjFirst, stObjKey:
-			if isSpace(c) {
+			if IsSpace(c) {
 				i++
 				continue
 			}
@@ -332,7 +321,7 @@ func (s *scanner) scan(b []byte) (int, error) {
 			}
 
 		case stColon:
-			if isSpace(c) {
+			if IsSpace(c) {
 				i++
 				continue
 			}
@@ -343,7 +332,7 @@ func (s *scanner) scan(b []byte) (int, error) {
 			i++
 
 		case stObjNext, stArrNext:
-			if isSpace(c) {
+			if IsSpace(c) {
 				i++
 				continue
 			}
@@ -390,14 +379,14 @@ func (s *scanner) scan(b []byte) (int, error) {
 
 // valueDone is called when a value ends just before offset i. It returns
 // i when the value was the whole message.
-func (s *scanner) valueDone(i int) (int, error) {
+func (s *Scanner) valueDone(i int) (int, error) {
 	switch len(s.stack) {
 	case 0:
 		s.state = stDone
 		s.pos = i
 		return i, nil
 	case 1:
-		s.members[s.member] = span{s.valStart, i}
+		s.members[s.member] = Span{s.valStart, i}
 	}
 	if s.stack[len(s.stack)-1] == '{' {
 		s.state = stObjNext
@@ -408,9 +397,9 @@ func (s *scanner) valueDone(i int) (int, error) {
 }
 
 // endKey is called at the closing quote (offset q) of an object key. For a
-// top-level key it checks that the member is one JSON-RPC allows and not
-// a duplicate.
-func (s *scanner) endKey(b []byte, q int) error {
+// top-level key it checks that the member is one Member allows and not a
+// duplicate.
+func (s *Scanner) endKey(b []byte, q int) error {
 	if len(s.stack) != 1 {
 		return nil
 	}
@@ -418,46 +407,17 @@ func (s *scanner) endKey(b []byte, q int) error {
 	if s.esc {
 		var name string
 		if err := json.Unmarshal(b[s.keyStart-1:q+1], &name); err != nil {
-			return &scanError{off: s.keyStart - 1, msg: "invalid object key"}
+			return &SyntaxError{Off: s.keyStart - 1, Msg: "invalid object key"}
 		}
 		raw = []byte(name)
 	}
-	idx := memberIndex(raw)
+	idx := s.Member(raw)
 	if idx < 0 {
-		return &scanError{off: s.keyStart - 1, msg: fmt.Sprintf("message has unexpected member %q", truncate(string(raw), 64))}
+		return &SyntaxError{Off: s.keyStart - 1, Msg: fmt.Sprintf("message has unexpected member %q", Truncate(string(raw), 64))}
 	}
-	if s.members[idx].end != 0 {
-		return &scanError{off: s.keyStart - 1, msg: fmt.Sprintf("message has duplicate member %q", memberNames[idx])}
+	if s.members[idx].End != 0 {
+		return &SyntaxError{Off: s.keyStart - 1, Msg: fmt.Sprintf("message has duplicate member %q", s.Names[idx])}
 	}
 	s.member = idx
-	s.keyEsc[idx] = s.esc
 	return nil
-}
-
-// memberIndex returns the index of a JSON-RPC member name, or -1.
-func memberIndex(name []byte) int {
-	switch string(name) {
-	case "method":
-		return memMethod
-	case "params":
-		return memParams
-	case "result":
-		return memResult
-	case "error":
-		return memError
-	case "id":
-		return memID
-	}
-	return -1
-}
-
-func isHex(c byte) bool {
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F')
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return s[:n] + "..."
 }

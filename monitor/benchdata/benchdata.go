@@ -1,7 +1,10 @@
-// Package bench compares ovsdbcs with its Go peers, side by side in the same
-// run. It is its own module so that libovsdb's client and cache never enter
-// the library's go.mod. See README.md.
-package bench
+// Package benchdata generates the data of the Bench schema: one table with
+// a string, an optional integer, a set of strings, a set of uuids, a string
+// map and a boolean, its rows as ovsdb-server sends them, and streams of
+// modifications. monitor's benchmarks and the comparisons of the separate
+// bench module (github.com/ovsdbcs/ovsdbcs/bench) use the same rows from
+// here. It depends on nothing but the standard library.
+package benchdata
 
 import (
 	"fmt"
@@ -9,8 +12,9 @@ import (
 	"strings"
 )
 
-// SchemaJSON is the table of the issue 4 benchmark: a string, an optional
-// integer, a set of strings, a set of uuids, a string map and a boolean.
+// SchemaJSON is the Bench schema: table Item with a string, an optional
+// integer, a set of strings, a set of uuids (weak references to Item), a
+// string map and a boolean.
 const SchemaJSON = `{"name":"Bench","version":"1.0.0","tables":{"Item":{"columns":{
  "name":{"type":"string"},
  "n":{"type":{"key":"integer","min":0,"max":1}},
