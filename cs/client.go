@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -35,6 +36,9 @@ type Client struct {
 	// manual: the leader watch finds the servers; the session only
 	// carries the connections it adopts.
 	manual bool
+	// minIndex mirrors the state machine's highest accepted Raft index,
+	// for the leader watch's checks (read without c.mu).
+	minIndex atomic.Int64
 
 	// policy steers the session's reconnections; policyWake asks the Run
 	// goroutine to re-read policy.deadline.
@@ -136,6 +140,7 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 			Remotes:   rs,
 			Dial:      cfg.dial,
 			Watch:     cfg.watch,
+			MinIndex:  c.minIndex.Load,
 		}, log.WithName("watch"))
 	}
 	rejectLimit := failover.NewLogLimiter(fp.p.Config().LogBurst, fp.p.Config().LogInterval)
@@ -315,6 +320,7 @@ func (c *Client) deliver(ctx context.Context) bool {
 func (c *Client) step(ev jsonrpc.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer func() { c.minIndex.Store(c.m.checker.MinIndex()) }()
 	switch ev.Kind {
 	case jsonrpc.EventConnected:
 		c.conn = ev.Conn

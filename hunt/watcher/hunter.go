@@ -35,10 +35,14 @@ type Config struct {
 	// supported by this driver.
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// Check decides on a watcher's rows (nil: a leader.Checker of the
-	// Hunter's own, leader-only, for Database and ClusterID). Give the
-	// client's own Checker, under its lock, so that "index not below the
-	// highest seen" counts the data connection's indexes too.
+	// Hunter's own, leader-only, for Database and ClusterID, whose minimum
+	// index is raised to MinIndex).
 	Check func(remote string, rows *leader.Replica) error
+	// MinIndex returns the highest Raft index the client has accepted
+	// (on its data connection too), for the default Check: a member whose
+	// index is below it is stale, not chosen. nil: only the indexes the
+	// Hunter's own checks accepted. It must not block.
+	MinIndex func() int64
 	// ConnConfig returns the configuration of a watcher's connection to
 	// remote (nil: the defaults, named after the remote). An owner that
 	// adopts promoted connections into a jsonrpc.Session gives the
@@ -139,12 +143,19 @@ func New(cfg Config) (*Hunter, error) {
 	if cfg.Check == nil {
 		var checker leader.Checker
 		var mu sync.Mutex
-		db, cid := cfg.Database, cfg.ClusterID
+		db, cid, floor := cfg.Database, cfg.ClusterID, cfg.MinIndex
 		cfg.Check = func(remote string, rows *leader.Replica) error {
 			mu.Lock()
 			defer mu.Unlock()
-			_, err := checker.Check(rows, leader.Target{Remote: remote, Database: db, ClusterID: cid, LeaderOnly: true})
-			return err
+			res, err := checker.Check(rows, leader.Target{Remote: remote, Database: db, ClusterID: cid, LeaderOnly: true})
+			if err != nil || floor == nil {
+				return err
+			}
+			if seen := floor(); res.Row.Model == leader.Clustered && res.Index < seen {
+				return &leader.CheckError{Remote: remote, Database: db, ClusterID: cid,
+					Reason: leader.Stale, Index: res.Index, MinIndex: seen}
+			}
+			return nil
 		}
 	}
 	if cfg.ProbeInterval == 0 {
@@ -200,10 +211,16 @@ func (h *Hunter) Monitoring(m int) (rec hunt.Recovery, ok bool) {
 }
 
 // PromotedFailed reports that the promoted connection to m failed before
-// MONITORING (the owner closed it).
+// MONITORING (the owner closed it). When the owner's own leader check
+// rejected it for a reason that may pass (not leader any more, stale:
+// hunt.VerdictOf says Waiting), m is watched again on a new connection;
+// any other failure backs it off.
 func (h *Hunter) PromotedFailed(m int, err error) {
 	h.do(func(now time.Time) hunt.Step {
 		h.lastErr = err
+		if hunt.VerdictOf(err) == hunt.Waiting {
+			return h.w.Report(now, m, hunt.Waiting)
+		}
 		return h.w.Failed(now, m, failover.OutcomeOf(err))
 	})
 }
