@@ -43,6 +43,7 @@ type options struct {
 	poll          time.Duration
 	jsonPath      string
 	ovsPolicy     bool
+	policy        string
 	method        string
 }
 
@@ -88,7 +89,8 @@ func main() {
 	flag.DurationVar(&o.poll, "poll", 2*time.Millisecond, "how often the clients' states are polled")
 	flag.StringVar(&o.jsonPath, "json", "", "write the results to this file")
 	flag.StringVar(&o.method, "method", "transfer", "how the leader changes: transfer (a hand-over) or crash (the leader's connections end with EOF, it refuses new ones, another member is elected after --election-delay; it is started again afterwards)")
-	flag.BoolVar(&o.ovsPolicy, "ovs-policy", false, "clients use Open vSwitch's exact retry rule instead of the default leader watch")
+	flag.BoolVar(&o.ovsPolicy, "ovs-policy", false, "clients use Open vSwitch's exact retry rule instead of the default leader watch (the same as --policy ovs)")
+	flag.StringVar(&o.policy, "policy", "watch", "the clients' policy: watch (the default leader watch), election-aware or ovs")
 	flag.Parse()
 	runctx.Main("herd", func(ctx context.Context) error { return run(ctx, o) })
 }
@@ -125,10 +127,10 @@ func run(ctx context.Context, o options) (err error) {
 			return fmt.Errorf("load: %w", err)
 		}
 	}
-	out := Output{Clients: o.n, InMemory: o.inMemory, ElectionDelay: o.electionDelay.String(), Method: o.method, Policy: "watch"}
 	if o.ovsPolicy {
-		out.Policy = "ovs"
+		o.policy = "ovs"
 	}
+	out := Output{Clients: o.n, InMemory: o.inMemory, ElectionDelay: o.electionDelay.String(), Method: o.method, Policy: o.policy}
 	defer func() {
 		print(out)
 		if o.jsonPath != "" {
@@ -142,8 +144,14 @@ func run(ctx context.Context, o options) (err error) {
 
 	var copts []clients.OursOption
 	copts = append(copts, clients.OursQuiet())
-	if o.ovsPolicy {
+	switch o.policy {
+	case "watch":
+	case "ovs":
 		copts = append(copts, clients.OursOVSPolicy())
+	case "election-aware":
+		copts = append(copts, clients.OursElectionAware())
+	default:
+		return fmt.Errorf("unknown --policy %q", o.policy)
 	}
 	if o.inMemory {
 		copts = append(copts, clients.OursDialer(ts.DialContext))
