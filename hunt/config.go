@@ -12,8 +12,11 @@ const (
 	// the other members.
 	DefaultSuspicion = 500 * time.Millisecond
 	// DefaultAttemptTimeout: a watcher that has not reported a _Server row
-	// this long after it was opened counts as hung.
-	DefaultAttemptTimeout = 5 * time.Second
+	// this long after it was opened counts as hung: two of OVS's 5 s probe
+	// intervals, the silence after which OVS drops a connection. A hung
+	// watcher holds up nothing (the others go on), while a shorter
+	// timeout would back off members that are only slow, under a herd.
+	DefaultAttemptTimeout = 10 * time.Second
 	// DefaultMinBackoff and DefaultMaxBackoff are the reconnect FSM's
 	// (OVS's) backoff bounds; see Config.
 	DefaultMinBackoff = time.Second

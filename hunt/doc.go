@@ -84,7 +84,7 @@
 //     never multiplies its connections by more than the member count. A
 //     member that stays reachable is connected to once per outage.
 //   - A member that refuses, hangs (no row within Config.AttemptTimeout,
-//     5 s), answers garbage or an unusable row is closed and backed off:
+//     10 s), answers garbage or an unusable row is closed and backed off:
 //     after its k-th failure in a row for R × min(MinBackoff·2^k,
 //     MaxBackoff), R members, that is 6, 12, 24, 24, ... s for R = 3 with
 //     the session's 1 s and 8 s. OVS's session tries one member per
