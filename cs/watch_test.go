@@ -180,12 +180,13 @@ func TestWatchAllDownThenClusterRestart(t *testing.T) {
 		h.waitMonitoring(0)
 		h.insert("before", 1)
 		h.replicaMatches()
-		h.c.ResetCounters()
 		for i := range 3 {
 			if err := h.c.Stop(i); err != nil {
 				t.Fatal(err)
 			}
 		}
+		h.settle()
+		h.c.ResetCounters()
 		time.Sleep(10 * time.Minute)
 		for i := range 3 {
 			if n := h.c.Member(i).Counters().Refused; n > 27 {
