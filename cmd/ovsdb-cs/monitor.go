@@ -254,6 +254,9 @@ func recovery(r cs.Recovery) eventfmt.Recovery {
 		Attempts:    r.Attempts,
 		Sweeps:      r.Sweeps,
 		BackoffUsed: r.BackoffUsed,
+		Found:       r.Found,
+		Watchers:    r.Watchers,
+		Suspected:   r.Suspected,
 	}
 }
 

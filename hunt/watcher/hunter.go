@@ -35,10 +35,14 @@ type Config struct {
 	// supported by this driver.
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
 	// Check decides on a watcher's rows (nil: a leader.Checker of the
-	// Hunter's own, leader-only, for Database and ClusterID). Give the
-	// client's own Checker, under its lock, so that "index not below the
-	// highest seen" counts the data connection's indexes too.
+	// Hunter's own, leader-only, for Database and ClusterID, whose minimum
+	// index is raised to MinIndex).
 	Check func(remote string, rows *leader.Replica) error
+	// MinIndex returns the highest Raft index the client has accepted
+	// (on its data connection too), for the default Check: a member whose
+	// index is below it is stale, not chosen. nil: only the indexes the
+	// Hunter's own checks accepted. It must not block.
+	MinIndex func() int64
 	// ConnConfig returns the configuration of a watcher's connection to
 	// remote (nil: the defaults, named after the remote). An owner that
 	// adopts promoted connections into a jsonrpc.Session gives the
@@ -116,10 +120,14 @@ type Hunter struct {
 type event struct {
 	member  int
 	gen     uint64 // the watcher's generation
-	failed  bool   // else a report
+	failed  bool   // else a report, or a handover
 	verdict hunt.Verdict
 	err     error
 	at      time.Time
+	// handover: the promoted watcher's connection, ready for the owner.
+	handover bool
+	conn     *jsonrpc.Conn
+	rows     *leader.Replica
 }
 
 // New returns a Hunter; Start begins the hunt, Run runs its timers.
@@ -139,12 +147,19 @@ func New(cfg Config) (*Hunter, error) {
 	if cfg.Check == nil {
 		var checker leader.Checker
 		var mu sync.Mutex
-		db, cid := cfg.Database, cfg.ClusterID
+		db, cid, floor := cfg.Database, cfg.ClusterID, cfg.MinIndex
 		cfg.Check = func(remote string, rows *leader.Replica) error {
 			mu.Lock()
 			defer mu.Unlock()
-			_, err := checker.Check(rows, leader.Target{Remote: remote, Database: db, ClusterID: cid, LeaderOnly: true})
-			return err
+			res, err := checker.Check(rows, leader.Target{Remote: remote, Database: db, ClusterID: cid, LeaderOnly: true})
+			if err != nil || floor == nil {
+				return err
+			}
+			if seen := floor(); res.Row.Model == leader.Clustered && res.Index < seen {
+				return &leader.CheckError{Remote: remote, Database: db, ClusterID: cid,
+					Reason: leader.Stale, Index: res.Index, MinIndex: seen}
+			}
+			return nil
 		}
 	}
 	if cfg.ProbeInterval == 0 {
@@ -200,10 +215,16 @@ func (h *Hunter) Monitoring(m int) (rec hunt.Recovery, ok bool) {
 }
 
 // PromotedFailed reports that the promoted connection to m failed before
-// MONITORING (the owner closed it).
+// MONITORING (the owner closed it). When the owner's own leader check
+// rejected it for a reason that may pass (not leader any more, stale:
+// hunt.VerdictOf says Waiting), m is watched again on a new connection;
+// any other failure backs it off.
 func (h *Hunter) PromotedFailed(m int, err error) {
 	h.do(func(now time.Time) hunt.Step {
 		h.lastErr = err
+		if hunt.VerdictOf(err) == hunt.Waiting {
+			return h.w.Report(now, m, hunt.Waiting)
+		}
 		return h.w.Failed(now, m, failover.OutcomeOf(err))
 	})
 }
@@ -283,7 +304,17 @@ func (h *Hunter) handle(ev event) {
 	defer h.mu.Unlock()
 	wt := h.watchers[ev.member]
 	if h.closed || wt == nil || wt.gen != ev.gen {
-		return // a watcher closed meanwhile
+		if ev.conn != nil {
+			_ = ev.conn.Close() // a watcher closed meanwhile
+		}
+		return
+	}
+	if ev.handover {
+		delete(h.watchers, ev.member)
+		remote := h.cfg.Remotes[ev.member].String()
+		h.log.V(1).Info("leader found", "remote", remote)
+		h.cfg.Notify(Notice{Kind: Promote, Member: ev.member, Remote: remote, Conn: ev.conn, Rows: ev.rows})
+		return
 	}
 	if !ev.failed {
 		h.apply(h.w.Report(ev.at, ev.member, ev.verdict))
@@ -311,19 +342,11 @@ func (h *Hunter) apply(s hunt.Step) {
 			// failures reach the Watch as the watcher's.
 			h.open(a.Member)
 		case hunt.ActionPromote:
-			wt := h.watchers[a.Member]
-			if wt == nil {
-				continue
+			// The watcher's goroutine hands its connection over (no I/O
+			// under the lock): a handover event, or a failure.
+			if wt := h.watchers[a.Member]; wt != nil {
+				wt.startHandover()
 			}
-			delete(h.watchers, a.Member)
-			conn, rows := wt.handOver()
-			if conn == nil {
-				// It ended before it could be handed over.
-				h.apply(h.w.Failed(time.Now(), a.Member, failover.Protocol))
-				continue
-			}
-			h.log.V(1).Info("leader found", "remote", remote)
-			h.cfg.Notify(Notice{Kind: Promote, Member: a.Member, Remote: remote, Conn: conn, Rows: rows})
 		case hunt.ActionLeave:
 			h.cfg.Notify(Notice{Kind: Leave, Member: a.Member, Remote: remote})
 		case hunt.ActionEcho:

@@ -343,3 +343,33 @@ func TestCancelServerMonitorOnPromote(t *testing.T) {
 		require.NoError(t, err, "the watcher's monitor was cancelled")
 	})
 }
+
+// The owner's own check rejects the promoted connection as stale (its data
+// connection had seen a higher index): the member is watched again at
+// once, not backed off, and chosen when its row passes.
+func TestPromotedRejectedAsStaleIsWatchedAgain(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := lab(t)
+		rs, _, err := jsonrpc.ParseRemotes(c.Remotes())
+		require.NoError(t, err)
+		ns := make(chan watcher.Notice, 100)
+		h, err := watcher.New(watcher.Config{Database: "Lab", Remotes: rs, Dial: c.DialContext,
+			Notify: func(n watcher.Notice) { ns <- n }})
+		require.NoError(t, err)
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); _ = h.Run(ctx) }()
+		defer func() { cancel(); <-done }()
+		h.Start()
+		n := <-ns
+		require.Equal(t, watcher.Promote, n.Kind)
+		n.Conn.Close()
+		start := time.Now()
+		h.PromotedFailed(n.Member, &leader.CheckError{Reason: leader.Stale, Index: 1, MinIndex: 2})
+		again := <-ns
+		require.Equal(t, watcher.Promote, again.Kind)
+		require.Equal(t, n.Member, again.Member)
+		require.Equal(t, start, time.Now(), "no backoff")
+		again.Conn.Close()
+	})
+}

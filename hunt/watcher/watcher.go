@@ -17,87 +17,109 @@ import (
 var errNoAnswer = errors.New("watcher: no answer to echo (inactivity probe)")
 
 // watcher is one connection that monitors a member's _Server.Database.
+// Its goroutine owns the connection: it closes it when stopped, and hands
+// it over (an event to the Hunter) when promoted.
 type watcher struct {
 	h      *Hunter
 	member int
 	gen    uint64
 	remote jsonrpc.Remote
 
-	stop     chan struct{} // closed to stop the goroutine
-	stopOnce sync.Once
-	done     chan struct{} // closed when the goroutine has returned
+	stop        chan struct{} // closed to stop the goroutine
+	stopOnce    sync.Once
+	promote     chan struct{} // closed to hand the connection over
+	promoteOnce sync.Once
 
-	mu       sync.Mutex
-	conn     *jsonrpc.Conn
-	rows     *leader.Replica
-	keepConn bool // handed over: the goroutine leaves conn open
+	conn *jsonrpc.Conn // owned by the goroutine
+	rows *leader.Replica
 }
 
 func newWatcher(h *Hunter, m int, gen uint64) *watcher {
 	return &watcher{h: h, member: m, gen: gen, remote: h.cfg.Remotes[m],
-		stop: make(chan struct{}), done: make(chan struct{})}
+		stop: make(chan struct{}), promote: make(chan struct{})}
 }
 
-// close stops the watcher and closes its connection.
+// close stops the watcher and closes its connection (also after a
+// promotion, if the connection was not handed over yet).
 func (wt *watcher) close() { wt.stopOnce.Do(func() { close(wt.stop) }) }
 
-// handOver stops the watcher, waits for its goroutine, and returns its
-// open connection and rows (nil if it had none, or it already ended).
-func (wt *watcher) handOver() (*jsonrpc.Conn, *leader.Replica) {
-	wt.mu.Lock()
-	wt.keepConn = true
-	wt.mu.Unlock()
-	wt.close()
-	<-wt.done
-	wt.mu.Lock()
-	conn, rows := wt.conn, wt.rows
-	wt.mu.Unlock()
-	if conn == nil || conn.Err() != nil {
-		return nil, nil
+// startHandover asks the goroutine to stop watching and hand its
+// connection over: the Hunter gets a handover event (or a failure).
+func (wt *watcher) startHandover() { wt.promoteOnce.Do(func() { close(wt.promote) }) }
+
+func closed(ch chan struct{}) bool {
+	select {
+	case <-ch:
+		return true
+	default:
+		return false
 	}
-	if !wt.h.cfg.CancelServerMonitor {
-		return conn, rows
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), wt.h.w.Config().AttemptTimeout)
-	defer cancel()
-	if _, err := callRaw(ctx, conn, "monitor_cancel", append(append([]byte("["), leader.MonitorID()...), ']')); err != nil {
-		_ = conn.Close()
-		return nil, nil
-	}
-	// Drop the updates the monitor sent before its cancellation.
-	drained, stop := context.WithCancel(context.Background())
-	stop()
-	for {
-		if _, err := conn.Recv(drained); err != nil {
-			break
-		}
-	}
-	return conn, nil
 }
 
 func (wt *watcher) run(parent context.Context) {
 	h := wt.h
 	defer h.wg.Done()
-	defer close(wt.done)
 	ctx, cancel := context.WithCancel(parent)
 	defer cancel()
 	go func() {
 		select {
 		case <-wt.stop:
-			cancel()
+		case <-wt.promote:
 		case <-ctx.Done():
 		}
+		cancel()
 	}()
 	err := wt.watch(ctx)
-	wt.mu.Lock()
-	keep := wt.keepConn && err == nil
-	conn := wt.conn
-	wt.mu.Unlock()
-	if !keep && conn != nil {
-		_ = conn.Close()
+	if err == nil && closed(wt.promote) && !closed(wt.stop) && parent.Err() == nil {
+		err = wt.handOver(parent)
+		if err == nil {
+			return // the Hunter (or the owner) has the connection now
+		}
 	}
-	if err != nil && ctx.Err() == nil {
+	if wt.conn != nil {
+		_ = wt.conn.Close()
+	}
+	if err != nil && !closed(wt.stop) && parent.Err() == nil {
 		h.send(wt, event{failed: true, err: err})
+	}
+}
+
+// handOver prepares the connection for its owner (with
+// CancelServerMonitor: cancel the _Server monitor, bounded by the attempt
+// timeout, and drop what it sent) and gives it to the Hunter.
+func (wt *watcher) handOver(parent context.Context) error {
+	conn, rows := wt.conn, wt.rows
+	if conn == nil || conn.Err() != nil {
+		return fmt.Errorf("%s: connection ended before the handover", wt.remote)
+	}
+	if wt.h.cfg.CancelServerMonitor {
+		ctx, cancel := context.WithTimeout(parent, wt.h.w.Config().AttemptTimeout)
+		defer cancel()
+		go func() {
+			select {
+			case <-wt.stop:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		if _, err := callRaw(ctx, conn, "monitor_cancel", append(append([]byte("["), leader.MonitorID()...), ']')); err != nil {
+			return err
+		}
+		// Drop the updates the monitor sent before its cancellation.
+		drained, stop := context.WithCancel(context.Background())
+		stop()
+		for {
+			if _, err := conn.Recv(drained); err != nil {
+				break
+			}
+		}
+		rows = nil
+	}
+	select {
+	case wt.h.events <- event{member: wt.member, gen: wt.gen, handover: true, conn: conn, rows: rows}:
+		return nil
+	case <-wt.stop:
+		return errors.New("watcher: stopped during the handover")
 	}
 }
 
@@ -115,9 +137,7 @@ func (wt *watcher) watch(ctx context.Context) error {
 		cc.Logger = h.log.WithName("conn")
 	}
 	conn := jsonrpc.NewConn(nc, cc)
-	wt.mu.Lock()
 	wt.conn = conn
-	wt.mu.Unlock()
 	schema, err := callRaw(ctx, conn, "get_schema", leader.SchemaParams())
 	if err != nil {
 		return stopped(ctx, err)
@@ -134,9 +154,7 @@ func (wt *watcher) watch(ctx context.Context) error {
 	if err := rows.Reset(initial); err != nil {
 		return stopped(ctx, err)
 	}
-	wt.mu.Lock()
 	wt.rows = rows
-	wt.mu.Unlock()
 	wt.report(rows)
 	monID := leader.MonitorID()
 	probe := h.cfg.ProbeInterval

@@ -133,7 +133,7 @@ func main() {
 	flag.DurationVar(&o.freeze, "freeze", 3*time.Second, "with --method stop: how long the leader stays frozen (longer than an election: ~1-2 s by default)")
 	flag.DurationVar(&o.gap, "gap", 2*time.Second, "pause between transfers")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-transfer wait for each client before it counts as a timeout")
-	flag.StringVar(&clientList, "clients", "ovsdbcs,libovsdb", "clients to measure: ovsdbcs (default election-aware policy), ovsdbcs-ovs (Open vSwitch's exact rule), libovsdb")
+	flag.StringVar(&clientList, "clients", "ovsdbcs,libovsdb", "clients to measure: ovsdbcs (default: the leader watch), ovsdbcs-ea (the election-aware failover policy), ovsdbcs-ovs (Open vSwitch's exact rule), libovsdb")
 	flag.BoolVar(&o.together, "together", true, "all clients on one cluster, watching the same transfers (false: one fresh cluster per client, one after the other)")
 	flag.StringVar(&o.jsonPath, "json", "", "write per-transfer results and summaries to this file")
 	flag.BoolVar(&o.verbose, "v", false, "print every transfer")
@@ -150,6 +150,8 @@ func newClient(name string, cfg clients.Config, extra ...clients.OursOption) (cl
 		return clients.NewOurs(cfg, extra...), nil
 	case "ovsdbcs-ovs":
 		return clients.NewOurs(cfg, append(extra, clients.OursOVSPolicy())...), nil
+	case "ovsdbcs-ea":
+		return clients.NewOurs(cfg, append(extra, clients.OursElectionAware())...), nil
 	case "libovsdb":
 		return clients.NewLibovsdb(cfg), nil
 	}
