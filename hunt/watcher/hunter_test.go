@@ -317,18 +317,8 @@ func TestAllDownTenMinutesThenRestart(t *testing.T) {
 // once.
 func TestCancelServerMonitorOnPromote(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := lab(t)
-		rs, _, err := jsonrpc.ParseRemotes(c.Remotes())
-		require.NoError(t, err)
-		ns := make(chan watcher.Notice, 100)
-		h, err := watcher.New(watcher.Config{Database: "Lab", Remotes: rs, Dial: c.DialContext,
-			CancelServerMonitor: true, Notify: func(n watcher.Notice) { ns <- n }})
-		require.NoError(t, err)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); _ = h.Run(ctx) }()
-		defer func() { cancel(); <-done }()
-		h.Start()
+		ctx := t.Context()
+		_, ns := bareHunter(t, lab(t), watcher.Config{CancelServerMonitor: true})
 		n := <-ns
 		require.Equal(t, watcher.Promote, n.Kind)
 		require.Nil(t, n.Rows)
@@ -349,18 +339,7 @@ func TestCancelServerMonitorOnPromote(t *testing.T) {
 // once, not backed off, and chosen when its row passes.
 func TestPromotedRejectedAsStaleIsWatchedAgain(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		c := lab(t)
-		rs, _, err := jsonrpc.ParseRemotes(c.Remotes())
-		require.NoError(t, err)
-		ns := make(chan watcher.Notice, 100)
-		h, err := watcher.New(watcher.Config{Database: "Lab", Remotes: rs, Dial: c.DialContext,
-			Notify: func(n watcher.Notice) { ns <- n }})
-		require.NoError(t, err)
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); _ = h.Run(ctx) }()
-		defer func() { cancel(); <-done }()
-		h.Start()
+		h, ns := bareHunter(t, lab(t), watcher.Config{})
 		n := <-ns
 		require.Equal(t, watcher.Promote, n.Kind)
 		n.Conn.Close()
@@ -372,4 +351,23 @@ func TestPromotedRejectedAsStaleIsWatchedAgain(t *testing.T) {
 		require.Equal(t, start, time.Now(), "no backoff")
 		again.Conn.Close()
 	})
+}
+
+// bareHunter starts a Hunter on c with no owner: the test reads the
+// notices and plays the owner itself.
+func bareHunter(t *testing.T, c *testserver.Cluster, cfg watcher.Config) (*watcher.Hunter, chan watcher.Notice) {
+	t.Helper()
+	rs, _, err := jsonrpc.ParseRemotes(c.Remotes())
+	require.NoError(t, err)
+	ns := make(chan watcher.Notice, 100)
+	cfg.Database, cfg.Remotes, cfg.Dial = "Lab", rs, c.DialContext
+	cfg.Notify = func(n watcher.Notice) { ns <- n }
+	h, err := watcher.New(cfg)
+	require.NoError(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = h.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	h.Start()
+	return h, ns
 }
