@@ -176,7 +176,8 @@ func TestWatchStaleLeaderNotChosen(t *testing.T) {
 // cluster restarts and the client is back within one member backoff.
 func TestWatchAllDownThenClusterRestart(t *testing.T) {
 	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 3, nil).run()
+		logs := &lineCounter{}
+		h := newHarness(t, 3, nil, WithLogger(logs.logger())).run()
 		h.waitMonitoring(0)
 		h.insert("before", 1)
 		h.replicaMatches()
@@ -193,6 +194,9 @@ func TestWatchAllDownThenClusterRestart(t *testing.T) {
 				t.Errorf("member %d: %d attempts in 10 minutes, bound 27", i, n)
 			}
 		}
+		if n := logs.count(0, "no usable server"); n > 3+10 {
+			t.Errorf("%d \"no usable server\" lines logged in 10 minutes, want at most 3 + 1 a minute", n)
+		}
 		back := time.Now()
 		for i := range 3 {
 			if err := h.c.Start(i); err != nil {
@@ -206,5 +210,32 @@ func TestWatchAllDownThenClusterRestart(t *testing.T) {
 		}
 		h.insert("after", 2)
 		h.replicaMatches()
+	})
+}
+
+// No leader for ten minutes (every member healthy, the election held):
+// one watcher per member, no polling; the leader is taken the moment it is
+// elected.
+func TestWatchNoLeaderForTenMinutes(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		base := sum(h.accepted())
+		if err := h.c.StepDown(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(10 * time.Minute)
+		if n := sum(h.accepted()) - base; n != 3 {
+			t.Errorf("%d connections in 10 minutes without a leader, want 3 (one watcher per member)", n)
+		}
+		elected := time.Now()
+		if err := h.c.Elect(2); err != nil {
+			t.Fatal(err)
+		}
+		h.waitMonitoring(2)
+		r := h.lastRecovery()
+		if end := r.Left.Add(r.Duration); !end.Equal(elected) || r.Found != "update" {
+			t.Fatalf("recovery %+v, ended %v after the election", r, end.Sub(elected))
+		}
 	})
 }
