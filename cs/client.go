@@ -152,6 +152,9 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 	c.policy = fp
 	if !cfg.failoverSet && huntable(rs, cfg.leaderOnly) {
 		c.manual = true
+		if cfg.watch.MaxBackoff == 0 && cfg.maxBackoff > 0 {
+			cfg.watch.MaxBackoff = cfg.maxBackoff // WithMaxBackoff caps the members' backoff too
+		}
 		c.policy = newHuntPolicy(watcher.Config{
 			Database:  database,
 			ClusterID: cid,

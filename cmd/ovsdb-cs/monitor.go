@@ -16,6 +16,7 @@ import (
 	"github.com/ovsdbcs/ovsdbcs/cmd/ovsdb-cs/internal/eventfmt"
 	"github.com/ovsdbcs/ovsdbcs/cs"
 	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/hunt"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 )
 
@@ -67,7 +68,7 @@ func parseMonitorArgs(e *env, args []string) (*monitorConfig, error) {
 	fs.DurationVar(&cfg.probeInterval, "probe-interval", 5*time.Second, "inactivity probe `interval` (0 disables probes)")
 	fs.DurationVar(&cfg.maxBackoff, "max-backoff", 8*time.Second, "longest `wait` between connection attempts")
 	fs.BoolVar(&cfg.noShuffle, "no-shuffle", false, "try the remotes in the order given instead of a random one")
-	fs.StringVar(&cfg.failover, "failover", "election-aware", "retry `policy` after leaving a server: election-aware, or ovs (Open vSwitch's rule exactly)")
+	fs.StringVar(&cfg.failover, "failover", "watch", "how the leader is found: `policy` watch (watch every member's _Server row), election-aware, or ovs (Open vSwitch's rule exactly)")
 	fs.StringVar(&cfg.privateKey, "private-key", "", "private key `FILE` (PEM) for ssl: remotes")
 	fs.StringVar(&cfg.certificate, "certificate", "", "certificate `FILE` (PEM) for ssl: remotes")
 	fs.StringVar(&cfg.caCert, "ca-cert", "", "CA certificate `FILE` (PEM) that must sign the server's certificate")
@@ -101,7 +102,7 @@ func parseMonitorArgs(e *env, args []string) (*monitorConfig, error) {
 	if _, err := eventfmt.ParseFormat(cfg.format); err != nil {
 		return nil, usageErrorf("--format: %v", err)
 	}
-	if _, err := parseFailover(cfg.failover); err != nil {
+	if _, err := policyOption(cfg.failover); err != nil {
 		return nil, err
 	}
 	if cfg.maxBackoff <= 0 {
@@ -133,9 +134,9 @@ func runMonitor(ctx context.Context, e *env, args []string) error {
 	}
 	format, _ := eventfmt.ParseFormat(cfg.format)
 	log := logger(e.stderr, cfg.verbose).WithName("cs")
-	mode, _ := parseFailover(cfg.failover)
+	policy, _ := policyOption(cfg.failover)
 	opts := []cs.Option{
-		cs.WithFailoverPolicy(failover.Config{Mode: mode}),
+		policy,
 		cs.WithLeaderOnly(cfg.leaderOnly),
 		cs.WithShuffle(!cfg.noShuffle),
 		cs.WithMaxBackoff(cfg.maxBackoff),
@@ -181,14 +182,18 @@ func recoverySummary(recs []cs.Recovery) string {
 	return fmt.Sprintf(" (median %s, max %s)", fmtMillis(d[len(d)/2]), fmtMillis(d[len(d)-1]))
 }
 
-// parseFailover returns the failover mode called name.
-func parseFailover(name string) (failover.Mode, error) {
-	for _, m := range []failover.Mode{failover.ElectionAware, failover.OVS} {
-		if strings.EqualFold(name, m.String()) {
-			return m, nil
-		}
+// policyOption returns the client option for the policy called name:
+// watch (the leader watch, the default), election-aware or ovs.
+func policyOption(name string) (cs.Option, error) {
+	switch strings.ToLower(name) {
+	case "watch":
+		return cs.WithLeaderWatch(hunt.Config{}), nil
+	case failover.ElectionAware.String():
+		return cs.WithFailoverPolicy(failover.Config{}), nil
+	case failover.OVS.String():
+		return cs.WithFailoverPolicy(failover.Config{Mode: failover.OVS}), nil
 	}
-	return 0, usageErrorf("--failover: unknown policy %q (want %s or %s)", name, failover.ElectionAware, failover.OVS)
+	return nil, usageErrorf("--failover: unknown policy %q (want watch, %s or %s)", name, failover.ElectionAware, failover.OVS)
 }
 
 // runClient runs client until ctx ends, passing every event to handle. An

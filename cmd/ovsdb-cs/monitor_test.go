@@ -222,9 +222,11 @@ func TestMonitorVerboseLogs(t *testing.T) {
 
 func TestMonitorUnknownDatabaseKeepsTrying(t *testing.T) {
 	// A database the cluster does not serve is not a crash: the client keeps
-	// trying (with backoff) until interrupted, and exits cleanly.
+	// trying (with backoff) until interrupted, and exits cleanly. (With the
+	// default leader watch no connection is ever made, so there is no
+	// reconnect event to wait for: the polling policy shows it.)
 	c := newCluster(t)
-	r := start(t, "monitor", "--format=json", "--max-backoff=50ms", c.Remotes(), "NoSuchDB")
+	r := start(t, "monitor", "--format=json", "--failover=election-aware", "--max-backoff=50ms", c.Remotes(), "NoSuchDB")
 	r.stdout.waitFor(t, "a reconnect", func(s string) bool { return strings.Contains(s, `"event":"reconnect"`) })
 	if code := r.stop(t); code != exitOK {
 		t.Fatalf("exit %d", code)
@@ -232,13 +234,13 @@ func TestMonitorUnknownDatabaseKeepsTrying(t *testing.T) {
 }
 
 func TestDemoElectionDelay(t *testing.T) {
-	// With an election window, the election-aware policy re-sweeps instead
-	// of waiting out the backoff.
+	// With an election window, the leader watch takes the new leader when
+	// it is elected instead of waiting out a backoff.
 	code, out, errOut := runSync(t, "demo", "--transfers=3", "--interval=20ms", "--election-delay=5ms")
 	if code != exitOK {
 		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
 	}
-	if !strings.Contains(out, "election-aware failover policy") || !strings.Contains(out, "replica matches the cluster: yes") {
+	if !strings.Contains(out, "watch failover policy") || !strings.Contains(out, "replica matches the cluster: yes") {
 		t.Fatalf("demo output:\n%s", out)
 	}
 }
