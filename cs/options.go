@@ -33,10 +33,20 @@ type config struct {
 	eventBuffer   int
 	events        bool
 	failover      failover.Config
+	// requestTimeout bounds the wait for the reply to each bootstrap
+	// request and lock request (<= 0: no bound).
+	requestTimeout time.Duration
 	// Send backlog limits, as jsonrpc.ConnConfig's MaxBacklogMessages and
 	// MaxBacklogBytes: 0 the default, negative no limit.
 	backlogMessages, backlogBytes int
 }
+
+// DefaultRequestTimeout is how long the client waits for the reply to each
+// request of its bootstrap (get_schema, the monitor requests) and to a lock
+// request before it leaves the server as unusable (WithRequestTimeout).
+// The inactivity probe does not cover this: a server that answers echo and
+// nothing else would keep the client waiting for ever.
+const DefaultRequestTimeout = 60 * time.Second
 
 func defaultConfig() config {
 	return config{
@@ -47,6 +57,8 @@ func defaultConfig() config {
 		maxVersion:    3,
 		eventBuffer:   64,
 		events:        true,
+
+		requestTimeout: DefaultRequestTimeout,
 	}
 }
 
@@ -87,6 +99,8 @@ func WithLogger(l logr.Logger) Option { return func(c *config) { c.log = l } }
 
 // WithTables restricts monitoring to tables (every column of each). Without
 // WithTables or WithColumns every table of the server's schema is monitored.
+// A table the server's schema lacks is an error wrapping ErrConfig, naming
+// the closest valid name, once the schema is known: Run returns it.
 func WithTables(tables ...string) Option {
 	return func(c *config) {
 		if c.selection == nil {
@@ -100,7 +114,9 @@ func WithTables(tables ...string) Option {
 	}
 }
 
-// WithColumns monitors table with only the given columns.
+// WithColumns monitors table with only the given columns (by default every
+// column is named in the monitor request). An unknown table or column is
+// an error wrapping ErrConfig once the schema is known, as for WithTables.
 func WithColumns(table string, columns ...string) Option {
 	return func(c *config) {
 		if c.selection == nil {
@@ -111,7 +127,8 @@ func WithColumns(table string, columns ...string) Option {
 }
 
 // WithCondition sets the initial condition of table (see
-// Client.SetCondition).
+// Client.SetCondition). A table or column the server's schema lacks is an
+// error wrapping ErrConfig once the schema is known, as for WithTables.
 func WithCondition(table string, cond []ovsdb.Condition) Option {
 	return func(c *config) {
 		if c.conditions == nil {
@@ -172,3 +189,12 @@ func WithEventBuffer(n int) Option {
 func WithFailoverPolicy(cfg failover.Config) Option {
 	return func(c *config) { c.failover = cfg }
 }
+
+// WithRequestTimeout bounds the wait for the reply to each request the
+// client sends while it connects (get_schema, the _Server and data monitor
+// requests) and to each lock request (default DefaultRequestTimeout; zero or
+// a negative value waits for ever). When it passes, the server is left as
+// unusable with a reason matching ErrRequestTimeout (the Reconnect event and
+// LastError) and the next server is tried. Allow for the monitor reply of a
+// large database: the server builds and sends it all at once.
+func WithRequestTimeout(d time.Duration) Option { return func(c *config) { c.requestTimeout = d } }
