@@ -212,3 +212,30 @@ func TestWideRow(t *testing.T) {
 	assert.False(t, row.Get("tags").Contains(StringAtom("tag-00000-padding-padding")))
 	assert.True(t, row.Get("enabled").Bool())
 }
+
+// ParseTableUpdates2 reads a bare <table-updates2> as a change; with a
+// schema from SkippingUnknown, tables and columns the schema lacks are
+// skipped (their JSON still checked) instead of rejected.
+func TestParseTableUpdates2SkippingUnknown(t *testing.T) {
+	s := testSchema(t)
+	const id = "00000000-0000-0000-0000-000000000001"
+	in := []byte(`{"Item":{"` + id + `":{"insert":{"name":"a","future":[1,{"x":null}]}}},"Other":{"x":1}}`)
+
+	_, err := ParseTableUpdates2(s, in)
+	require.ErrorIs(t, err, ErrMalformed, "unknown table and column with the plain schema")
+
+	u, err := ParseTableUpdates2(s.SkippingUnknown(), in)
+	require.NoError(t, err)
+	assert.False(t, u.Clear)
+	r := NewReplica(s)
+	_, err = r.Apply(u)
+	require.NoError(t, err)
+	row, ok := r.Get("Item", MustParseUUID(id))
+	require.True(t, ok)
+	assert.Equal(t, "a", row.Get("name").Str())
+
+	for _, bad := range []string{`{"Other":[]}`, `{"Item":{"` + id + `":{"modify":{"future":[}}}}`} {
+		_, err := ParseTableUpdates2(s.SkippingUnknown(), []byte(bad))
+		assert.ErrorIs(t, err, ErrMalformed, bad)
+	}
+}
