@@ -221,6 +221,10 @@ func (c *Client) Run(ctx context.Context) error {
 		Logger:        c.log.WithName("session"),
 		Observer:      c.observe,
 		Manual:        c.manual,
+		Conn: jsonrpc.ConnConfig{
+			MaxBacklogMessages: c.cfg.backlogMessages,
+			MaxBacklogBytes:    c.cfg.backlogBytes,
+		},
 	})
 	if err != nil {
 		c.mu.Unlock()
