@@ -9,8 +9,11 @@
 // the data database on it.
 //
 // The owner tells the Hunter what happens on the data connection (Lost,
-// Monitoring, PromotedFailed, Heard) and gets Notices (Promote, Leave,
-// Echo, Recovered, NoServer) on the Hunter's goroutine.
+// Monitoring, which returns the recovery's record, PromotedFailed, Heard)
+// and gets Notices (Promote, Leave, Echo, NoServer), in order, with the
+// Hunter's lock held. No I/O happens under that lock: a promoted watcher's
+// own goroutine prepares the handover (with CancelServerMonitor, one
+// monitor_cancel round trip) and passes the open connection back.
 //
 // All decisions are the Watch's; this package only carries them out.
 package watcher
