@@ -1,5 +1,10 @@
 // Package stats has the summary figures the benchmark programs print:
-// nearest-rank percentiles (as the lab's peer baselines use) and histograms.
+// medians, nearest-rank percentiles and histograms.
+//
+// One median convention for every program: Median is the middle value of
+// the sorted values, or the mean of the two middle values for an even
+// count (as benchstat and Python's statistics.median compute it). Other
+// percentiles (p90) are nearest rank.
 package stats
 
 import (
@@ -24,8 +29,20 @@ func Percentile(xs []float64, p float64) float64 {
 	return s[k-1]
 }
 
-// Median is the nearest-rank 50th percentile.
-func Median(xs []float64) float64 { return Percentile(xs, 50) }
+// Median returns the middle value of xs, or the mean of the two middle
+// values for an even count; NaN for no values. +Inf (a timeout) sorts last.
+func Median(xs []float64) float64 {
+	n := len(xs)
+	if n == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
 
 // Max returns the largest of xs (NaN for none).
 func Max(xs []float64) float64 {

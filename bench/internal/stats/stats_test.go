@@ -32,3 +32,20 @@ func TestHistogram(t *testing.T) {
 		t.Errorf("Histogram = %q, want %q", got, want)
 	}
 }
+
+func TestMedian(t *testing.T) {
+	for _, tt := range []struct {
+		xs   []float64
+		want float64
+	}{
+		{[]float64{3}, 3},
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+		{[]float64{1, math.Inf(1), 2}, 2},
+		{[]float64{1, math.Inf(1)}, math.Inf(1)},
+	} {
+		if got := Median(tt.xs); got != tt.want {
+			t.Errorf("Median(%v) = %v, want %v", tt.xs, got, tt.want)
+		}
+	}
+}
