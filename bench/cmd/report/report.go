@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 
 	"github.com/ovsdbcs/ovsdbcs/bench/internal/stats"
@@ -13,8 +16,20 @@ import (
 func writeReport(o options, res results) error {
 	var b bytes.Buffer
 	writeHeader(&b, res.Env)
-	if o.sections["sync"] {
+	if res.Sync != nil {
 		writeSync(&b, o, res.Sync)
+	}
+	if res.Decode != nil {
+		writeDecode(&b, *res.Decode)
+	}
+	if res.Replica != nil {
+		writeReplica(&b, *res.Replica)
+	}
+	if res.Failover != nil {
+		writeFailover(&b, res.Failover)
+	}
+	if res.Herd != nil {
+		writeHerd(&b, *res.Herd)
 	}
 	if o.out == "-" {
 		_, err := os.Stdout.Write(b.Bytes())
@@ -70,7 +85,8 @@ A real ovsdb-server cluster of 3 members on loopback (Lab schema: table Item wit
 name, n, data; row i is name "item-%%07d", n i, data "payload-%%024d", loaded 10,000 rows per
 transaction; RAFT election timer 10 s so that serving 100,000 rows on 2 busy cores does not
 start elections). Every client runs as a **process of its own**, spawned by the report, one
-at a time; the order rotates from one repetition to the next. %d repetitions per size.
+at a time; the order rotates from one repetition to the next. Repetitions per size and
+client: %d. After each load the cluster rests 2 s and one floor run (not counted) warms it.
 
 How the comparison is made equal:
 
@@ -86,8 +102,12 @@ How the comparison is made equal:
   libovsdb monitors what its model names.
 - The Go clients and the C client are given all three remotes and follow the leader (the
   C client by default, the Go clients leader-only); the floor talks to the leader directly.
-- **peak RSS** is the process's maximum resident set size (getrusage ru_maxrss), the same
-  measure for every client; **CPU** is its user + system time.
+- **peak RSS** is the process's peak resident set size (VmHWM in /proc/PID/status, read by
+  the Go clients themselves after the sync and by the report for the C client just before it
+  is stopped), the same measure for every client (getrusage's ru_maxrss is not used: a child
+  process inherits its parent's high-water mark across fork and exec). **CPU** is the
+  process's user + system time (getrusage), including its start-up and, for the C client, the
+  printing of every row.
 - **retained B/row** (Go clients): the heap kept with the client alive and synced (after two
   collections) minus the heap before the client was created, divided by the rows.
 
@@ -118,10 +138,107 @@ How the comparison is made equal:
 				retS = fmt.Sprintf("%.0f", ret)
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %.1f MiB | %.0f ms | %s | %s |\n", fmtRows(size), syncNames[kind],
-				stats.FmtMs(wall), stats.Ratio(wall, floor), rss, cpu, retS, strings.Join(all, ", "))
+				stats.FmtMs(wall), ratioText(wall, floor), rss, cpu, retS, strings.Join(all, ", "))
 		}
 	}
 	fmt.Fprintln(w)
+	writeSyncTargets(w, o, runs)
+	writeMemory(w, o, runs)
+}
+
+// syncMedian is the median of f over the runs of one client and size.
+func syncMedian(runs []syncRun, kind string, rows int, f func(syncRun) float64) float64 {
+	v, _ := medianOf(runs, func(r syncRun) bool { return r.Rows == rows && r.Client == kind }, f)
+	return v
+}
+
+func wallOf(r syncRun) float64 { return r.WallMs }
+func rssOf(r syncRun) float64  { return mib(r.PeakRSS) }
+
+func check(ok bool) string {
+	if ok {
+		return "met"
+	}
+	return "**not met**"
+}
+
+// writeSyncTargets states the sync targets against this run's medians.
+func writeSyncTargets(w io.Writer, o options, runs []syncRun) {
+	fmt.Fprintln(w, "Targets, from this run's medians (ovsdbcs with its defaults):")
+	fmt.Fprintln(w)
+	for _, size := range o.sizes {
+		floor := syncMedian(runs, "floor", size, wallOf)
+		ours := syncMedian(runs, "ovsdbcs", size, wallOf)
+		cols := syncMedian(runs, "ovsdbcs-columns", size, wallOf)
+		c := syncMedian(runs, "c-monitor", size, wallOf)
+		limit := 1.1
+		if size >= 100000 {
+			limit = 1.05
+		}
+		fmt.Fprintf(w, "- %s rows: sync %s of the floor (target ≤ %.2f×: %s; naming the columns: %s)",
+			fmtRows(size), ratioText(ours, floor), limit, check(ours/floor <= limit), ratioText(cols, floor))
+		if !math.IsNaN(c) {
+			oursRSS, cRSS := syncMedian(runs, "ovsdbcs", size, rssOf), syncMedian(runs, "c-monitor", size, rssOf)
+			fmt.Fprintf(w, "; against the C client: time %s (target < 1×: %s), peak RSS %s (target ≤ 0.5×: %s)",
+				ratioText(ours, c), check(ours < c), ratioText(oursRSS, cRSS), check(oursRSS <= cRSS/2))
+		}
+		fmt.Fprintln(w, ".")
+	}
+	fmt.Fprintln(w)
+}
+
+// writeMemory is the memory profile of the largest sync.
+func writeMemory(w io.Writer, o options, runs []syncRun) {
+	size := o.sizes[len(o.sizes)-1]
+	fmt.Fprintf(w, `### Memory of the %s-row sync
+
+Peak RSS is the process's VmHWM; "at start" its RSS before the client was created (the Go
+runtime and the program); retained is the heap kept with the client synced (as above).
+Medians of the runs.
+
+| client | retained | retained B/row | peak RSS | RSS at start | (peak − start) ÷ retained | peak RSS ÷ C client's |
+|---|---|---|---|---|---|---|
+`, fmtRows(size))
+	cRSS := syncMedian(runs, "c-monitor", size, rssOf)
+	for _, kind := range []string{"ovsdbcs", "ovsdbcs-columns", "libovsdb"} {
+		ret := syncMedian(runs, kind, size, func(r syncRun) float64 { return mib(r.Retained) })
+		if math.IsNaN(ret) {
+			continue
+		}
+		peak := syncMedian(runs, kind, size, rssOf)
+		start := syncMedian(runs, kind, size, func(r syncRun) float64 { return mib(r.BaseRSS) })
+		startS, grow := "–", "–"
+		if start > 0 {
+			startS, grow = fmt.Sprintf("%.1f MiB", start), ratioText(peak-start, ret)
+		}
+		fmt.Fprintf(w, "| %s | %.1f MiB | %.0f | %.1f MiB | %s | %s | %s |\n", syncNames[kind], ret, ret*(1<<20)/float64(size),
+			peak, startS, grow, ratioText(peak, cRSS))
+	}
+	fmt.Fprintln(w)
+	for _, kind := range []string{"ovsdbcs", "ovsdbcs-columns"} {
+		prof := filepath.Join(o.memprofileDir, fmt.Sprintf("%s-%d.pprof", kind, size))
+		out, err := exec.Command("go", "tool", "pprof", "-sample_index=alloc_space", "-top", "-nodecount=6", prof).Output()
+		if err != nil {
+			continue
+		}
+		fmt.Fprintf(w, "Biggest allocation sites of %s (bytes allocated during the sync and the measurement after it, `go tool pprof -sample_index=alloc_space -top`, last run):\n\n```\n", syncNames[kind])
+		keep := false
+		for _, line := range strings.Split(strings.TrimRight(string(out), "\n"), "\n") {
+			if strings.HasPrefix(line, "Showing nodes") {
+				fmt.Fprintln(w, line)
+			}
+			if strings.Contains(line, "flat%") {
+				keep = true
+			}
+			if keep {
+				if i := strings.Index(line, "[go.shape"); i >= 0 {
+					line = line[:i] + "[...]"
+				}
+				fmt.Fprintln(w, line)
+			}
+		}
+		fmt.Fprint(w, "```\n\n")
+	}
 }
 
 func fmtRows(n int) string {
@@ -129,4 +246,40 @@ func fmtRows(n int) string {
 		return fmt.Sprintf("%dk", n/1000)
 	}
 	return fmt.Sprint(n)
+}
+
+func writeFailover(w io.Writer, ps []programSection) {
+	fmt.Fprintf(w, `## Leader-change recovery on a real cluster (failover)
+
+A real ovsdb-server cluster of 3 members on loopback (Lab schema). Every client is connected to
+all three remotes, leader-only, and watches **the same** leader changes on one cluster (equal
+conditions). For change k: t0 just before the change is issued (failure-test:
+`+"`cluster/failure-test transfer-leadership`"+` on the leader's control socket; exit: the leader
+exits gracefully through `+"`ovs-appctl exit`"+` and is restarted as a follower); then row mark-k is
+written through the new leader. **recovery = max(the client MONITORING on the new leader, mark-k
+in its replica) − t0**, the same definition for every client; attempts = connections the client
+started in (t0, done]. ovsdbcs is the default (election-aware) policy, ovsdbcs-ovs Open vSwitch's
+exact rule (`+"`failover.Config{Mode: failover.OVS}`"+`), libovsdb v0.7.0 is configured as its users
+do for a cluster (`+"`WithLeaderOnly(true)`"+`, `+"`WithReconnect(60s, exponential backoff)`"+`). Its
+monitoring status is polled every 1 ms, so it may be up to 1 ms late. Percentiles are nearest
+rank, medians as above; a client not done within 30 s counts as a timeout (+Inf). The output
+of the program is quoted as it printed it.
+
+`)
+	for _, p := range ps {
+		writeProgram(w, p)
+	}
+}
+
+func writeHerd(w io.Writer, p programSection) {
+	fmt.Fprintf(w, `## A herd of clients and one leader change (herd)
+
+ovsdbcs clients in one process against the in-process fake cluster (3 members, real loopback
+TCP), one leader change at a time: the time until every client is MONITORING the new leader,
+per-client percentiles, attempts and the connections each member accepted. libovsdb is not in
+the herd (one program cannot hold 1,000 of its clients on 2 cores in reasonable time), so there
+is no ratio here. The output of the program is quoted as it printed it.
+
+`)
+	writeProgram(w, p)
 }

@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/ovsdbcs/ovsdbcs/bench/internal/procmem"
 	"github.com/ovsdbcs/ovsdbcs/testserver/ovsdbserver"
 )
 
@@ -149,7 +150,7 @@ func syncOnce(ctx context.Context, o options, ours, theirs, kind, remotes, leade
 			rem = leader
 		}
 		args := []string{"-kind", kind, "-remotes", rem, "-rows", strconv.Itoa(rows), "-timeout", o.timeout.String()}
-		if o.memprofileDir != "" && kind != "floor" {
+		if kind != "floor" && rows == o.sizes[len(o.sizes)-1] {
 			args = append(args, "-memprofile", filepath.Join(o.memprofileDir, fmt.Sprintf("%s-%d.pprof", kind, rows)))
 		}
 		cmd = exec.CommandContext(ctx, ours, args...)
@@ -178,7 +179,7 @@ func syncOnce(ctx context.Context, o options, ours, theirs, kind, remotes, leade
 				r.WallMs = float64(time.Since(t0)) / float64(time.Millisecond)
 				if kind == "c-monitor" {
 					// It monitors forever: read its peak, then stop it.
-					r.PeakRSS = peakRSS(cmd.Process.Pid)
+					r.PeakRSS = procmem.Status(cmd.Process.Pid, "VmHWM")
 					_ = cmd.Process.Signal(syscall.SIGTERM)
 				}
 			}
@@ -208,26 +209,6 @@ func syncOnce(ctx context.Context, o options, ours, theirs, kind, remotes, leade
 		r.CPUMs = float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
 	}
 	return r, nil
-}
-
-// peakRSS returns the peak resident set size (VmHWM) of process pid in
-// bytes, 0 if unknown. Unlike getrusage's ru_maxrss it does not include
-// what the process held before it exec'd (a child forked from the report
-// would otherwise start at the report's size).
-func peakRSS(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			if f := strings.Fields(v); len(f) == 2 && f[1] == "kB" {
-				n, _ := strconv.ParseInt(f[0], 10, 64)
-				return n * 1024
-			}
-		}
-	}
-	return 0
 }
 
 func mib(b int64) float64 { return float64(b) / (1 << 20) }

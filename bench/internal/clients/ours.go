@@ -28,12 +28,7 @@ type Ours struct {
 	ovs    bool
 	logger *logr.Logger
 	client *cs.Client
-	// columns, when set, narrows the Item monitor to these columns
-	// (cs.WithColumns); synced is closed once Item holds syncRows rows.
-	columns  []string
-	syncRows int
-	synced   chan struct{}
-	cancel   context.CancelFunc
+	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
 
@@ -58,21 +53,9 @@ func OursOVSPolicy() OursOption { return func(o *Ours) { o.ovs = true } }
 // OursLogger sends the client's logs to l (cs.WithLogger).
 func OursLogger(l logr.Logger) OursOption { return func(o *Ours) { o.logger = &l } }
 
-// OursColumns monitors only these columns of Item (cs.WithColumns); the
-// client is then named "ovsdbcs-columns".
-func OursColumns(columns ...string) OursOption {
-	return func(o *Ours) { o.columns = columns }
-}
-
-// OursSynced makes Synced's channel close once the replica holds rows Item
-// rows, checked on every Update event (no polling).
-func OursSynced(rows int) OursOption {
-	return func(o *Ours) { o.syncRows = rows }
-}
-
 // NewOurs returns an ovsdbcs client for the Lab database.
 func NewOurs(cfg Config, opts ...OursOption) *Ours {
-	o := &Ours{cfg: cfg, rec: NewRecorder(cfg.WatchPrefix), synced: make(chan struct{})}
+	o := &Ours{cfg: cfg, rec: NewRecorder(cfg.WatchPrefix)}
 	var d net.Dialer
 	o.dial = d.DialContext
 	for _, opt := range opts {
@@ -86,15 +69,8 @@ func (o *Ours) Name() string {
 	if o.ovs {
 		return "ovsdbcs-ovs"
 	}
-	if o.columns != nil {
-		return "ovsdbcs-columns"
-	}
 	return "ovsdbcs"
 }
-
-// Synced returns a channel closed once the replica holds the rows given to
-// OursSynced.
-func (o *Ours) Synced() <-chan struct{} { return o.synced }
 
 // Recorder implements Client.
 func (o *Ours) Recorder() *Recorder { return o.rec }
@@ -114,9 +90,6 @@ func (o *Ours) Start(ctx context.Context) error {
 	}
 	if o.ovs {
 		opts = append(opts, cs.WithFailoverPolicy(failover.Config{Mode: failover.OVS}))
-	}
-	if o.columns != nil {
-		opts = append(opts, cs.WithColumns("Item", o.columns...))
 	}
 	if o.quiet {
 		opts = append(opts, cs.WithEventBuffer(-1))
@@ -145,12 +118,7 @@ func (o *Ours) Start(ctx context.Context) error {
 }
 
 func (o *Ours) readEvents(events <-chan cs.Event) {
-	syncing := o.syncRows > 0
 	for ev := range events {
-		if _, ok := ev.(cs.Update); ok && syncing && o.Rows() >= o.syncRows {
-			syncing = false
-			close(o.synced)
-		}
 		now := time.Now()
 		switch ev := ev.(type) {
 		case cs.StateChange:

@@ -19,12 +19,10 @@ import (
 	"fmt"
 	"os"
 	"runtime"
-	"runtime/debug"
 	"runtime/pprof"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/ovsdbcs/ovsdbcs/bench/internal/procmem"
 	"github.com/ovsdbcs/ovsdbcs/bench/internal/rawrpc"
 	"github.com/ovsdbcs/ovsdbcs/cs"
 )
@@ -48,8 +46,8 @@ func main() {
 }
 
 func run(ctx context.Context, kind, remotes string, rows int, memprofile string) error {
-	base := heapAfterGC()
-	fmt.Printf("BASERSS %d\n", procStatus("VmRSS:"))
+	base := procmem.HeapAfterGC()
+	fmt.Printf("BASERSS %d\n", procmem.Status(0, "VmRSS"))
 	var keep func() int
 	switch kind {
 	case "floor":
@@ -116,37 +114,11 @@ func run(ctx context.Context, kind, remotes string, rows int, memprofile string)
 		}
 		f.Close()
 	}
-	retained := int64(heapAfterGC()) - int64(base)
+	retained := int64(procmem.HeapAfterGC()) - int64(base)
 	if keep() < 0 { // keeps the client alive until here
 		return fmt.Errorf("bad row count")
 	}
 	fmt.Printf("RETAINED %d\n", retained)
-	fmt.Printf("PEAKRSS %d\n", procStatus("VmHWM:"))
+	fmt.Printf("PEAKRSS %d\n", procmem.Status(0, "VmHWM"))
 	return nil
-}
-
-func heapAfterGC() uint64 {
-	runtime.GC()
-	debug.FreeOSMemory()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
-
-// procStatus returns a size field of /proc/self/status in bytes: VmHWM:
-// (the peak resident set size) or VmRSS: (the current one).
-func procStatus(field string) int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, field); ok {
-			if f := strings.Fields(v); len(f) == 2 && f[1] == "kB" {
-				n, _ := strconv.ParseInt(f[0], 10, 64)
-				return n * 1024
-			}
-		}
-	}
-	return 0
 }

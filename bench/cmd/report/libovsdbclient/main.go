@@ -11,13 +11,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"runtime"
-	"runtime/debug"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/ovsdbcs/ovsdbcs/bench/internal/clients"
+	"github.com/ovsdbcs/ovsdbcs/bench/internal/procmem"
 )
 
 func main() {
@@ -34,7 +31,8 @@ func main() {
 }
 
 func run(ctx context.Context, remotes string, rows int) error {
-	base := heapAfterGC()
+	base := procmem.HeapAfterGC()
+	fmt.Printf("BASERSS %d\n", procmem.Status(0, "VmRSS"))
 	c := clients.NewLibovsdb(clients.Config{Remotes: remotes})
 	defer c.Close()
 	if err := c.Start(ctx); err != nil {
@@ -49,36 +47,11 @@ func run(ctx context.Context, remotes string, rows int) error {
 	fmt.Println("SYNCED")
 	// Let the cache's event queue drain before measuring what stays.
 	time.Sleep(100 * time.Millisecond)
-	retained := int64(heapAfterGC()) - int64(base)
+	retained := int64(procmem.HeapAfterGC()) - int64(base)
 	if c.Rows() < 0 { // keeps the client alive until here
 		return fmt.Errorf("bad row count")
 	}
 	fmt.Printf("RETAINED %d\n", retained)
-	fmt.Printf("PEAKRSS %d\n", peakRSS())
+	fmt.Printf("PEAKRSS %d\n", procmem.Status(0, "VmHWM"))
 	return nil
-}
-
-func heapAfterGC() uint64 {
-	runtime.GC()
-	debug.FreeOSMemory()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	return ms.HeapAlloc
-}
-
-// peakRSS returns this process's peak resident set size (VmHWM) in bytes.
-func peakRSS() int64 {
-	b, err := os.ReadFile("/proc/self/status")
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			if f := strings.Fields(v); len(f) == 2 && f[1] == "kB" {
-				n, _ := strconv.ParseInt(f[0], 10, 64)
-				return n * 1024
-			}
-		}
-	}
-	return 0
 }
