@@ -39,6 +39,7 @@ type options struct {
 	out           string
 	jsonPath      string
 	memprofileDir string
+	compare       string
 	childEnv      []string
 
 	failoverTransfers int
@@ -62,6 +63,7 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 120*time.Second, "bound on one sync")
 	flag.StringVar(&o.out, "out", "../docs/benchmarks.md", "the Markdown file to write (- for stdout)")
 	flag.StringVar(&o.jsonPath, "json", "", "also write every run's figures to this JSON file")
+	flag.StringVar(&o.compare, "compare", "", "print how this run's ratios differ from those of an earlier run's --json file")
 	flag.StringVar(&o.memprofileDir, "memprofile-dir", "", "sync: Go clients write allocation profiles (pprof) here")
 	flag.StringVar(&env, "child-env", "", "sync: extra environment for the Go clients, comma-separated (e.g. GOGC=50)")
 	flag.IntVar(&o.failoverTransfers, "failover-transfers", 20, "failover: leader transfers (and graceful exits) per run")

@@ -74,5 +74,10 @@ func run(ctx context.Context, o options) error {
 			return err
 		}
 	}
+	if o.compare != "" {
+		if err := compareRuns(os.Stderr, o, res, o.compare); err != nil {
+			return err
+		}
+	}
 	return writeReport(o, res)
 }

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -29,6 +30,7 @@ type syncRun struct {
 	Rep        int     `json:"rep"`
 	WallMs     float64 `json:"wall_ms"`               // spawn to complete
 	PeakRSS    int64   `json:"peak_rss"`              // bytes (VmHWM)
+	VsFloor    float64 `json:"vs_floor,omitempty"`    // wall ÷ mean of the floor runs just before and after
 	BaseRSS    int64   `json:"base_rss"`              // Go clients: RSS before the client was created
 	CPUMs      float64 `json:"cpu_ms"`                // user + system of the process
 	Retained   int64   `json:"retained"`              // Go children: heap kept with the client synced
@@ -71,6 +73,7 @@ func runSync(ctx context.Context, o options, tmp string) ([]syncRun, error) {
 	}
 	defer cl.Close()
 	var runs []syncRun
+	bracket := slices.Contains(o.clients, "floor")
 	loaded := 0
 	for _, size := range o.sizes {
 		t := time.Now()
@@ -86,9 +89,30 @@ func runSync(ctx context.Context, o options, tmp string) ([]syncRun, error) {
 			_, _ = syncOnce(ctx, o, ours, theirs, "floor", cl.Remotes(), cl.Member(lead).Remote(), size)
 		}
 		for rep := 1; rep <= o.reps; rep++ {
-			// Rotate the order, so no client always runs first.
-			kinds := rotate(o.clients, rep-1)
-			for _, kind := range kinds {
+			// Rotate the order, so no client always runs first, and
+			// bracket every client with floor runs: its ratio to the floor
+			// is taken against the floor runs just before and after it,
+			// so that a change of the machine's load between clients
+			// affects both sides of the ratio alike.
+			var kinds []string
+			for _, k := range rotate(o.clients, rep-1) {
+				if k != "floor" {
+					kinds = append(kinds, k)
+				}
+			}
+			var seq []string
+			if bracket {
+				seq = append(seq, "floor")
+			}
+			for _, k := range kinds {
+				seq = append(seq, k)
+				if bracket {
+					seq = append(seq, "floor")
+				}
+			}
+			var prevFloor float64
+			var pending []int // runs waiting for the floor run after them
+			for _, kind := range seq {
 				lead, err := cl.WaitLeader(ctx)
 				if err != nil {
 					return runs, err
@@ -98,6 +122,14 @@ func runSync(ctx context.Context, o options, tmp string) ([]syncRun, error) {
 					return runs, fmt.Errorf("%s rows=%d rep=%d: %w", kind, size, rep, err)
 				}
 				r.Rep = rep
+				if kind == "floor" {
+					for _, i := range pending {
+						runs[i].VsFloor = runs[i].WallMs / ((prevFloor + r.WallMs) / 2)
+					}
+					pending, prevFloor = nil, r.WallMs
+				} else {
+					pending = append(pending, len(runs))
+				}
 				runs = append(runs, r)
 				logf("sync: %-16s rows=%-7d rep=%d %8.1f ms  peak RSS %6.1f MiB (start %4.1f)  cpu %6.0f ms  retained %.0f B/row",
 					kind, size, rep, r.WallMs, mib(r.PeakRSS), mib(r.BaseRSS), r.CPUMs, float64(r.Retained)/float64(size))
