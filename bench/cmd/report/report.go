@@ -172,7 +172,6 @@ func syncMedian(runs []syncRun, kind string, rows int, f func(syncRun) float64) 
 	return v
 }
 
-func wallOf(r syncRun) float64    { return r.WallMs }
 func vsFloorOf(r syncRun) float64 { return r.VsFloor }
 func rssOf(r syncRun) float64     { return mib(r.PeakRSS) }
 
