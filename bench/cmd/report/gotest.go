@@ -19,22 +19,35 @@ type benchResults map[string]map[string][]float64
 
 var procSuffix = regexp.MustCompile(`-\d+$`)
 
-// runGoBench runs `go test -run '^$' -bench pattern -benchmem -count N
-// -benchtime T pkg` in dir and parses its output. It returns the command
-// as run, for the report.
+// runGoBench runs `go test -run '^$' -bench pattern -benchmem -count 1
+// -benchtime T pkg` in dir o.benchCount times and parses the outputs, so
+// that the i-th value of every benchmark comes from the i-th invocation,
+// in which the sub-benchmarks ran one after the other (-count N would run
+// each sub-benchmark N times in a row instead). It returns the command as
+// shown in the report.
 func runGoBench(ctx context.Context, o options, dir, pattern, pkg string) (benchResults, string, error) {
-	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem",
-		"-count", strconv.Itoa(o.benchCount), "-benchtime", o.benchTime, pkg}
-	shown := fmt.Sprintf("go test -run '^$' -bench '%s' -benchmem -count %d -benchtime %s %s", pattern, o.benchCount, o.benchTime, pkg)
-	logf("%s (in %s)", shown, dir)
-	cmd := exec.CommandContext(ctx, "go", args...)
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
-	out, err := cmd.Output()
-	if err != nil {
-		return nil, shown, fmt.Errorf("%s: %w\n%s", shown, err, out)
+	args := []string{"test", "-run", "^$", "-bench", pattern, "-benchmem", "-count", "1", "-benchtime", o.benchTime, pkg}
+	shown := fmt.Sprintf("go test -run '^$' -bench '%s' -benchmem -count 1 -benchtime %s %s   # %d times", pattern, o.benchTime, pkg, o.benchCount)
+	res := benchResults{}
+	for i := range o.benchCount {
+		logf("%s (in %s), %d of %d", shown, dir, i+1, o.benchCount)
+		cmd := exec.CommandContext(ctx, "go", args...)
+		cmd.Dir = dir
+		cmd.Stderr = os.Stderr
+		out, err := cmd.Output()
+		if err != nil {
+			return nil, shown, fmt.Errorf("%s: %w\n%s", shown, err, out)
+		}
+		for name, units := range parseBench(out) {
+			if res[name] == nil {
+				res[name] = map[string][]float64{}
+			}
+			for unit, vs := range units {
+				res[name][unit] = append(res[name][unit], vs...)
+			}
+		}
 	}
-	return parseBench(out), shown, nil
+	return res, shown, nil
 }
 
 func parseBench(out []byte) benchResults {

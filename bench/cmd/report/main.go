@@ -58,7 +58,7 @@ func main() {
 	flag.IntVar(&o.reps, "reps", 5, "sync: repetitions per size and client (the order rotates per rep)")
 	flag.StringVar(&clientList, "clients", strings.Join(syncKinds, ","), "sync: clients to run")
 	flag.StringVar(&sections, "sections", "decode,replica,sync,failover,herd", "sections to run")
-	flag.IntVar(&o.benchCount, "bench-count", 5, "decode, replica: go test -count")
+	flag.IntVar(&o.benchCount, "bench-count", 5, "decode, replica: go test runs (each -count 1, the sides paired within a run)")
 	flag.StringVar(&o.benchTime, "bench-time", "1s", "decode, replica: go test -benchtime")
 	flag.DurationVar(&o.timeout, "timeout", 120*time.Second, "bound on one sync")
 	flag.StringVar(&o.out, "out", "../docs/benchmarks.md", "the Markdown file to write (- for stdout)")

@@ -37,18 +37,18 @@ func keyRatios(o options, res results) []namedRatio {
 	if res.Decode != nil {
 		for _, mode := range []string{"stream", "fresh"} {
 			p := "BenchmarkDecodeMonitorReply/reader=" + mode + "/decoder="
-			add("decode "+mode+": encoding/json ÷ jsonrpc, time", med(res.Decode.Results, p+"encoding-json", "ns/op")/med(res.Decode.Results, p+"jsonrpc", "ns/op"))
+			add("decode "+mode+": encoding/json ÷ jsonrpc, time", pairedRatio(res.Decode.Results, p+"encoding-json", p+"jsonrpc", "ns/op"))
 		}
 	}
 	if res.Replica != nil {
 		for _, b := range []string{"Initial", "Modify"} {
 			for _, unit := range []string{"ns/op", "B/op"} {
 				add(fmt.Sprintf("replica %s: libovsdb ÷ ovsdbcs, %s", b, unit),
-					med(res.Replica.Results, "Benchmark"+b+"/impl=libovsdb", unit)/med(res.Replica.Results, "Benchmark"+b+"/impl=ovsdbcs", unit))
+					pairedRatio(res.Replica.Results, "Benchmark"+b+"/impl=libovsdb", "Benchmark"+b+"/impl=ovsdbcs", unit))
 			}
 		}
 		add("replica: libovsdb ÷ ovsdbcs, retained B/row",
-			med(res.Replica.Results, "BenchmarkRetained/impl=libovsdb", "retained-B/row")/med(res.Replica.Results, "BenchmarkRetained/impl=ovsdbcs", "retained-B/row"))
+			pairedRatio(res.Replica.Results, "BenchmarkRetained/impl=libovsdb", "BenchmarkRetained/impl=ovsdbcs", "retained-B/row"))
 	}
 	return out
 }

@@ -27,6 +27,20 @@ type programSection struct {
 
 func med(r benchResults, name, unit string) float64 { return stats.Median(r[name][unit]) }
 
+// pairedRatio is the median over the -count runs of num's figure divided by
+// den's in the same run: go test runs the sub-benchmarks of one count one
+// after the other, so each pair ran under about the same load.
+func pairedRatio(r benchResults, num, den, unit string) float64 {
+	a, b := r[num][unit], r[den][unit]
+	var q []float64
+	for i := range min(len(a), len(b)) {
+		if b[i] != 0 {
+			q = append(q, a[i]/b[i])
+		}
+	}
+	return stats.Median(q)
+}
+
 // fmtUnit formats a figure in the unit it was measured in.
 func fmtUnit(v float64, unit string) string {
 	if math.IsNaN(v) {
@@ -80,6 +94,12 @@ func ratioText(a, b float64) string {
 	return fmt.Sprintf("%.2f×", a/b)
 }
 
+// pairedNote says how the benchmark ratios are taken.
+const pairedNote = "paired: the report runs go test once per repetition, and in each run " +
+	"the two sides run one after the other, so the ratio is taken within each run and the table " +
+	"gives the median of those ratios (a change of the machine's load between runs then affects " +
+	"both sides alike)."
+
 func runDecode(ctx context.Context, o options) (benchSection, error) {
 	r, cmd, err := runGoBench(ctx, o, "..", "DecodeMonitorReply", "./jsonrpc/")
 	return benchSection{Command: cmd, Results: r}, err
@@ -111,10 +131,11 @@ per message (buffers grown from scratch), for both.
 		theirs := "BenchmarkDecodeMonitorReply/reader=" + mode + "/decoder=encoding-json"
 		for _, unit := range []string{"ns/op", "B/op", "allocs/op"} {
 			a, b := med(s.Results, ours, unit), med(s.Results, theirs, unit)
-			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", mode, unitName(unit), fmtUnit(a, unit), fmtUnit(b, unit), ratioText(b, a))
+			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", mode, unitName(unit), fmtUnit(a, unit), fmtUnit(b, unit),
+				ratioText(pairedRatio(s.Results, theirs, ours, unit), 1))
 		}
 	}
-	fmt.Fprintf(w, "\nMedians of %d runs each.\n\n", runsOf(s.Results, "BenchmarkDecodeMonitorReply/reader=stream/decoder=jsonrpc"))
+	fmt.Fprintf(w, "\nFigures: medians of %d runs each. Ratios: %s\n\n", runsOf(s.Results, "BenchmarkDecodeMonitorReply/reader=stream/decoder=jsonrpc"), pairedNote)
 }
 
 func unitName(u string) string {
@@ -152,9 +173,9 @@ map entries per row). Retained heap per row: HeapAlloc after a collection with t
 		ours, theirs := b.name+"/impl=ovsdbcs", b.name+"/impl=libovsdb"
 		for _, unit := range []string{"ns/op", "rows/s", "B/op", "allocs/op"} {
 			x, y := med(s.Results, ours, unit), med(s.Results, theirs, unit)
-			ratio := ratioText(y, x)
+			ratio := ratioText(pairedRatio(s.Results, theirs, ours, unit), 1)
 			if unit == "rows/s" {
-				ratio = ratioText(x, y)
+				ratio = ratioText(pairedRatio(s.Results, ours, theirs, unit), 1)
 			}
 			fmt.Fprintf(w, "| %s | %s | %s | %s | %s |\n", b.label, unitName(unit), fmtUnit(x, unit), fmtUnit(y, unit), ratio)
 		}
@@ -162,8 +183,9 @@ map entries per row). Retained heap per row: HeapAlloc after a collection with t
 	x := med(s.Results, "BenchmarkRetained/impl=ovsdbcs", "retained-B/row")
 	y := med(s.Results, "BenchmarkRetained/impl=libovsdb", "retained-B/row")
 	fmt.Fprintf(w, "| retained heap per row | bytes | %s | %s | %s |\n",
-		fmtUnit(x, "retained-B/row"), fmtUnit(y, "retained-B/row"), ratioText(y, x))
-	fmt.Fprintf(w, "\nMedians of %d runs each.\n\n", runsOf(s.Results, "BenchmarkInitial/impl=ovsdbcs"))
+		fmtUnit(x, "retained-B/row"), fmtUnit(y, "retained-B/row"),
+		ratioText(pairedRatio(s.Results, "BenchmarkRetained/impl=libovsdb", "BenchmarkRetained/impl=ovsdbcs", "retained-B/row"), 1))
+	fmt.Fprintf(w, "\nFigures: medians of %d runs each. Ratios: %s\n\n", runsOf(s.Results, "BenchmarkInitial/impl=ovsdbcs"), pairedNote)
 }
 
 // runProgram runs one of the bench programs (go run ./cmd/NAME args...)
