@@ -116,7 +116,8 @@ How the comparison is made equal:
   name, n, data in the monitor request. ovsdbcs with its defaults sends what its defaults
   send (every column of every table: the same request, once the library names the columns
   itself; without "columns" ovsdb-server also sends each row's _version, a larger reply).
-  libovsdb monitors what its model names.
+  libovsdb's `+"`MonitorAll`"+` names every column of the table's schema (newMonitorRequest in its
+  client/client.go): the same request as the floor's.
 - The Go clients and the C client are given all three remotes and follow the leader (the
   C client by default, the Go clients leader-only); the floor talks to the leader directly.
 - **peak RSS** is the process's peak resident set size (VmHWM in /proc/PID/status, read by
