@@ -77,7 +77,7 @@ type Collector struct {
 
 	state, connected, synced, leader, remote, method,
 	backoff, replicaRows, received, attempts, recAttempts,
-	recBackoff, lockHeld, reconnects *prometheus.Desc
+	recBackoff, lockHeld, reconnects, rebuilds *prometheus.Desc
 
 	recoveries prometheus.Histogram
 	updates    *prometheus.CounterVec
@@ -122,6 +122,7 @@ func NewCollector(c *cs.Client, opts ...Option) *Collector {
 	m.recBackoff = desc("recoveries_with_backoff_total", "Recoveries in which the client waited a non-zero backoff before an attempt.")
 	m.lockHeld = desc("lock_held", "1 while the client holds its lock (WithLock).")
 	m.reconnects = desc("reconnects_total", "Connections lost, by reason.", "reason")
+	m.rebuilds = desc("transaction_rebuilds_total", "Times Client.TransactFunc ran its builder again (after a stale read, a try-again or a maybe-committed outcome).")
 
 	m.recoveries = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: Namespace, Name: "recovery_duration_seconds",
@@ -141,10 +142,10 @@ func NewCollector(c *cs.Client, opts ...Option) *Collector {
 	}, []string{"table", "op"})
 	m.txns = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Namespace: Namespace, Name: "transactions_total",
-		Help:        "Transactions finished, by outcome: committed, failed (an operation failed), retry (may be retried: connection lost, not monitoring, lock not held), error.",
+		Help:        "Transactions finished, by outcome: committed, failed (an operation failed, nothing committed), retry (refused before it was sent: not monitoring, lock not held), maybe_committed (in flight when the connection ended, or canceled by the server), error.",
 		ConstLabels: m.constLabels,
 	}, []string{"outcome"})
-	for _, o := range []string{"committed", "failed", "retry", "error"} {
+	for _, o := range []string{"committed", "failed", "retry", "maybe_committed", "error"} {
 		m.txns.WithLabelValues(o)
 	}
 	return m
@@ -186,7 +187,8 @@ func (m *Collector) Observe(ev cs.Event) {
 // of the reason label: not_leader, unusable (another _Server check
 // failed: not joined, disconnected from the cluster, stale, ...),
 // inconsistent, malformed (bad input from the server), server_error,
-// forced (the user's ForceReconnect or the client's own), probe_timeout,
+// request_timeout (the server did not answer the bootstrap), forced (the
+// user's ForceReconnect or the client's own), probe_timeout,
 // connect_timeout, message_too_large, closed (the server closed the
 // connection), other.
 func ReconnectReason(err error) string {
@@ -207,6 +209,8 @@ func ReconnectReason(err error) string {
 		return "message_too_large"
 	case errors.Is(err, cs.ErrServerError):
 		return "server_error"
+	case errors.Is(err, cs.ErrRequestTimeout):
+		return "request_timeout"
 	case errors.Is(err, cs.ErrForced), errors.Is(err, jsonrpc.ErrForcedReconnect):
 		return "forced"
 	case errors.Is(err, jsonrpc.ErrProbeTimeout):
@@ -221,7 +225,11 @@ func ReconnectReason(err error) string {
 	return "other"
 }
 
-// TxnOutcome maps a transaction's error to the outcome label.
+// TxnOutcome maps a transaction's error to the outcome label: committed,
+// failed (a *cs.TxnError: an operation failed, nothing was committed),
+// retry (cs.ErrTryAgain: refused before it was sent), maybe_committed
+// (cs.ErrMaybeCommitted: in flight when the connection ended, canceled by
+// the server), error (anything else).
 func TxnOutcome(err error) string {
 	var te *cs.TxnError
 	switch {
@@ -231,6 +239,8 @@ func TxnOutcome(err error) string {
 		return "failed"
 	case errors.Is(err, cs.ErrTryAgain):
 		return "retry"
+	case errors.Is(err, cs.ErrMaybeCommitted):
+		return "maybe_committed"
 	}
 	return "error"
 }
@@ -238,7 +248,7 @@ func TxnOutcome(err error) string {
 // Describe implements prometheus.Collector.
 func (m *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.state, m.connected, m.synced, m.leader, m.remote, m.method,
-		m.backoff, m.replicaRows, m.received, m.attempts, m.recAttempts, m.recBackoff, m.lockHeld, m.reconnects} {
+		m.backoff, m.replicaRows, m.received, m.attempts, m.recAttempts, m.recBackoff, m.lockHeld, m.reconnects, m.rebuilds} {
 		ch <- d
 	}
 	m.recoveries.Describe(ch)
@@ -270,6 +280,7 @@ func (m *Collector) Collect(ch chan<- prometheus.Metric) {
 	gauge(m.backoff, st.Session.Backoff.Seconds())
 	counter(m.attempts, float64(st.Session.Attempted))
 	gauge(m.lockHeld, b2f(st.HasLock))
+	counter(m.rebuilds, float64(st.Rebuilds))
 	if r := m.c.Replica(); r != nil {
 		for _, t := range r.Schema().Tables {
 			gauge(m.replicaRows, float64(r.Len(t.Name)), t.Name)

@@ -110,11 +110,12 @@ ovsdbcs_state{state="SERVER_SCHEMA_REQUESTED"} 0
 # HELP ovsdbcs_synced 1 once the client has received a monitor reply (the replica holds the server's data).
 # TYPE ovsdbcs_synced gauge
 ovsdbcs_synced 1
-# HELP ovsdbcs_transactions_total Transactions finished, by outcome: committed, failed (an operation failed), retry (may be retried: connection lost, not monitoring, lock not held), error.
+# HELP ovsdbcs_transactions_total Transactions finished, by outcome: committed, failed (an operation failed, nothing committed), retry (refused before it was sent: not monitoring, lock not held), maybe_committed (in flight when the connection ended, or canceled by the server), error.
 # TYPE ovsdbcs_transactions_total counter
 ovsdbcs_transactions_total{outcome="committed"} 1
 ovsdbcs_transactions_total{outcome="error"} 0
 ovsdbcs_transactions_total{outcome="failed"} 1
+ovsdbcs_transactions_total{outcome="maybe_committed"} 0
 ovsdbcs_transactions_total{outcome="retry"} 0
 # HELP ovsdbcs_updates_total Updates (monitor replies and update notifications) applied to the replica, per table they touched.
 # TYPE ovsdbcs_updates_total counter
@@ -209,6 +210,7 @@ func TestReconnectReason(t *testing.T) {
 		{fmt.Errorf("x: %w", jsonrpc.ErrProtocol), "malformed"},
 		{jsonrpc.ErrMessageTooLarge, "message_too_large"},
 		{cs.ErrForced, "forced"},
+		{cs.ErrRequestTimeout, "request_timeout"},
 		{jsonrpc.ErrProbeTimeout, "probe_timeout"},
 		{fmt.Errorf("x: %w", io.EOF), "closed"},
 		{&net.OpError{Op: "read", Err: timeoutErr{}}, "timeout"},
@@ -226,7 +228,9 @@ func (timeoutErr) Timeout() bool { return true }
 func TestTxnOutcome(t *testing.T) {
 	require.Equal(t, "committed", metrics.TxnOutcome(nil))
 	require.Equal(t, "failed", metrics.TxnOutcome(&cs.TxnError{Op: 0, Err: "constraint violation"}))
-	require.Equal(t, "retry", metrics.TxnOutcome(cs.ErrReconnected))
+	require.Equal(t, "retry", metrics.TxnOutcome(cs.ErrNotMonitoring))
+	require.Equal(t, "maybe_committed", metrics.TxnOutcome(cs.ErrReconnected))
+	require.Equal(t, "maybe_committed", metrics.TxnOutcome(cs.ErrCanceled))
 	require.Equal(t, "error", metrics.TxnOutcome(errors.New("boom")))
 }
 

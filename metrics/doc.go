@@ -37,6 +37,7 @@
 //	ovsdbcs_replica_rows{table}               gauge    rows in the replica
 //	ovsdbcs_connection_attempts_total         counter  connection attempts finished
 //	ovsdbcs_received_bytes_total              counter  bytes received, over every connection
+//	ovsdbcs_transaction_rebuilds_total        counter  times TransactFunc ran its builder again
 //	ovsdbcs_reconnects_total{reason}          counter  connections lost (reasons from Observe, else "unknown")
 //	ovsdbcs_recovery_duration_seconds         histogram  time from leaving MONITORING to MONITORING again
 //	ovsdbcs_recovery_attempts_total           counter  connection attempts made during recoveries
@@ -47,11 +48,12 @@
 //	ovsdbcs_monitor_method_info{method}       gauge    1, labelled monitor_cond_since, monitor_cond or monitor (while MONITORING)
 //	ovsdbcs_updates_total{table}              counter  monitor replies and update notifications applied, per table touched
 //	ovsdbcs_rows_applied_total{table,op}      counter  row changes applied (op: insert, modify, delete)
-//	ovsdbcs_transactions_total{outcome}       counter  committed, failed (an operation failed), retry (cs.ErrTryAgain), error
+//	ovsdbcs_transactions_total{outcome}       counter  committed, failed, retry (cs.ErrTryAgain), maybe_committed (cs.ErrMaybeCommitted), error
 //
 // The reason label takes a bounded set of values (see ReconnectReason):
 // not_leader, unusable, inconsistent, malformed, message_too_large,
-// server_error, forced, probe_timeout, connect_timeout, timeout, closed,
+// server_error, request_timeout, forced, probe_timeout, connect_timeout,
+// timeout, closed,
 // other, unknown.
 //
 // # Scrape example
@@ -84,6 +86,7 @@
 //	ovsdbcs_transactions_total{outcome="committed"} 1
 //	ovsdbcs_transactions_total{outcome="error"} 0
 //	ovsdbcs_transactions_total{outcome="failed"} 0
+//	ovsdbcs_transactions_total{outcome="maybe_committed"} 0
 //	ovsdbcs_transactions_total{outcome="retry"} 0
 //	ovsdbcs_updates_total{table="Item"} 3
 //

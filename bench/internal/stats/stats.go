@@ -1,5 +1,6 @@
 // Package stats has the summary figures the benchmark programs print:
-// medians, nearest-rank percentiles and histograms.
+// medians, nearest-rank percentiles (the smallest value with at least p % of
+// the sample at or below it) and histograms.
 //
 // One median convention for every program: Median is the middle value of
 // the sorted values, or the mean of the two middle values for an even
