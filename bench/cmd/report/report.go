@@ -112,12 +112,12 @@ How the comparison is made equal:
   Update event; libovsdb: its cache polled every 1 ms); for the C client, the moment it has
   printed the last row of its initial dump (it is then stopped). The floor process prints
   once the last byte of the reply has arrived. Process start-up is inside every figure.
-- **the same request**: the floor, the C client and ovsdbcs-columns name the columns
-  name, n, data in the monitor request. ovsdbcs with its defaults sends what its defaults
-  send (every column of every table: the same request, once the library names the columns
-  itself; without "columns" ovsdb-server also sends each row's _version, a larger reply).
-  libovsdb's `+"`MonitorAll`"+` names every column of the table's schema (newMonitorRequest in its
-  client/client.go): the same request as the floor's.
+- **the same request**: every client names the columns name, n, data in its monitor
+  request, as the floor does. ovsdbcs does so with its defaults (it names every column of
+  every monitored table once it knows the schema) and with `+"`WithColumns`"+`; the C client is
+  given them on its command line; libovsdb's `+"`MonitorAll`"+` names every column of the table's
+  schema (newMonitorRequest in its client/client.go). Without "columns", ovsdb-server would
+  also send each row's _version, a reply about half as large again.
 - The Go clients and the C client are given all three remotes and follow the leader (the
   C client by default, the Go clients leader-only); the floor talks to the leader directly.
 - **peak RSS** is the process's peak resident set size (VmHWM in /proc/PID/status, read by
