@@ -21,11 +21,11 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ovsdbcs/ovsdbcs/bench/internal/runctx"
+	"github.com/ovsdbcs/ovsdbcs/bench/internal/stats"
 )
 
 type options struct {
@@ -70,13 +70,10 @@ func main() {
 	flag.IntVar(&o.herdClients, "herd-clients", 1000, "herd: clients")
 	flag.IntVar(&o.herdChanges, "herd-changes", 3, "herd: leader changes")
 	flag.Parse()
-	for _, s := range strings.Split(sizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 {
-			fmt.Fprintf(os.Stderr, "report: bad --sizes %q\n", sizes)
-			os.Exit(2)
-		}
-		o.sizes = append(o.sizes, n)
+	var err error
+	if o.sizes, err = stats.ParseSizes(sizes); err != nil {
+		fmt.Fprintf(os.Stderr, "report: --sizes: %v\n", err)
+		os.Exit(2)
 	}
 	o.clients = strings.Split(clientList, ",")
 	o.sections = map[string]bool{}

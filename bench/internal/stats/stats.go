@@ -13,6 +13,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -99,4 +100,18 @@ func Ratio(a, b float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2fx", a/b)
+}
+
+// ParseSizes parses a comma-separated list of positive integers (a --sizes
+// flag such as "10000,100000").
+func ParseSizes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("bad size %q in %q", f, s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

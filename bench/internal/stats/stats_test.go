@@ -49,3 +49,15 @@ func TestMedian(t *testing.T) {
 		}
 	}
 }
+
+func TestParseSizes(t *testing.T) {
+	got, err := ParseSizes("10000, 100000")
+	if err != nil || len(got) != 2 || got[1] != 100000 {
+		t.Errorf("ParseSizes = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "0", "10,x", "-5"} {
+		if _, err := ParseSizes(bad); err == nil {
+			t.Errorf("ParseSizes(%q): no error", bad)
+		}
+	}
+}
