@@ -42,7 +42,7 @@ func run(ctx context.Context, remotes string, rows int) error {
 		if ctx.Err() != nil {
 			return fmt.Errorf("%d of %d rows: %w", c.Rows(), rows, ctx.Err())
 		}
-		time.Sleep(time.Millisecond) // as the lab's go-peer polled
+		time.Sleep(time.Millisecond) // as internal/clients polls it
 	}
 	fmt.Println("SYNCED")
 	// Let the cache's event queue drain before measuring what stays.
