@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/hunt/watcher"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
@@ -32,6 +34,12 @@ type Client struct {
 
 	events chan Event
 	kick   chan struct{}
+	// manual: the leader watch finds the servers; the session only
+	// carries the connections it adopts.
+	manual bool
+	// minIndex mirrors the state machine's highest accepted Raft index,
+	// for the leader watch's checks (read without c.mu).
+	minIndex atomic.Int64
 
 	// policy steers the session's reconnections; policyWake asks the Run
 	// goroutine to re-read policy.deadline.
@@ -142,6 +150,20 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 		}
 	}
 	c.policy = fp
+	if !cfg.failoverSet && huntable(rs, cfg.leaderOnly) {
+		c.manual = true
+		if cfg.watch.MaxBackoff == 0 && cfg.maxBackoff > 0 {
+			cfg.watch.MaxBackoff = cfg.maxBackoff // WithMaxBackoff caps the members' backoff too
+		}
+		c.policy = newHuntPolicy(watcher.Config{
+			Database:  database,
+			ClusterID: cid,
+			Remotes:   rs,
+			Dial:      cfg.dial,
+			Watch:     cfg.watch,
+			MinIndex:  c.minIndex.Load,
+		}, log.WithName("watch"))
+	}
 	rejectLimit := failover.NewLogLimiter(fp.p.Config().LogBurst, fp.p.Config().LogInterval)
 	var rejectMu sync.Mutex
 	c.m = newMachine(machineConfig{
@@ -198,6 +220,7 @@ func (c *Client) Run(ctx context.Context) error {
 		Dial:          c.cfg.dial,
 		Logger:        c.log.WithName("session"),
 		Observer:      c.observe,
+		Manual:        c.manual,
 		Conn: jsonrpc.ConnConfig{
 			MaxBacklogMessages: c.cfg.backlogMessages,
 			MaxBacklogBytes:    c.cfg.backlogBytes,
@@ -211,6 +234,7 @@ func (c *Client) Run(ctx context.Context) error {
 	c.sess = sess
 	c.running = true
 	c.mu.Unlock()
+	c.policy.bind(sess)
 
 	recvCh := make(chan jsonrpc.Event)
 	readerCtx, stopReader := context.WithCancel(ctx)
@@ -233,6 +257,7 @@ func (c *Client) Run(ctx context.Context) error {
 	}()
 
 	defer func() {
+		c.policy.close()
 		stopReader()
 		sess.Close()
 		wg.Wait()
@@ -346,6 +371,7 @@ func (c *Client) deliver(ctx context.Context) bool {
 func (c *Client) step(ev jsonrpc.Event) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer func() { c.minIndex.Store(c.m.checker.MinIndex()) }()
 	switch ev.Kind {
 	case jsonrpc.EventConnected:
 		c.conn = ev.Conn
@@ -355,6 +381,7 @@ func (c *Client) step(ev jsonrpc.Event) {
 		if ev.Conn != c.conn {
 			return
 		}
+		c.policy.heard()
 		c.apply(c.m.message(ev.Msg))
 	case jsonrpc.EventDisconnected:
 		if ev.Conn != c.conn {
@@ -549,13 +576,21 @@ func (c *Client) track(ev Event) {
 					BackoffUsed: c.backoffs > c.recBackoffs,
 				}
 				c.obsMu.Unlock()
-				if tracked {
+				switch {
+				case tracked && prec.own:
+					// The leader watch made every attempt itself.
+					r.Attempts, r.BackoffUsed = prec.attempts, prec.backoffUsed
+					if w := prec.watch; w != nil {
+						r.Left, r.Duration = w.Start, w.Duration
+						r.Watchers, r.Found, r.Suspected = w.Watchers, w.Found.String(), w.Suspected
+					}
+				case tracked:
 					// The session also reports backoffs it scheduled that a
 					// re-sweep cut short, and the policy assumes the backoff
 					// after a drop in OVS mode (the session may still have
 					// free tries): a backoff was used if both say so.
-					r.Sweeps = prec.Sweeps
-					r.BackoffUsed = r.BackoffUsed && prec.BackoffUsed
+					r.Sweeps = prec.sweeps
+					r.BackoffUsed = r.BackoffUsed && prec.backoffUsed
 				}
 				if len(c.recoveries) == maxRecoveries {
 					copy(c.recoveries, c.recoveries[1:])

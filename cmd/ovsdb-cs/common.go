@@ -14,7 +14,6 @@ import (
 
 	"github.com/ovsdbcs/ovsdbcs/cmd/ovsdb-cs/internal/ovstable"
 	"github.com/ovsdbcs/ovsdbcs/cs"
-	"github.com/ovsdbcs/ovsdbcs/failover"
 	"github.com/ovsdbcs/ovsdbcs/metrics"
 )
 
@@ -55,7 +54,7 @@ func (c *common) addConnFlags(fs *flagSet) {
 	fs.DurationVar(&c.probeInterval, "probe-interval", 5*time.Second, "inactivity probe `interval` (0 disables probes)")
 	fs.DurationVar(&c.maxBackoff, "max-backoff", 8*time.Second, "longest `wait` between connection attempts")
 	fs.BoolVar(&c.noShuffle, "no-shuffle", false, "try the remotes in the order given instead of a random one")
-	fs.StringVar(&c.failover, "failover", "election-aware", "retry `policy` after leaving a server: election-aware, or ovs (Open vSwitch's rule exactly)")
+	fs.StringVar(&c.failover, "failover", "watch", "how the leader is found: `policy` watch (watch every member's _Server row), election-aware, or ovs (Open vSwitch's rule exactly)")
 	fs.StringVar(&c.privateKey, "private-key", "", "private key `FILE` (PEM) for ssl: remotes")
 	fs.StringVar(&c.certificate, "certificate", "", "certificate `FILE` (PEM) for ssl: remotes")
 	fs.StringVar(&c.caCert, "ca-cert", "", "CA certificate `FILE` (PEM) that must sign the server's certificate")
@@ -93,7 +92,7 @@ func (c *common) checkConn() error {
 	if c.noLeaderOnly {
 		c.leaderOnly = false
 	}
-	if _, err := parseFailover(c.failover); err != nil {
+	if _, err := policyOption(c.failover); err != nil {
 		return err
 	}
 	if c.maxBackoff < time.Second {
@@ -138,9 +137,9 @@ func (c *common) withTimeout(ctx context.Context) (context.Context, context.Canc
 
 // clientOptions returns the cs options the connection flags ask for.
 func (c *common) clientOptions(log logr.Logger) []cs.Option {
-	mode, _ := parseFailover(c.failover)
+	policy, _ := policyOption(c.failover)
 	opts := []cs.Option{
-		cs.WithFailoverPolicy(failover.Config{Mode: mode}),
+		policy,
 		cs.WithLeaderOnly(c.leaderOnly),
 		cs.WithShuffle(!c.noShuffle),
 		cs.WithMaxBackoff(c.maxBackoff),
@@ -159,7 +158,8 @@ var errTimeout = errors.New("timed out (--timeout)")
 // session runs a cs.Client and reports its connection state on stderr, one
 // line per change: the server monitored, a server left and why, a recovery,
 // and, while no usable server is found, "no leader yet, retrying in N s"
-// whenever the wait changes.
+// whenever the wait changes ("no leader yet, watching every member" once,
+// with the leader watch).
 type session struct {
 	c       *common
 	client  *cs.Client
@@ -291,6 +291,14 @@ func (s *session) checkBlind() {
 	}
 	st := s.client.Stats()
 	if st.State == cs.Monitoring {
+		return
+	}
+	if strings.EqualFold(s.c.failover, "watch") {
+		// The leader watch does not poll: one line until a leader is found.
+		if !s.blind {
+			s.blind = true
+			s.c.e.progressf("no %s yet, watching every member", s.what)
+		}
 		return
 	}
 	backoff := st.Session.Backoff

@@ -313,7 +313,7 @@ func TestMonitorStateLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.stderr.waitFor(t, "the blind line", func(s string) bool {
-		return strings.Contains(s, "ovsdb-cs: left "+old+": ") && strings.Contains(s, "ovsdb-cs: no leader yet, retrying in ")
+		return strings.Contains(s, "ovsdb-cs: left "+old+": ") && strings.Contains(s, "ovsdb-cs: no leader yet, watching every member")
 	})
 	if err := c.Elect(2); err != nil {
 		t.Fatal(err)

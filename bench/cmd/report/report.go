@@ -285,7 +285,9 @@ conditions). For change k: t0 just before the change is issued (failure-test:
 exits gracefully through `+"`ovs-appctl exit`"+` and is restarted as a follower); then row mark-k is
 written through the new leader. **recovery = max(the client MONITORING on the new leader, mark-k
 in its replica) − t0**, the same definition for every client; attempts = connections the client
-started in (t0, done]. ovsdbcs is the default (election-aware) policy, ovsdbcs-ovs Open vSwitch's
+started in (t0, done]. kill: SIGKILL to the leader, then a restart; stop: SIGSTOP for 3 s, then
+SIGCONT; the election time is read from the servers' logs. ovsdbcs is the default (the leader
+watch), ovsdbcs-ea the election-aware failover policy, ovsdbcs-ovs Open vSwitch's
 exact rule (`+"`failover.Config{Mode: failover.OVS}`"+`), libovsdb v0.7.0 is configured as its users
 do for a cluster (`+"`WithLeaderOnly(true)`"+`, `+"`WithReconnect(60s, exponential backoff)`"+`). Its
 monitoring status is polled every 1 ms, so it may be up to 1 ms late. Percentiles are nearest

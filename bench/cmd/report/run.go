@@ -50,9 +50,14 @@ func run(ctx context.Context, o options) error {
 	}
 	if o.sections["failover"] {
 		n := strconv.Itoa(o.failoverTransfers)
+		// Unplanned losses (issue 12): the polling policies wait up to 16 s
+		// per kill, so at most 10 of each.
+		k := strconv.Itoa(min(o.failoverTransfers, 10))
 		for _, args := range [][]string{
 			{"--transfers", n, "--method", "failure-test", "--clients", "ovsdbcs,ovsdbcs-ovs,libovsdb"},
 			{"--transfers", n, "--method", "exit", "--clients", "ovsdbcs,libovsdb"},
+			{"--transfers", k, "--method", "kill", "--clients", "ovsdbcs,ovsdbcs-ea,ovsdbcs-ovs,libovsdb"},
+			{"--transfers", k, "--method", "stop", "--freeze", "3s", "--clients", "ovsdbcs,ovsdbcs-ea,ovsdbcs-ovs,libovsdb"},
 		} {
 			p, err := runProgram(ctx, "failover", args...)
 			if err != nil {
