@@ -1,0 +1,378 @@
+package idl
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/ovn-org/libovsdb/model"
+	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/ovsdbcs/ovsdbcs/cs"
+	"github.com/ovsdbcs/ovsdbcs/monitor"
+)
+
+// Client is a typed client: a cs.Client monitoring the tables and columns of
+// a libovsdb ClientDBModel, with a typed view (reads, indexes), per-table
+// event handlers and checked operation builders. Its API embeds the reads
+// and builders of libovsdb's client.API.
+type Client struct {
+	API
+	core *cs.Client
+	db   *dbModel
+	log  logr.Logger
+
+	mu sync.RWMutex
+	st *state // nil until the schema has arrived and fits the model
+
+	subMu sync.Mutex
+	subs  []*subscription
+
+	syncMu   sync.Mutex
+	synced   bool
+	err      error // model validation failure: Run stops
+	syncedCh chan struct{}
+}
+
+// Option configures New.
+type Option func(*options)
+
+type options struct {
+	cs  []cs.Option
+	log logr.Logger
+}
+
+// WithCoreOptions passes options to the cs.Client underneath (remotes
+// policy, TLS, dialer, conditions, ...). The monitored tables and columns
+// are the model's and cannot be changed.
+func WithCoreOptions(opts ...cs.Option) Option {
+	return func(o *options) { o.cs = append(o.cs, opts...) }
+}
+
+// WithLogger sets the logger, also given to the cs.Client.
+func WithLogger(l logr.Logger) Option {
+	return func(o *options) { o.log = l; o.cs = append(o.cs, cs.WithLogger(l)) }
+}
+
+// New returns a client for the database of m at remotes (a comma-separated
+// list, as for cs.New). It monitors every table of m with every column its
+// models name. Call Run.
+func New(m model.ClientDBModel, remotes string, opts ...Option) (*Client, error) {
+	db, err := newDBModel(m)
+	if err != nil {
+		return nil, err
+	}
+	o := options{log: logr.Discard()}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var copts []cs.Option
+	copts = append(copts, o.cs...)
+	for table, cols := range db.columns() {
+		copts = append(copts, cs.WithColumns(table, cols...))
+	}
+	core, err := cs.New(m.Name(), remotes, copts...)
+	if err != nil {
+		return nil, err
+	}
+	c := &Client{core: core, db: db, log: o.log, syncedCh: make(chan struct{})}
+	c.API = API{r: c}
+	return c, nil
+}
+
+// Core returns the cs.Client underneath (state, stats, conditions, raw
+// replica). Do not read its Events: Run does.
+func (c *Client) Core() *cs.Client { return c.core }
+
+// AddEventHandler subscribes h to the changes of the given tables (every
+// table of the model if none). Handlers are called on Run's goroutine, in
+// the order the server sent the changes, after the view holds them; each
+// subscriber sees every change (none is dropped), and a slow handler holds
+// back the client (as cs.Client.Events does). A handler must not wait for
+// a transaction: queue the work for another goroutine.
+func (c *Client) AddEventHandler(h EventHandler, tables ...string) {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	s := &subscription{h: h}
+	if len(tables) > 0 {
+		s.tables = append([]string(nil), tables...)
+	}
+	c.subs = append(c.subs, s)
+}
+
+func (c *Client) subscribers() []*subscription {
+	c.subMu.Lock()
+	defer c.subMu.Unlock()
+	return c.subs
+}
+
+// Run runs the cs.Client and keeps the typed view in step until ctx ends or
+// the server's schema does not fit the model (an error matching ErrModel).
+func (c *Client) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- c.core.Run(ctx) }()
+	var runErr error
+	for ev := range c.core.Events() {
+		u, ok := ev.(cs.Update)
+		if !ok || runErr != nil {
+			continue
+		}
+		if err := c.process(u); err != nil {
+			c.log.Error(err, "server schema does not fit the model; stopping")
+			c.fail(err)
+			runErr = err
+			cancel()
+		}
+	}
+	err := <-done
+	if runErr != nil {
+		return runErr
+	}
+	return err
+}
+
+// process applies one update to the typed view and calls the handlers.
+func (c *Client) process(u cs.Update) error {
+	odb, rep := c.core.DatabaseSchema()
+	c.mu.RLock()
+	cur := c.st
+	c.mu.RUnlock()
+	if cur == nil || (u.Clear && cur.si.replica != rep) {
+		return c.rebind(cur, odb, rep, u)
+	}
+	if !cur.fits(u.Changes) {
+		// Made with a schema that was replaced since; the resync that
+		// follows the replacement brings the view up to date.
+		return nil
+	}
+	c.mu.Lock()
+	cur.apply(u.Changes)
+	c.mu.Unlock()
+	dispatch(c.subscribers(), changesOf(cur, u.Changes))
+	if u.MonitorReply {
+		c.markSynced()
+	}
+	return nil
+}
+
+// rebind binds the model to a new schema (the first, or a changed one) and
+// replaces the view with the update's rows, reporting the difference from
+// the old view.
+func (c *Client) rebind(cur *state, odb *ovsdb.DatabaseSchema, rep *monitor.Replica, u cs.Update) error {
+	si, err := c.db.bind(odb, rep)
+	if err != nil {
+		return err
+	}
+	st := newState(si)
+	if !st.fits(u.Changes) {
+		return nil
+	}
+	st.apply(u.Changes)
+	c.mu.Lock()
+	c.st = st
+	c.mu.Unlock()
+	c.log.V(1).Info("typed view bound to the server schema", "database", odb.Name, "version", odb.Version)
+	dispatch(c.subscribers(), diffStates(cur, st))
+	if u.MonitorReply {
+		c.markSynced()
+	}
+	return nil
+}
+
+func (c *Client) markSynced() {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	if !c.synced && c.err == nil {
+		c.synced = true
+		close(c.syncedCh)
+	}
+}
+
+func (c *Client) fail(err error) {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	if c.err == nil && !c.synced {
+		c.err = err
+		close(c.syncedCh)
+	} else if c.err == nil {
+		c.err = err
+	}
+}
+
+// WaitSynced waits until the typed view holds the server's contents (the
+// first monitor reply has been processed), or returns the model error that
+// stopped Run, or ctx's error.
+func (c *Client) WaitSynced(ctx context.Context) error {
+	select {
+	case <-c.syncedCh:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	return c.err
+}
+
+// Synced reports whether the typed view has been synced once.
+func (c *Client) Synced() bool {
+	c.syncMu.Lock()
+	defer c.syncMu.Unlock()
+	return c.synced
+}
+
+// read runs fn on the typed view, under its read lock: keep fn short.
+func (c *Client) read(fn func(src source) error) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if c.st == nil {
+		return ErrNotSynced
+	}
+	return fn(stateSource{c.st})
+}
+
+// View calls fn with a consistent view: every read through v sees the same
+// state of the typed view (no update is applied while fn runs).
+func (c *Client) View(fn func(v API) error) error {
+	return c.read(func(src source) error { return fn(API{r: fixed{src}}) })
+}
+
+// fixed is a reader over a source already locked.
+type fixed struct{ src source }
+
+func (f fixed) read(fn func(src source) error) error { return fn(f.src) }
+
+// Tx is the view of the replica a transaction is built on (TransactFunc):
+// its reads and selections see the replica as of the transaction, and the
+// retry helper checks at commit that what was read has not changed.
+type Tx struct {
+	API
+	src txSource
+}
+
+func (t *Tx) read(fn func(src source) error) error { return fn(t.src) }
+
+// ReadTx returns the typed API over a replica read transaction, for use
+// inside cs.Client.TransactFunc's build function: typed reads go through tx,
+// so the retry helper sees (and verifies) them.
+func (c *Client) ReadTx(tx monitor.ReadTx) (*Tx, error) {
+	c.mu.RLock()
+	st := c.st
+	c.mu.RUnlock()
+	if st == nil {
+		return nil, ErrNotSynced
+	}
+	t := &Tx{src: txSource{si: st.si, tx: tx}}
+	t.API = API{r: t}
+	return t, nil
+}
+
+// Transact sends ops as one transaction and returns the results; a failed
+// operation gives a *cs.TxnError. Wait operations keep "rows" when it is
+// empty (libovsdb's ovsdb.Operation drops it).
+func (c *Client) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
+	raw, err := MarshalOperations(ops)
+	if err != nil {
+		return nil, err
+	}
+	res, err := c.core.TransactRaw(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	var results []ovsdb.OperationResult
+	if err := json.Unmarshal(res, &results); err != nil {
+		return nil, fmt.Errorf("idl: transact reply: %w", err)
+	}
+	for i, r := range results {
+		if r.Error != "" {
+			return results, &cs.TxnError{Op: i, Err: r.Error, Details: r.Details}
+		}
+	}
+	return results, nil
+}
+
+// MarshalOperations writes ops as a JSON array for the transact method,
+// keeping "rows" of a wait operation even when it is empty.
+func MarshalOperations(ops []ovsdb.Operation) (json.RawMessage, error) {
+	b := []byte{'['}
+	for i := range ops {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		o, err := json.Marshal(&ops[i])
+		if err != nil {
+			return nil, fmt.Errorf("idl: operation %d: %w", i, err)
+		}
+		if ops[i].Op == ovsdb.OperationWait && len(ops[i].Rows) == 0 && len(o) > 1 {
+			o = append(o[:len(o)-1], `,"rows":[]}`...)
+		}
+		b = append(b, o...)
+	}
+	return append(b, ']'), nil
+}
+
+// TransactFunc builds a transaction on a consistent view of the replica
+// with build and sends it, building again on the fresh replica after an
+// error matching cs.ErrTryAgain (the connection was lost, the client is not
+// monitoring, or the outcome is unknown: a build that reads whether its work
+// is done then sends nothing, so each write lands exactly once). An empty
+// build sends nothing and returns nil results.
+func (c *Client) TransactFunc(ctx context.Context, build func(tx *Tx) ([]ovsdb.Operation, error)) ([]ovsdb.OperationResult, error) {
+	for {
+		ops, err := c.buildOnReplica(build)
+		if err != nil {
+			return nil, err
+		}
+		if len(ops) == 0 {
+			return nil, nil
+		}
+		res, err := c.Transact(ctx, ops...)
+		if err == nil || !errors.Is(err, cs.ErrTryAgain) {
+			return res, err
+		}
+		c.log.V(1).Info("transaction to retry", "error", err.Error())
+		if err := c.waitMonitoring(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (c *Client) buildOnReplica(build func(tx *Tx) ([]ovsdb.Operation, error)) ([]ovsdb.Operation, error) {
+	_, rep := c.core.DatabaseSchema()
+	if rep == nil {
+		return nil, ErrNotSynced
+	}
+	var ops []ovsdb.Operation
+	var err error
+	rep.View(func(rtx monitor.ReadTx) {
+		var t *Tx
+		if t, err = c.ReadTx(rtx); err != nil {
+			return
+		}
+		if t.src.si.replica != rep {
+			err = fmt.Errorf("%w: the typed view is not bound to the current schema yet", ErrNotSynced)
+			return
+		}
+		ops, err = build(t)
+	})
+	return ops, err
+}
+
+// waitMonitoring waits until the core is MONITORING again.
+func (c *Client) waitMonitoring(ctx context.Context) error {
+	t := time.NewTicker(10 * time.Millisecond)
+	defer t.Stop()
+	for c.core.State() != cs.Monitoring {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+	}
+	return nil
+}

@@ -1,0 +1,202 @@
+package idl
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+
+	"github.com/ovn-org/libovsdb/model"
+
+	"github.com/ovsdbcs/ovsdbcs/monitor"
+)
+
+// indexSpec is one index of a table: a schema index (a set of columns the
+// server keeps unique) or a client index (model.ClientIndex: columns, or
+// keys of map columns, with no uniqueness).
+type indexSpec struct {
+	name   string // "name" or "external_ids:owner,type" (for messages)
+	schema bool
+	cols   []indexCol
+}
+
+type indexCol struct {
+	f   *fieldInfo
+	key *monitor.Atom // map key, or nil for the whole column
+}
+
+// indexSpecs returns the schema's indexes over the model's columns
+// (indexes on columns the model leaves out cannot be maintained and are
+// skipped), then the client indexes.
+func indexSpecs(ti *tableInfo, client []model.ClientIndex) ([]*indexSpec, error) {
+	var out []*indexSpec
+schema:
+	for _, cols := range ti.ots.Indexes {
+		s := &indexSpec{name: strings.Join(cols, ","), schema: true}
+		for _, c := range cols {
+			f := ti.byCol[c]
+			if f == nil {
+				continue schema
+			}
+			s.cols = append(s.cols, indexCol{f: f})
+		}
+		out = append(out, s)
+	}
+	for _, ci := range client {
+		s := &indexSpec{}
+		var names []string
+		for _, ck := range ci.Columns {
+			f := ti.byCol[ck.Column]
+			if f == nil {
+				return nil, &ModelError{Table: ti.name, Column: ck.Column, Reason: "client index on a column the model does not have"}
+			}
+			ic := indexCol{f: f}
+			name := ck.Column
+			if ck.Key != nil {
+				if !f.col.Type.IsMap() {
+					return nil, &ModelError{Table: ti.name, Column: ck.Column, Field: f.name,
+						Reason: fmt.Sprintf("client index on key %v of a column that is not a map", ck.Key)}
+				}
+				k, err := atomOf(&f.col.Type.Key, reflect.ValueOf(ck.Key), nil)
+				if err != nil {
+					return nil, &ModelError{Table: ti.name, Column: ck.Column, Field: f.name,
+						Reason: fmt.Sprintf("client index key %v: %v", ck.Key, err)}
+				}
+				ic.key = &k
+				name += ":" + fmt.Sprint(ck.Key)
+			}
+			names = append(names, name)
+			s.cols = append(s.cols, ic)
+		}
+		if len(s.cols) == 0 {
+			return nil, &ModelError{Table: ti.name, Reason: "client index with no columns"}
+		}
+		s.name = strings.Join(names, ",")
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// rowKey returns the index key of row, and false when the row is not in
+// the index (a map lacks the indexed key).
+func (s *indexSpec) rowKey(row monitor.Row, buf []byte) (string, []byte, bool) {
+	buf = buf[:0]
+	for i, c := range s.cols {
+		if i > 0 {
+			buf = append(buf, 0)
+		}
+		d := row.At(c.f.col.Index)
+		if c.key == nil {
+			buf = d.AppendJSON(buf)
+			continue
+		}
+		v, ok := d.Lookup(*c.key)
+		if !ok {
+			return "", buf, false
+		}
+		buf = append(buf, v.String()...)
+	}
+	return string(buf), buf, true
+}
+
+// modelKey returns the index key of a model's values, and false when the
+// model does not give the index a value (for a schema index, a column at
+// its default; for a client index, a map lacking the key).
+func (s *indexSpec) modelKey(ti *tableInfo, v reflect.Value) (string, bool) {
+	var buf []byte
+	for i, c := range s.cols {
+		if i > 0 {
+			buf = append(buf, 0)
+		}
+		fv := v.Field(c.f.index)
+		if c.key == nil {
+			if s.schema && fv.IsZero() {
+				return "", false
+			}
+			d, err := datumOf(c.f, fv, nil, false)
+			if err != nil {
+				return "", false
+			}
+			buf = d.AppendJSON(buf)
+			continue
+		}
+		if fv.IsNil() {
+			return "", false
+		}
+		e := fv.MapIndex(reflect.ValueOf(nativeAtom(*c.key)))
+		if !e.IsValid() {
+			return "", false
+		}
+		a, err := atomOf(&c.f.col.Type.Value, e, nil)
+		if err != nil {
+			return "", false
+		}
+		buf = append(buf, a.String()...)
+	}
+	return string(buf), true
+}
+
+// uuidSet is the set of rows under one index key: almost always one row
+// (schema indexes are unique once a transaction completes), sometimes many
+// (client indexes).
+type uuidSet struct {
+	one  monitor.UUID
+	many map[monitor.UUID]struct{} // when more than one
+}
+
+func (u *uuidSet) add(id monitor.UUID) {
+	if u.many != nil {
+		u.many[id] = struct{}{}
+		return
+	}
+	if u.one == id {
+		return
+	}
+	u.many = map[monitor.UUID]struct{}{u.one: {}, id: {}}
+}
+
+// remove drops id and reports whether the set is now empty.
+func (u *uuidSet) remove(id monitor.UUID) bool {
+	if u.many == nil {
+		return u.one == id
+	}
+	delete(u.many, id)
+	if len(u.many) == 1 {
+		for k := range u.many {
+			u.one = k
+		}
+		u.many = nil
+	}
+	return false
+}
+
+func (u *uuidSet) each(yield func(monitor.UUID) bool) {
+	if u.many == nil {
+		yield(u.one)
+		return
+	}
+	for id := range u.many {
+		if !yield(id) {
+			return
+		}
+	}
+}
+
+// index is an indexSpec with its contents.
+type index struct {
+	spec *indexSpec
+	m    map[string]*uuidSet
+}
+
+func (x *index) add(key string, id monitor.UUID) {
+	if s := x.m[key]; s != nil {
+		s.add(id)
+		return
+	}
+	x.m[key] = &uuidSet{one: id}
+}
+
+func (x *index) remove(key string, id monitor.UUID) {
+	if s := x.m[key]; s != nil && s.remove(id) {
+		delete(x.m, key)
+	}
+}

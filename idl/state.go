@@ -1,0 +1,196 @@
+package idl
+
+import (
+	"iter"
+
+	"github.com/ovsdbcs/ovsdbcs/monitor"
+)
+
+// state is the typed view: the rows of each modelled table (the replica's
+// immutable encoded rows, shared with it, not copied) and their indexes, as
+// of the last update the client has processed. It is replaced as a whole
+// when the server's schema changes, and changed in place (under Client.mu)
+// otherwise.
+type state struct {
+	si     *schemaInfo
+	tables map[string]*tableState
+	buf    []byte // scratch for index keys; used under the write lock
+}
+
+type tableState struct {
+	info    *tableInfo
+	rows    map[monitor.UUID]monitor.Row
+	indexes []*index
+}
+
+func newState(si *schemaInfo) *state {
+	st := &state{si: si, tables: make(map[string]*tableState, len(si.tables))}
+	for name, ti := range si.tables {
+		ts := &tableState{info: ti, rows: map[monitor.UUID]monitor.Row{}}
+		for _, spec := range ti.indexes {
+			ts.indexes = append(ts.indexes, &index{spec: spec, m: map[string]*uuidSet{}})
+		}
+		st.tables[name] = ts
+	}
+	return st
+}
+
+// fits reports whether every change was decoded with this state's schema.
+func (st *state) fits(changes []monitor.RowChange) bool {
+	for i := range changes {
+		c := &changes[i]
+		r := c.New
+		if c.Op == monitor.ChangeDelete {
+			r = c.Old
+		}
+		if ts := st.tables[c.Table]; ts != nil && ts.info.ts != r.Table() {
+			return false
+		}
+	}
+	return true
+}
+
+// apply applies changes in order, keeping the indexes in step.
+func (st *state) apply(changes []monitor.RowChange) {
+	for i := range changes {
+		c := &changes[i]
+		ts := st.tables[c.Table]
+		if ts == nil {
+			continue
+		}
+		switch c.Op {
+		case monitor.ChangeInsert:
+			ts.rows[c.UUID] = c.New
+			st.indexAdd(ts, c.New)
+		case monitor.ChangeDelete:
+			old, ok := ts.rows[c.UUID]
+			if !ok {
+				continue
+			}
+			delete(ts.rows, c.UUID)
+			st.indexRemove(ts, old)
+		case monitor.ChangeModify:
+			old, ok := ts.rows[c.UUID]
+			ts.rows[c.UUID] = c.New
+			if !ok {
+				st.indexAdd(ts, c.New)
+				continue
+			}
+			for _, x := range ts.indexes {
+				var ok1, ok2 bool
+				var k1, k2 string
+				k1, st.buf, ok1 = x.spec.rowKey(old, st.buf)
+				k2, st.buf, ok2 = x.spec.rowKey(c.New, st.buf)
+				if ok1 == ok2 && k1 == k2 {
+					continue
+				}
+				if ok1 {
+					x.remove(k1, c.UUID)
+				}
+				if ok2 {
+					x.add(k2, c.UUID)
+				}
+			}
+		}
+	}
+}
+
+func (st *state) indexAdd(ts *tableState, row monitor.Row) {
+	for _, x := range ts.indexes {
+		var k string
+		var ok bool
+		if k, st.buf, ok = x.spec.rowKey(row, st.buf); ok {
+			x.add(k, row.UUID())
+		}
+	}
+}
+
+func (st *state) indexRemove(ts *tableState, row monitor.Row) {
+	for _, x := range ts.indexes {
+		var k string
+		var ok bool
+		if k, st.buf, ok = x.spec.rowKey(row, st.buf); ok {
+			x.remove(k, row.UUID())
+		}
+	}
+}
+
+// source is where reads find rows: the typed view (Client's reads) or a
+// replica's ReadTx (reads inside a transaction, which the retry helper
+// verifies).
+type source interface {
+	schema() *schemaInfo
+	get(ti *tableInfo, id monitor.UUID) (monitor.Row, bool)
+	rows(ti *tableInfo) iter.Seq2[monitor.UUID, monitor.Row]
+	// lookup yields the rows under key in index i of the table.
+	lookup(ti *tableInfo, i int, key string) iter.Seq[monitor.Row]
+}
+
+// stateSource reads the typed view; the caller holds Client.mu for reading.
+type stateSource struct{ st *state }
+
+func (s stateSource) schema() *schemaInfo { return s.st.si }
+
+func (s stateSource) get(ti *tableInfo, id monitor.UUID) (monitor.Row, bool) {
+	r, ok := s.st.tables[ti.name].rows[id]
+	return r, ok
+}
+
+func (s stateSource) rows(ti *tableInfo) iter.Seq2[monitor.UUID, monitor.Row] {
+	return func(yield func(monitor.UUID, monitor.Row) bool) {
+		for id, r := range s.st.tables[ti.name].rows {
+			if !yield(id, r) {
+				return
+			}
+		}
+	}
+}
+
+func (s stateSource) lookup(ti *tableInfo, i int, key string) iter.Seq[monitor.Row] {
+	return func(yield func(monitor.Row) bool) {
+		ts := s.st.tables[ti.name]
+		set := ts.indexes[i].m[key]
+		if set == nil {
+			return
+		}
+		for id := range set.each {
+			if !yield(ts.rows[id]) {
+				return
+			}
+		}
+	}
+}
+
+// txSource reads a replica through the ReadTx of a transaction. Index
+// lookups scan the table, since the typed view's indexes may lag the
+// replica by the updates not yet processed.
+type txSource struct {
+	si *schemaInfo
+	tx monitor.ReadTx
+}
+
+func (s txSource) schema() *schemaInfo { return s.si }
+
+func (s txSource) get(ti *tableInfo, id monitor.UUID) (monitor.Row, bool) {
+	return s.tx.Get(ti.name, id)
+}
+
+func (s txSource) rows(ti *tableInfo) iter.Seq2[monitor.UUID, monitor.Row] {
+	return s.tx.Rows(ti.name)
+}
+
+func (s txSource) lookup(ti *tableInfo, i int, key string) iter.Seq[monitor.Row] {
+	return func(yield func(monitor.Row) bool) {
+		spec := ti.indexes[i]
+		var buf []byte
+		for _, r := range s.tx.Rows(ti.name) {
+			var k string
+			var ok bool
+			if k, buf, ok = spec.rowKey(r, buf); ok && k == key {
+				if !yield(r) {
+					return
+				}
+			}
+		}
+	}
+}
