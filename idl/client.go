@@ -21,10 +21,17 @@ import (
 // event handlers and checked operation builders. Its API embeds the reads
 // and builders of libovsdb's client.API.
 type Client struct {
-	API
+	*Cache
 	core *cs.Client
-	db   *dbModel
-	log  logr.Logger
+}
+
+// Cache is the typed view with its indexes and handlers, kept in step by
+// Client.Run, or by Process for a replica the caller keeps itself. Its API
+// reads it.
+type Cache struct {
+	API
+	db  *dbModel
+	log logr.Logger
 
 	mu sync.RWMutex
 	st *state // nil until the schema has arrived and fits the model
@@ -79,9 +86,22 @@ func New(m model.ClientDBModel, remotes string, opts ...Option) (*Client, error)
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{core: core, db: db, log: o.log, syncedCh: make(chan struct{})}
+	return &Client{Cache: newCache(db, o.log), core: core}, nil
+}
+
+// NewCache returns an empty typed view of m, to be fed with Process.
+func NewCache(m model.ClientDBModel, log logr.Logger) (*Cache, error) {
+	db, err := newDBModel(m)
+	if err != nil {
+		return nil, err
+	}
+	return newCache(db, log), nil
+}
+
+func newCache(db *dbModel, log logr.Logger) *Cache {
+	c := &Cache{db: db, log: log, syncedCh: make(chan struct{})}
 	c.API = API{r: c}
-	return c, nil
+	return c
 }
 
 // Core returns the cs.Client underneath (state, stats, conditions, raw
@@ -94,7 +114,7 @@ func (c *Client) Core() *cs.Client { return c.core }
 // subscriber sees every change (none is dropped), and a slow handler holds
 // back the client (as cs.Client.Events does). A handler must not wait for
 // a transaction: queue the work for another goroutine.
-func (c *Client) AddEventHandler(h EventHandler, tables ...string) {
+func (c *Cache) AddEventHandler(h EventHandler, tables ...string) {
 	c.subMu.Lock()
 	defer c.subMu.Unlock()
 	s := &subscription{h: h}
@@ -104,7 +124,7 @@ func (c *Client) AddEventHandler(h EventHandler, tables ...string) {
 	c.subs = append(c.subs, s)
 }
 
-func (c *Client) subscribers() []*subscription {
+func (c *Cache) subscribers() []*subscription {
 	c.subMu.Lock()
 	defer c.subMu.Unlock()
 	return c.subs
@@ -123,7 +143,8 @@ func (c *Client) Run(ctx context.Context) error {
 		if !ok || runErr != nil {
 			continue
 		}
-		if err := c.process(u); err != nil {
+		odb, rep := c.core.DatabaseSchema()
+		if err := c.Process(odb, rep, u); err != nil {
 			c.log.Error(err, "server schema does not fit the model; stopping")
 			c.fail(err)
 			runErr = err
@@ -137,9 +158,12 @@ func (c *Client) Run(ctx context.Context) error {
 	return err
 }
 
-// process applies one update to the typed view and calls the handlers.
-func (c *Client) process(u cs.Update) error {
-	odb, rep := c.core.DatabaseSchema()
+// Process applies one update of replica rep (whose server schema is odb) to
+// the typed view and calls the handlers. It binds the model to the schema
+// on the first update and after a schema change (an error matching
+// ErrModel if it does not fit). Client.Run calls it for every cs.Update;
+// call it yourself only for a Cache of your own.
+func (c *Cache) Process(odb *ovsdb.DatabaseSchema, rep *monitor.Replica, u cs.Update) error {
 	c.mu.RLock()
 	cur := c.st
 	c.mu.RUnlock()
@@ -164,7 +188,7 @@ func (c *Client) process(u cs.Update) error {
 // rebind binds the model to a new schema (the first, or a changed one) and
 // replaces the view with the update's rows, reporting the difference from
 // the old view.
-func (c *Client) rebind(cur *state, odb *ovsdb.DatabaseSchema, rep *monitor.Replica, u cs.Update) error {
+func (c *Cache) rebind(cur *state, odb *ovsdb.DatabaseSchema, rep *monitor.Replica, u cs.Update) error {
 	si, err := c.db.bind(odb, rep)
 	if err != nil {
 		return err
@@ -185,7 +209,7 @@ func (c *Client) rebind(cur *state, odb *ovsdb.DatabaseSchema, rep *monitor.Repl
 	return nil
 }
 
-func (c *Client) markSynced() {
+func (c *Cache) markSynced() {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
 	if !c.synced && c.err == nil {
@@ -194,7 +218,7 @@ func (c *Client) markSynced() {
 	}
 }
 
-func (c *Client) fail(err error) {
+func (c *Cache) fail(err error) {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
 	if c.err == nil && !c.synced {
@@ -208,7 +232,7 @@ func (c *Client) fail(err error) {
 // WaitSynced waits until the typed view holds the server's contents (the
 // first monitor reply has been processed), or returns the model error that
 // stopped Run, or ctx's error.
-func (c *Client) WaitSynced(ctx context.Context) error {
+func (c *Cache) WaitSynced(ctx context.Context) error {
 	select {
 	case <-c.syncedCh:
 	case <-ctx.Done():
@@ -220,14 +244,14 @@ func (c *Client) WaitSynced(ctx context.Context) error {
 }
 
 // Synced reports whether the typed view has been synced once.
-func (c *Client) Synced() bool {
+func (c *Cache) Synced() bool {
 	c.syncMu.Lock()
 	defer c.syncMu.Unlock()
 	return c.synced
 }
 
 // read runs fn on the typed view, under its read lock: keep fn short.
-func (c *Client) read(fn func(src source) error) error {
+func (c *Cache) read(fn func(src source) error) error {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if c.st == nil {
@@ -238,7 +262,7 @@ func (c *Client) read(fn func(src source) error) error {
 
 // View calls fn with a consistent view: every read through v sees the same
 // state of the typed view (no update is applied while fn runs).
-func (c *Client) View(fn func(v API) error) error {
+func (c *Cache) View(fn func(v API) error) error {
 	return c.read(func(src source) error { return fn(API{r: fixed{src}}) })
 }
 
@@ -260,7 +284,7 @@ func (t *Tx) read(fn func(src source) error) error { return fn(t.src) }
 // ReadTx returns the typed API over a replica read transaction, for use
 // inside cs.Client.TransactFunc's build function: typed reads go through tx,
 // so the retry helper sees (and verifies) them.
-func (c *Client) ReadTx(tx monitor.ReadTx) (*Tx, error) {
+func (c *Cache) ReadTx(tx monitor.ReadTx) (*Tx, error) {
 	c.mu.RLock()
 	st := c.st
 	c.mu.RUnlock()

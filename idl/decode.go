@@ -29,6 +29,21 @@ func (ti *tableInfo) decodeInto(s reflect.Value, row monitor.Row) {
 	}
 }
 
+// redecodeChanged decodes into s, a copy of the model of row now, the
+// columns whose values differ in row was.
+func (ti *tableInfo) redecodeChanged(s reflect.Value, was, now monitor.Row) {
+	for i := range ti.fields {
+		f := &ti.fields[i]
+		d := was.At(f.col.Index)
+		if d.Equal(now.At(f.col.Index)) {
+			continue
+		}
+		fv := s.Field(f.index)
+		fv.SetZero()
+		f.decode(fv, d)
+	}
+}
+
 // nativeAtom converts an atom to the Go value libovsdb's models use: int,
 // float64, bool, or string (uuids in their text form).
 func nativeAtom(a monitor.Atom) any {

@@ -83,12 +83,7 @@ func dispatch(subs []*subscription, changes []change) {
 				continue
 			}
 			if !decoded {
-				if c.old.Valid() {
-					oldM = decodeModel(c.oldInfo, c.old)
-				}
-				if c.new.Valid() {
-					newM = decodeModel(c.newInfo, c.new)
-				}
+				oldM, newM = c.models()
 				decoded = true
 			}
 			switch c.op {
@@ -101,6 +96,26 @@ func dispatch(subs []*subscription, changes []change) {
 			}
 		}
 	}
+}
+
+// models decodes the change's rows. For a modify, the old model starts as
+// a copy of the new one and only the columns that changed are decoded
+// again: the two share the values of the other columns.
+func (c *change) models() (oldM, newM model.Model) {
+	if c.new.Valid() {
+		nv := c.newInfo.decodeRow(c.new)
+		newM = nv.Interface()
+		if c.old.Valid() && c.oldInfo == c.newInfo {
+			ov := reflect.New(c.oldInfo.typ)
+			ov.Elem().Set(nv.Elem())
+			c.oldInfo.redecodeChanged(ov.Elem(), c.old, c.new)
+			return ov.Interface(), newM
+		}
+	}
+	if c.old.Valid() {
+		oldM = decodeModel(c.oldInfo, c.old)
+	}
+	return oldM, newM
 }
 
 func decodeModel(ti *tableInfo, r monitor.Row) model.Model {
