@@ -18,6 +18,8 @@ import (
 // the server's schema first (a *ValueError names the table and column).
 type API struct{ r reader }
 
+func (a API) read(fn func(src source) error) error { return a.r.read(fn) }
+
 // Get fills m with the row that m's _uuid or one of the schema's indexes
 // (the first for which m has non-default values) designates, and returns
 // ErrNotFound if there is none.

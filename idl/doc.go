@@ -39,9 +39,11 @@
 // OnUpdate(old, new), OnDelete) to some tables or all. Handlers run on
 // Run's goroutine, in server order, after the view holds the whole batch.
 // A full resync (cs.Update.Clear) is a "replace all": the view is replaced
-// with the server's contents at once, then handlers see OnDelete for rows
-// that are gone, OnUpdate for rows whose values differ and OnAdd for new
-// rows; rows that did not change are not reported. A slow handler holds
+// with the server's contents at once, then handlers see OnUpdate for rows
+// whose values differ, OnAdd for new rows and, last, OnDelete for rows that
+// are gone; rows that did not change are not reported. (After a schema
+// change the deletions come first.) For a modify, the old model shares the
+// values of the columns that did not change with the new one. A slow handler holds
 // back the client (backpressure down to TCP), never a drop.
 //
 // # Writes
