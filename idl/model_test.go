@@ -23,7 +23,7 @@ type badName struct {
 }
 
 type badColumn struct {
-	UUID  string `ovsdb:"_uuid"`
+	UUID   string `ovsdb:"_uuid"`
 	Colour string `ovsdb:"colour"`
 }
 
