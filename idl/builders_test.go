@@ -94,10 +94,12 @@ func TestUpdateMutateWaitCheckValues(t *testing.T) {
 	require.Error(t, err)
 	ops, err = c.Where(lsp).Mutate(lsp, model.Mutation{Field: &lsp.ExternalIDs, Mutator: ovsdb.MutateOperationDelete, Value: []string{"owner"}})
 	require.NoError(t, err)
+	require.Len(t, ops, 1)
 	_, err = c.Where(acl).Mutate(acl, model.Mutation{Field: &acl.Priority, Mutator: ovsdb.MutateOperationInsert, Value: 3})
 	require.Error(t, err, "insert on a scalar")
 	ops, err = c.Where(acl).Mutate(acl, model.Mutation{Field: &acl.Priority, Mutator: ovsdb.MutateOperationAdd, Value: 3})
 	require.NoError(t, err)
+	require.Len(t, ops, 1)
 
 	// Wait: with a row, and with none (rows kept in the JSON).
 	ops, err = c.Where(lsp).Wait(ovsdb.WaitConditionNotEqual, ptr(100), lsp, &lsp.Type)

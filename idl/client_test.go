@@ -65,7 +65,7 @@ func TestCreateReadIndexesHandlers(t *testing.T) {
 		require.Equal(t, []string{"update lsp:port2->lsp:port2"}, e.rec.take())
 
 		// Mutate by predicate; delete by uuid.
-		ops, err = cl.WhereCache(func(p *nbdb.LogicalSwitchPort) bool { return p.Name == "port1" }).
+		_, err = cl.WhereCache(func(p *nbdb.LogicalSwitchPort) bool { return p.Name == "port1" }).
 			Mutate(&nbdb.LogicalSwitchPort{}, model.Mutation{Field: new(nbdb.LogicalSwitchPort).ExternalIDs, Mutator: ovsdb.MutateOperationInsert, Value: map[string]string{"k": "v"}})
 		require.Error(t, err, "a field value, not a pointer into the model")
 		mut := &nbdb.LogicalSwitchPort{}
@@ -82,10 +82,10 @@ func TestCreateReadIndexesHandlers(t *testing.T) {
 		ops, err = cl.Where(&nbdb.LogicalSwitch{UUID: sws[0].UUID}).Delete()
 		require.NoError(t, err)
 		// The wait keeps its rows: no switch named sw0 may remain.
-		wops, err := cl.WhereAll(&nbdb.LogicalSwitch{}, model.Condition{Field: &sws[0].Name, Function: ovsdb.ConditionEqual, Value: "sw0"}).Wait(ovsdb.WaitConditionEqual, nil, nil)
+		_, err = cl.WhereAll(&nbdb.LogicalSwitch{}, model.Condition{Field: &sws[0].Name, Function: ovsdb.ConditionEqual, Value: "sw0"}).Wait(ovsdb.WaitConditionEqual, nil, nil)
 		require.Error(t, err) // the model of the condition's field must be the one passed
 		cond := &nbdb.LogicalSwitch{}
-		wops, err = cl.WhereAll(cond, model.Condition{Field: &cond.Name, Function: ovsdb.ConditionEqual, Value: "sw0"}).Wait(ovsdb.WaitConditionEqual, nil, nil)
+		wops, err := cl.WhereAll(cond, model.Condition{Field: &cond.Name, Function: ovsdb.ConditionEqual, Value: "sw0"}).Wait(ovsdb.WaitConditionEqual, nil, nil)
 		require.NoError(t, err)
 		raw, err := idl.MarshalOperations(wops)
 		require.NoError(t, err)

@@ -34,7 +34,6 @@ type Controller struct {
 
 	mu       sync.Mutex
 	switches map[string][]string // switch name -> sorted port names
-	work     chan string         // port uuids to mark
 	wake     chan struct{}
 	pending  map[string]bool
 }
