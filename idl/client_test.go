@@ -123,6 +123,10 @@ func TestTransactFuncExactlyOnce(t *testing.T) {
 			_, err := e.cl.TransactFunc(ctx, build)
 			require.NoError(t, err)
 		}
+		// The typed view catches up with the replica once Run has
+		// processed the update.
+		e.waitFor("the switch in the view", func() bool { n, _ := idl.Count[nbdb.LogicalSwitch](e.cl); return n == 1 })
+		synctest.Wait()
 		n, err := idl.Count[nbdb.LogicalSwitch](e.cl)
 		require.NoError(t, err)
 		require.Equal(t, 1, n)
