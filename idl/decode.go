@@ -25,7 +25,11 @@ func (ti *tableInfo) decodeInto(s reflect.Value, row monitor.Row) {
 	*(*string)(s.Field(ti.uuidIdx).Addr().UnsafePointer()) = row.UUID().String()
 	for i := range ti.fields {
 		f := &ti.fields[i]
-		f.decode(s.Field(f.index), row.At(f.col.Index))
+		d := row.At(f.col.Index)
+		if f.zeroDefault && d.IsDefault() {
+			continue // the field's zero value is the column's default
+		}
+		f.decode(s.Field(f.index), d)
 	}
 }
 
@@ -40,7 +44,9 @@ func (ti *tableInfo) redecodeChanged(s reflect.Value, was, now monitor.Row) {
 		}
 		fv := s.Field(f.index)
 		fv.SetZero()
-		f.decode(fv, d)
+		if !f.zeroDefault || !d.IsDefault() {
+			f.decode(fv, d)
+		}
 	}
 }
 

@@ -55,8 +55,8 @@ func (c *Cache) ScanIndexesForTest(table string) map[string]map[string][]monitor
 	for _, spec := range ts.info.indexes {
 		m := map[string][]monitor.UUID{}
 		for id, r := range ts.rows {
-			if k, _, ok := spec.rowKey(r, nil); ok {
-				m[k] = append(m[k], id)
+			if k, ok := spec.appendRowKey(nil, r); ok {
+				m[string(k)] = append(m[string(k)], id)
 			}
 		}
 		out[spec.name] = m

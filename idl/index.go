@@ -3,6 +3,7 @@ package idl
 import (
 	"fmt"
 	"reflect"
+	"strconv"
 	"strings"
 
 	"github.com/ovn-org/libovsdb/model"
@@ -76,10 +77,20 @@ schema:
 	return out, nil
 }
 
-// rowKey returns the index key of row, and false when the row is not in
-// the index (a map lacks the indexed key).
-func (s *indexSpec) rowKey(row monitor.Row, buf []byte) (string, []byte, bool) {
-	buf = buf[:0]
+// sameColumns reports whether the indexed columns of two versions of a row
+// hold the same values (then their keys are equal).
+func (s *indexSpec) sameColumns(a, b monitor.Row) bool {
+	for _, c := range s.cols {
+		if !a.At(c.f.col.Index).Equal(b.At(c.f.col.Index)) {
+			return false
+		}
+	}
+	return true
+}
+
+// appendRowKey appends the index key of row to buf, and returns false when
+// the row is not in the index (a map lacks the indexed key).
+func (s *indexSpec) appendRowKey(buf []byte, row monitor.Row) ([]byte, bool) {
 	for i, c := range s.cols {
 		if i > 0 {
 			buf = append(buf, 0)
@@ -91,11 +102,21 @@ func (s *indexSpec) rowKey(row monitor.Row, buf []byte) (string, []byte, bool) {
 		}
 		v, ok := d.Lookup(*c.key)
 		if !ok {
-			return "", buf, false
+			return buf, false
 		}
-		buf = append(buf, v.String()...)
+		buf = appendAtom(buf, v)
 	}
-	return string(buf), buf, true
+	return buf, true
+}
+
+// appendAtom appends a one-to-one text form of a to buf (rows and models
+// use it alike, so it need not be OVSDB's).
+func appendAtom(buf []byte, a monitor.Atom) []byte {
+	if a.Type() == monitor.TypeString {
+		return strconv.AppendQuote(buf, a.Str())
+	}
+	j, _ := a.MarshalJSON()
+	return append(buf, j...)
 }
 
 // modelKey returns the index key of a model's values, and false when the
@@ -130,7 +151,7 @@ func (s *indexSpec) modelKey(ti *tableInfo, v reflect.Value) (string, bool) {
 		if err != nil {
 			return "", false
 		}
-		buf = append(buf, a.String()...)
+		buf = appendAtom(buf, a)
 	}
 	return string(buf), true
 }
@@ -187,16 +208,17 @@ type index struct {
 	m    map[string]*uuidSet
 }
 
-func (x *index) add(key string, id monitor.UUID) {
-	if s := x.m[key]; s != nil {
+// add puts id under key (the string is made only for a new key).
+func (x *index) add(key []byte, id monitor.UUID) {
+	if s := x.m[string(key)]; s != nil {
 		s.add(id)
 		return
 	}
-	x.m[key] = &uuidSet{one: id}
+	x.m[string(key)] = &uuidSet{one: id}
 }
 
-func (x *index) remove(key string, id monitor.UUID) {
-	if s := x.m[key]; s != nil && s.remove(id) {
-		delete(x.m, key)
+func (x *index) remove(key []byte, id monitor.UUID) {
+	if s := x.m[string(key)]; s != nil && s.remove(id) {
+		delete(x.m, string(key))
 	}
 }

@@ -97,6 +97,11 @@ type fieldInfo struct {
 	col    *monitor.ColumnSchema
 	ocol   *ovsdb.ColumnSchema
 	decode func(dst reflect.Value, d monitor.Datum)
+	// zeroDefault is set when the Go zero value stands for the column's
+	// default (empty optional, set or map; 0, "", false), so a default
+	// datum needs no decoding. Not for a uuid scalar (its default is the
+	// zero uuid's text) or a set with min 1.
+	zeroDefault bool
 }
 
 // schemaInfo is a dbModel bound to one server schema.
@@ -181,7 +186,8 @@ func bindTable(tm *tableModel, odb *ovsdb.DatabaseSchema, ms *monitor.Schema) (*
 				Reason: fmt.Sprintf("field type %s cannot hold the column's %s values; want %s", f.typ, col.Type.String(), want)})
 			continue
 		}
-		ti.fields = append(ti.fields, fieldInfo{fieldModel: f, col: col, ocol: ocol, decode: decoderFor(f.typ, &col.Type)})
+		zero := col.Type.Min == 0 || (col.Type.IsScalar() && col.Type.Key.Type != monitor.TypeUUID)
+		ti.fields = append(ti.fields, fieldInfo{fieldModel: f, col: col, ocol: ocol, decode: decoderFor(f.typ, &col.Type), zeroDefault: zero})
 	}
 	for i := range ti.fields {
 		ti.byCol[ti.fields[i].column] = &ti.fields[i]

@@ -77,11 +77,15 @@ func (st *state) apply(changes []monitor.RowChange) {
 				continue
 			}
 			for _, x := range ts.indexes {
+				if x.spec.sameColumns(old, c.New) {
+					continue // the common case: the indexed columns did not change
+				}
 				var ok1, ok2 bool
-				var k1, k2 string
-				k1, st.buf, ok1 = x.spec.rowKey(old, st.buf)
-				k2, st.buf, ok2 = x.spec.rowKey(c.New, st.buf)
-				if ok1 == ok2 && k1 == k2 {
+				st.buf, ok1 = x.spec.appendRowKey(st.buf[:0], old)
+				n := len(st.buf)
+				st.buf, ok2 = x.spec.appendRowKey(st.buf, c.New)
+				k1, k2 := st.buf[:n], st.buf[n:]
+				if ok1 == ok2 && string(k1) == string(k2) {
 					continue
 				}
 				if ok1 {
@@ -97,20 +101,18 @@ func (st *state) apply(changes []monitor.RowChange) {
 
 func (st *state) indexAdd(ts *tableState, row monitor.Row) {
 	for _, x := range ts.indexes {
-		var k string
 		var ok bool
-		if k, st.buf, ok = x.spec.rowKey(row, st.buf); ok {
-			x.add(k, row.UUID())
+		if st.buf, ok = x.spec.appendRowKey(st.buf[:0], row); ok {
+			x.add(st.buf, row.UUID())
 		}
 	}
 }
 
 func (st *state) indexRemove(ts *tableState, row monitor.Row) {
 	for _, x := range ts.indexes {
-		var k string
 		var ok bool
-		if k, st.buf, ok = x.spec.rowKey(row, st.buf); ok {
-			x.remove(k, row.UUID())
+		if st.buf, ok = x.spec.appendRowKey(st.buf[:0], row); ok {
+			x.remove(st.buf, row.UUID())
 		}
 	}
 }
@@ -184,9 +186,8 @@ func (s txSource) lookup(ti *tableInfo, i int, key string) iter.Seq[monitor.Row]
 		spec := ti.indexes[i]
 		var buf []byte
 		for _, r := range s.tx.Rows(ti.name) {
-			var k string
 			var ok bool
-			if k, buf, ok = spec.rowKey(r, buf); ok && k == key {
+			if buf, ok = spec.appendRowKey(buf[:0], r); ok && string(buf) == key {
 				if !yield(r) {
 					return
 				}
