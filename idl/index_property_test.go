@@ -10,7 +10,6 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/ovsdbcs/ovsdbcs/cs"
 	"github.com/ovsdbcs/ovsdbcs/examples/nbdb"
 	"github.com/ovsdbcs/ovsdbcs/idl"
 	"github.com/ovsdbcs/ovsdbcs/monitor"
@@ -28,7 +27,7 @@ func TestIndexesMatchScan(t *testing.T) {
 			c, r, err := idl.BindForTest(nbModel(t), odb)
 			require.NoError(t, err)
 			live := map[string]bool{}
-			uuid := func(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-000000000000", i) }
+			uuid := rowID
 			row := func() string {
 				ext := fmt.Sprintf(`["map",[["owner","o%d"]]]`, rng.IntN(4))
 				if rng.IntN(4) == 0 {
@@ -70,16 +69,7 @@ func TestIndexesMatchScan(t *testing.T) {
 					}
 				}
 				body := fmt.Sprintf(`{"Logical_Switch_Port":{%s}}`, strings.Join(parts, ","))
-				var u *monitor.Update
-				if clear {
-					u, err = monitor.ParseMonitorCondReply(r.Schema(), []byte(body))
-				} else {
-					u, err = monitor.ParseUpdate2(r.Schema(), []byte(`[null,`+body+`]`))
-				}
-				require.NoError(t, err)
-				changes, err := r.Apply(u)
-				require.NoError(t, err)
-				require.NoError(t, c.Process(odb, r, cs.Update{Clear: clear, Changes: changes}))
+				applyJSON(t, c, r, odb, clear, body)
 
 				got, want := c.IndexesForTest(nbdb.LogicalSwitchPortTable), c.ScanIndexesForTest(nbdb.LogicalSwitchPortTable)
 				for _, m := range []map[string]map[string][]monitor.UUID{got, want} {

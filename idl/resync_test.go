@@ -7,10 +7,8 @@ import (
 	"github.com/ovn-org/libovsdb/model"
 	"github.com/stretchr/testify/require"
 
-	"github.com/ovsdbcs/ovsdbcs/cs"
 	"github.com/ovsdbcs/ovsdbcs/examples/nbdb"
 	"github.com/ovsdbcs/ovsdbcs/idl"
-	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
 
 // TestHandlersOrderAndResync: handlers see changes in server order, after
@@ -37,20 +35,8 @@ func TestHandlersOrderAndResync(t *testing.T) {
 	second := 0
 	c.AddEventHandler(&idl.EventHandlerFuncs{AddFunc: func(string, model.Model) { second++ }})
 	c.AddEventHandler(&idl.EventHandlerFuncs{AddFunc: func(string, model.Model) { t.Error("not subscribed") }}, nbdb.LogicalSwitchTable)
-	id := func(i int) string { return fmt.Sprintf("%08x-0000-4000-8000-000000000000", i) }
-	apply := func(clear bool, body string) {
-		t.Helper()
-		var u *monitor.Update
-		if clear {
-			u, err = monitor.ParseMonitorCondReply(r.Schema(), []byte(body))
-		} else {
-			u, err = monitor.ParseUpdate2(r.Schema(), []byte(`[null,`+body+`]`))
-		}
-		require.NoError(t, err)
-		ch, err := r.Apply(u)
-		require.NoError(t, err)
-		require.NoError(t, c.Process(odb, r, cs.Update{Clear: clear, Changes: ch}))
-	}
+	id := rowID
+	apply := func(clear bool, body string) { t.Helper(); applyJSON(t, c, r, odb, clear, body) }
 	apply(false, fmt.Sprintf(`{"Logical_Switch_Port":{"%s":{"insert":{"name":"b"}},"%s":{"insert":{"name":"a"}},"%s":{"insert":{"name":"c"}}}}`, id(2), id(1), id(3)))
 	require.Equal(t, []string{"add b", "add a", "add c"}, got, "server (message) order")
 	require.Equal(t, []int{3, 3, 3}, sizes, "the view holds the whole batch first")
