@@ -40,7 +40,7 @@ var clientIndexes = []model.ClientIndex{
 	{Columns: []model.ColumnKey{{Column: "type"}}},
 }
 
-func nbDB(b *testing.B) *ovsdb.DatabaseSchema {
+func nbDB(b testing.TB) *ovsdb.DatabaseSchema {
 	db := nbdb.Schema()
 	return &db
 }
@@ -54,7 +54,7 @@ type typedOurs struct {
 	c   *idl.Cache
 }
 
-func newTypedOurs(b *testing.B) *typedOurs {
+func newTypedOurs(b testing.TB) *typedOurs {
 	odb := nbDB(b)
 	s, err := monitor.NewSchema(odb, map[string][]string{nbdb.LogicalSwitchPortTable: nil})
 	if err != nil {
@@ -74,7 +74,7 @@ func newTypedOurs(b *testing.B) *typedOurs {
 
 // sync parses a monitor_cond reply, applies it to the replica and the
 // typed view: what Client.Run does with the first update.
-func (o *typedOurs) sync(b *testing.B, reply []byte) {
+func (o *typedOurs) sync(b testing.TB, reply []byte) {
 	u, err := monitor.ParseMonitorCondReply(o.s, reply)
 	if err != nil {
 		b.Fatal(err)
@@ -88,7 +88,7 @@ func (o *typedOurs) sync(b *testing.B, reply []byte) {
 	}
 }
 
-func (o *typedOurs) update(b *testing.B, params []byte) {
+func (o *typedOurs) update(b testing.TB, params []byte) {
 	u, err := monitor.ParseUpdate2(o.s, params)
 	if err != nil {
 		b.Fatal(err)
@@ -104,7 +104,7 @@ func (o *typedOurs) update(b *testing.B, params []byte) {
 
 // typedTheirs is libovsdb's cache with the same model, schema index and
 // client indexes.
-func typedTheirs(b *testing.B) *cache.TableCache {
+func typedTheirs(b testing.TB) *cache.TableCache {
 	m, err := model.NewClientDBModel("OVN_Northbound", map[string]model.Model{nbdb.LogicalSwitchPortTable: &LSP{}})
 	if err != nil {
 		b.Fatal(err)
@@ -122,7 +122,7 @@ func typedTheirs(b *testing.B) *cache.TableCache {
 	return tc
 }
 
-func theirsSync(b *testing.B, tc *cache.TableCache, reply []byte) {
+func theirsSync(b testing.TB, tc *cache.TableCache, reply []byte) {
 	var tu ovsdb.TableUpdates2
 	if err := json.Unmarshal(reply, &tu); err != nil {
 		b.Fatal(err)
@@ -132,7 +132,7 @@ func theirsSync(b *testing.B, tc *cache.TableCache, reply []byte) {
 	}
 }
 
-func theirsUpdate(b *testing.B, tc *cache.TableCache, params []byte) {
+func theirsUpdate(b testing.TB, tc *cache.TableCache, params []byte) {
 	var p []json.RawMessage
 	if err := json.Unmarshal(params, &p); err != nil {
 		b.Fatal(err)
