@@ -49,16 +49,23 @@ type Cache struct {
 type Option func(*options)
 
 type options struct {
-	cs  []cs.Option
-	log logr.Logger
+	cs     []cs.Option
+	log    logr.Logger
+	buffer int
 }
 
 // WithCoreOptions passes options to the cs.Client underneath (remotes
 // policy, TLS, dialer, conditions, ...). The monitored tables and columns
-// are the model's and cannot be changed.
+// are the model's, and the event buffer is WithEventBuffer's: options
+// changing them are overridden.
 func WithCoreOptions(opts ...cs.Option) Option {
 	return func(o *options) { o.cs = append(o.cs, opts...) }
 }
+
+// WithEventBuffer sets how many updates the cs.Client may queue ahead of
+// the handlers (default 64, at least 1); when they are queued the client
+// stops reading from the server (backpressure).
+func WithEventBuffer(n int) Option { return func(o *options) { o.buffer = max(n, 1) } }
 
 // WithLogger sets the logger, also given to the cs.Client.
 func WithLogger(l logr.Logger) Option {
@@ -73,12 +80,13 @@ func New(m model.ClientDBModel, remotes string, opts ...Option) (*Client, error)
 	if err != nil {
 		return nil, err
 	}
-	o := options{log: logr.Discard()}
+	o := options{log: logr.Discard(), buffer: 64}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	var copts []cs.Option
 	copts = append(copts, o.cs...)
+	copts = append(copts, cs.WithEventBuffer(o.buffer))
 	for table, cols := range db.columns() {
 		copts = append(copts, cs.WithColumns(table, cols...))
 	}
