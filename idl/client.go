@@ -1,6 +1,7 @@
 package idl
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -13,6 +14,7 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/ovsdbcs/ovsdbcs/cs"
+	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
 
@@ -364,7 +366,7 @@ func (c *Client) TransactFunc(ctx context.Context, build func(tx *Tx) ([]ovsdb.O
 			return nil, nil
 		}
 		res, err := c.Transact(ctx, ops...)
-		if err == nil || !errors.Is(err, cs.ErrTryAgain) {
+		if err == nil || !retryable(err) {
 			return res, err
 		}
 		c.log.V(1).Info("transaction to retry", "error", err.Error())
@@ -372,6 +374,19 @@ func (c *Client) TransactFunc(ctx context.Context, build func(tx *Tx) ([]ovsdb.O
 			return nil, err
 		}
 	}
+}
+
+// retryable reports whether a transaction may be built again: the errors
+// cs marks ErrTryAgain, and the bare "canceled" error ovsdb-server sends for
+// a transaction it dropped (json_string_create("canceled") in
+// ovsdb_jsonrpc_trigger_complete, ovsdb/jsonrpc-server.c), which is not an
+// error object.
+func retryable(err error) bool {
+	if errors.Is(err, cs.ErrTryAgain) {
+		return true
+	}
+	var se *jsonrpc.ServerError
+	return errors.As(err, &se) && (se.Code() == "canceled" || string(bytes.TrimSpace(se.Value)) == `"canceled"`)
 }
 
 func (c *Client) buildOnReplica(build func(tx *Tx) ([]ovsdb.Operation, error)) ([]ovsdb.Operation, error) {

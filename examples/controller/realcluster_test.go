@@ -9,11 +9,14 @@ import (
 	"os/exec"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/go-logr/logr/testr"
+	"github.com/ovn-org/libovsdb/model"
+	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/ovsdbcs/ovsdbcs/examples/controller"
 	"github.com/ovsdbcs/ovsdbcs/examples/nbdb"
@@ -86,6 +89,46 @@ func TestRealCluster(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A stream of ticks written with TransactFunc all along, so that
+	// transactions are in flight when leadership moves: tick k sets
+	// NB_Global external_ids:ticks to k and adds 1 to nb_cfg, unless the
+	// fresh replica shows it done.
+	tickCtx, stopTicks := context.WithCancel(ctx)
+	ticked := make(chan [2]int, 1)
+	go func() {
+		ticks, retried := 0, 0
+		defer func() { ticked <- [2]int{ticks, retried} }()
+		for k := 1; tickCtx.Err() == nil; k++ {
+			builds := 0
+			_, err := cl.TransactFunc(tickCtx, func(tx *idl.Tx) ([]ovsdb.Operation, error) {
+				builds++
+				gs, err := idl.List[nbdb.NBGlobal](tx, nil)
+				if err != nil || len(gs) != 1 {
+					return nil, fmt.Errorf("NB_Global: %v (%d rows)", err, len(gs))
+				}
+				g := gs[0]
+				if g.ExternalIDs["ticks"] == strconv.Itoa(k) {
+					return nil, nil
+				}
+				return tx.Where(g).Mutate(g,
+					model.Mutation{Field: &g.ExternalIDs, Mutator: ovsdb.MutateOperationDelete, Value: []string{"ticks"}},
+					model.Mutation{Field: &g.ExternalIDs, Mutator: ovsdb.MutateOperationInsert, Value: map[string]string{"ticks": strconv.Itoa(k)}},
+					model.Mutation{Field: &g.NbCfg, Mutator: ovsdb.MutateOperationAdd, Value: 1})
+			})
+			if err != nil {
+				if tickCtx.Err() == nil {
+					t.Errorf("tick %d: %v", k, err)
+				}
+				return // stopped: tick k may or may not have landed
+			}
+			ticks = k
+			if builds > 1 {
+				retried++
+			}
+			time.Sleep(2 * time.Millisecond)
+		}
+	}()
+
 	// 200 changes by ovn-nbctl, 10 leadership moves meanwhile.
 	moved := make(chan error, 1)
 	go func() {
@@ -127,6 +170,9 @@ func TestRealCluster(t *testing.T) {
 	if err := <-moved; err != nil {
 		t.Fatal(err)
 	}
+	stopTicks()
+	tk := <-ticked
+	ticks, retried := tk[0], tk[1]
 
 	// The server's view, from ovsdb-client dump of the leader.
 	want := func() (map[string][]string, map[string]bool, int, int) {
@@ -154,6 +200,12 @@ func TestRealCluster(t *testing.T) {
 		for _, row := range dump[nbdb.NBGlobalTable] {
 			nbCfg = int(toInt(row["nb_cfg"]))
 			seen = strings.Count(fmt.Sprint(row["external_ids"]), "seen-")
+			// The tick in flight when the stream stopped may have landed.
+			if strings.Contains(fmt.Sprint(row["external_ids"]), fmt.Sprintf("ticks %d]", ticks+1)) {
+				ticks++
+			} else if !strings.Contains(fmt.Sprint(row["external_ids"]), fmt.Sprintf("ticks %d]", ticks)) {
+				t.Fatalf("NB_Global external_ids:ticks is not %d: %v", ticks, row["external_ids"])
+			}
 		}
 		return sws, marked, nbCfg, seen
 	}
@@ -166,9 +218,10 @@ func TestRealCluster(t *testing.T) {
 		}
 		got := ctl.Switches()
 		if allMarked && reflect.DeepEqual(got, sws) {
-			t.Logf("%d switches, %d ports, nb_cfg %d, %d seen keys", len(sws), len(marked), nbCfg, seen)
-			if nbCfg != seen || seen < len(marked) {
-				t.Fatalf("nb_cfg %d but %d ports marked (%d ports now): a write landed twice or not at all", nbCfg, seen, len(marked))
+			t.Logf("%d switches, %d ports, nb_cfg %d = %d port markings + %d ticks (%d ticks built again after an uncertain outcome)",
+				len(sws), len(marked), nbCfg, seen, ticks, retried)
+			if nbCfg != seen+ticks || seen < len(marked) {
+				t.Fatalf("nb_cfg %d but %d ports marked + %d ticks (%d ports now): a write landed twice or not at all", nbCfg, seen, ticks, len(marked))
 			}
 			break
 		}
