@@ -10,42 +10,53 @@ import (
 // Decoding turns a replica row (an immutable encoded value shared with the
 // replica) into a fresh model. Nothing decoded is kept: every read returns
 // a new value, so a caller cannot corrupt the view, and the view retains
-// only the encoded rows (see "Decoding" in doc.go for the measurements).
+// only the encoded rows (bench/idl_bench_test.go and BenchmarkDecodeRow
+// measure it). Strings share the row's immutable encoding; maps, slices
+// and pointers are new.
+//
+// Fields are written through their addresses (the struct's address plus
+// the field's offset, both from reflect, the type having been checked
+// against the column): the common shapes of generated models through typed
+// pointers, the rest through reflect.NewAt.
 
 // decodeRow returns a new model (a pointer to the table's struct) holding
 // row.
 func (ti *tableInfo) decodeRow(row monitor.Row) reflect.Value {
 	v := reflect.New(ti.typ)
-	ti.decodeInto(v.Elem(), row)
+	ti.decodeAt(v.UnsafePointer(), row)
 	return v
 }
 
-// decodeInto sets the tagged fields of the struct value s from row.
+// decodeInto sets the tagged fields of the addressable struct value s.
 func (ti *tableInfo) decodeInto(s reflect.Value, row monitor.Row) {
-	*(*string)(s.Field(ti.uuidIdx).Addr().UnsafePointer()) = row.UUID().String()
+	ti.decodeAt(s.Addr().UnsafePointer(), row)
+}
+
+func (ti *tableInfo) decodeAt(base unsafe.Pointer, row monitor.Row) {
+	*(*string)(unsafe.Add(base, ti.uuidOff)) = row.UUID().String()
 	for i := range ti.fields {
 		f := &ti.fields[i]
 		d := row.At(f.col.Index)
 		if f.zeroDefault && d.IsDefault() {
 			continue // the field's zero value is the column's default
 		}
-		f.decode(s.Field(f.index), d)
+		f.decode(unsafe.Add(base, f.off), d)
 	}
 }
 
-// redecodeChanged decodes into s, a copy of the model of row now, the
-// columns whose values differ in row was.
+// redecodeChanged decodes into the struct at s, a copy of the model of
+// row now, the columns whose values differ in row was.
 func (ti *tableInfo) redecodeChanged(s reflect.Value, was, now monitor.Row) {
+	base := s.Addr().UnsafePointer()
 	for i := range ti.fields {
 		f := &ti.fields[i]
 		d := was.At(f.col.Index)
 		if d.Equal(now.At(f.col.Index)) {
 			continue
 		}
-		fv := s.Field(f.index)
-		fv.SetZero()
+		s.Field(f.index).SetZero()
 		if !f.zeroDefault || !d.IsDefault() {
-			f.decode(fv, d)
+			f.decode(unsafe.Add(base, f.off), d)
 		}
 	}
 }
@@ -74,27 +85,24 @@ func atomString(a monitor.Atom) string {
 }
 
 // decoderFor returns the decoder of a field of Go type typ (already checked
-// to be ovsdb.NativeType of the column) for column type ct. The common
-// shapes of generated models (string, *string, []string, map[string]string,
-// int, *int, bool, *bool) write through typed pointers; the rest go
-// through reflect.
-func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(reflect.Value, monitor.Datum) {
-	p := func(v reflect.Value) unsafe.Pointer { return v.Addr().UnsafePointer() }
+// to be ovsdb.NativeType of the column) for column type ct; it is called
+// with the field's address.
+func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(unsafe.Pointer, monitor.Datum) {
 	switch typ {
 	case reflect.TypeFor[string]():
-		return func(v reflect.Value, d monitor.Datum) {
+		return func(p unsafe.Pointer, d monitor.Datum) {
 			a, _ := d.Atom()
-			*(*string)(p(v)) = atomString(a)
+			*(*string)(p) = atomString(a)
 		}
 	case reflect.TypeFor[*string]():
-		return func(v reflect.Value, d monitor.Datum) {
+		return func(p unsafe.Pointer, d monitor.Datum) {
 			if a, ok := d.Atom(); ok {
 				s := atomString(a)
-				*(**string)(p(v)) = &s
+				*(**string)(p) = &s
 			}
 		}
 	case reflect.TypeFor[[]string]():
-		return func(v reflect.Value, d monitor.Datum) {
+		return func(p unsafe.Pointer, d monitor.Datum) {
 			n := d.Len()
 			if n == 0 {
 				return
@@ -103,10 +111,10 @@ func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(reflect.Value, mo
 			for a := range d.All() {
 				out = append(out, atomString(a))
 			}
-			*(*[]string)(p(v)) = out
+			*(*[]string)(p) = out
 		}
 	case reflect.TypeFor[map[string]string]():
-		return func(v reflect.Value, d monitor.Datum) {
+		return func(p unsafe.Pointer, d monitor.Datum) {
 			n := d.Len()
 			if n == 0 {
 				return
@@ -115,38 +123,39 @@ func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(reflect.Value, mo
 			for k, e := range d.Pairs() {
 				out[atomString(k)] = atomString(e)
 			}
-			*(*map[string]string)(p(v)) = out
+			*(*map[string]string)(p) = out
 		}
 	case reflect.TypeFor[int]():
-		return func(v reflect.Value, d monitor.Datum) { *(*int)(p(v)) = int(d.Int()) }
+		return func(p unsafe.Pointer, d monitor.Datum) { *(*int)(p) = int(d.Int()) }
 	case reflect.TypeFor[*int]():
-		return func(v reflect.Value, d monitor.Datum) {
+		return func(p unsafe.Pointer, d monitor.Datum) {
 			if a, ok := d.Atom(); ok {
 				n := int(a.Int())
-				*(**int)(p(v)) = &n
+				*(**int)(p) = &n
 			}
 		}
 	case reflect.TypeFor[bool]():
-		return func(v reflect.Value, d monitor.Datum) { *(*bool)(p(v)) = d.Bool() }
+		return func(p unsafe.Pointer, d monitor.Datum) { *(*bool)(p) = d.Bool() }
 	case reflect.TypeFor[*bool]():
-		return func(v reflect.Value, d monitor.Datum) {
+		return func(p unsafe.Pointer, d monitor.Datum) {
 			if a, ok := d.Atom(); ok {
 				b := a.Bool()
-				*(**bool)(p(v)) = &b
+				*(**bool)(p) = &b
 			}
 		}
 	}
+	field := func(p unsafe.Pointer) reflect.Value { return reflect.NewAt(typ, p).Elem() }
 	switch typ.Kind() {
 	case reflect.Pointer:
-		return func(v reflect.Value, d monitor.Datum) {
+		return func(p unsafe.Pointer, d monitor.Datum) {
 			if a, ok := d.Atom(); ok {
 				x := reflect.New(typ.Elem())
 				x.Elem().Set(reflect.ValueOf(nativeAtom(a)))
-				v.Set(x)
+				field(p).Set(x)
 			}
 		}
 	case reflect.Slice:
-		return func(v reflect.Value, d monitor.Datum) {
+		return func(p unsafe.Pointer, d monitor.Datum) {
 			n := d.Len()
 			if n == 0 {
 				return
@@ -155,10 +164,10 @@ func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(reflect.Value, mo
 			for a := range d.All() {
 				s = reflect.Append(s, reflect.ValueOf(nativeAtom(a)))
 			}
-			v.Set(s)
+			field(p).Set(s)
 		}
 	case reflect.Map:
-		return func(v reflect.Value, d monitor.Datum) {
+		return func(p unsafe.Pointer, d monitor.Datum) {
 			n := d.Len()
 			if n == 0 {
 				return
@@ -167,12 +176,12 @@ func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(reflect.Value, mo
 			for k, e := range d.Pairs() {
 				m.SetMapIndex(reflect.ValueOf(nativeAtom(k)), reflect.ValueOf(nativeAtom(e)))
 			}
-			v.Set(m)
+			field(p).Set(m)
 		}
 	}
-	return func(v reflect.Value, d monitor.Datum) {
+	return func(p unsafe.Pointer, d monitor.Datum) {
 		if a, ok := d.Atom(); ok {
-			v.Set(reflect.ValueOf(nativeAtom(a)).Convert(typ))
+			field(p).Set(reflect.ValueOf(nativeAtom(a)).Convert(typ))
 		}
 	}
 }

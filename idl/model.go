@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"unsafe"
 
 	"github.com/ovn-org/libovsdb/model"
 	"github.com/ovn-org/libovsdb/ovsdb"
@@ -18,6 +19,7 @@ type tableModel struct {
 	name    string
 	typ     reflect.Type // the struct type (models are pointers to it)
 	uuidIdx int          // field index of the "_uuid" string
+	uuidOff uintptr      // and its offset
 	fields  []fieldModel // tagged fields other than _uuid, in struct order
 }
 
@@ -53,7 +55,10 @@ func newDBModel(m model.ClientDBModel) (*dbModel, error) {
 			case col == "":
 				continue
 			case col == "_uuid":
-				tm.uuidIdx = i
+				if f.Type != reflect.TypeFor[string]() {
+					return nil, &ModelError{Table: name, Column: "_uuid", Field: f.Name, Reason: fmt.Sprintf("field type %s; want string", f.Type)}
+				}
+				tm.uuidIdx, tm.uuidOff = i, f.Offset
 			default:
 				tm.fields = append(tm.fields, fieldModel{column: col, name: f.Name, index: i, typ: f.Type})
 			}
@@ -96,7 +101,8 @@ type fieldInfo struct {
 	fieldModel
 	col    *monitor.ColumnSchema
 	ocol   *ovsdb.ColumnSchema
-	decode func(dst reflect.Value, d monitor.Datum)
+	off    uintptr // field offset in the struct
+	decode func(field unsafe.Pointer, d monitor.Datum)
 	// zeroDefault is set when the Go zero value stands for the column's
 	// default (empty optional, set or map; 0, "", false), so a default
 	// datum needs no decoding. Not for a uuid scalar (its default is the
@@ -187,7 +193,8 @@ func bindTable(tm *tableModel, odb *ovsdb.DatabaseSchema, ms *monitor.Schema) (*
 			continue
 		}
 		zero := col.Type.Min == 0 || (col.Type.IsScalar() && col.Type.Key.Type != monitor.TypeUUID)
-		ti.fields = append(ti.fields, fieldInfo{fieldModel: f, col: col, ocol: ocol, decode: decoderFor(f.typ, &col.Type), zeroDefault: zero})
+		ti.fields = append(ti.fields, fieldInfo{fieldModel: f, col: col, ocol: ocol, off: tm.typ.Field(f.index).Offset,
+			decode: decoderFor(f.typ, &col.Type), zeroDefault: zero})
 	}
 	for i := range ti.fields {
 		ti.byCol[ti.fields[i].column] = &ti.fields[i]
