@@ -20,7 +20,7 @@ func TestTypedSameResult(t *testing.T) {
 		o.update(t, p)
 		theirsUpdate(t, tc, p)
 	}
-	ours, err := idl.List[nbdb.LogicalSwitchPort](o.c, nil)
+	ours, err := idl.List[nbdb.LogicalSwitchPort](o.Cache, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

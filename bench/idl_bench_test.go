@@ -1,21 +1,16 @@
 package bench
 
 import (
-	"encoding/json"
 	"fmt"
 	"runtime"
 	"sync/atomic"
 	"testing"
 
-	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/cache"
 	"github.com/ovn-org/libovsdb/model"
-	"github.com/ovn-org/libovsdb/ovsdb"
 
-	"github.com/ovsdbcs/ovsdbcs/cs"
 	"github.com/ovsdbcs/ovsdbcs/examples/nbdb"
 	"github.com/ovsdbcs/ovsdbcs/idl"
-	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
 
 // Typed-layer benchmarks: idl (ovsdbcs) against libovsdb v0.7.0's cache,
@@ -35,115 +30,36 @@ var (
 	portsModify     = PortModifies(typedUpdates, typedUpdRows)
 )
 
-var clientIndexes = []model.ClientIndex{
-	{Columns: []model.ColumnKey{{Column: "external_ids", Key: "owner"}}},
-	{Columns: []model.ColumnKey{{Column: "type"}}},
-}
-
-func nbDB(b testing.TB) *ovsdb.DatabaseSchema {
-	db := nbdb.Schema()
-	return &db
-}
-
-// typedOurs is the idl side: a replica of Logical_Switch_Port and a Cache
-// over it.
-type typedOurs struct {
-	odb *ovsdb.DatabaseSchema
-	s   *monitor.Schema
-	r   *monitor.Replica
-	c   *idl.Cache
-}
-
-func newTypedOurs(b testing.TB) *typedOurs {
-	odb := nbDB(b)
-	s, err := monitor.NewSchema(odb, map[string][]string{nbdb.LogicalSwitchPortTable: nil})
+func must(tb testing.TB, err error) {
+	tb.Helper()
 	if err != nil {
-		b.Fatal(err)
-	}
-	m, err := model.NewClientDBModel("OVN_Northbound", map[string]model.Model{nbdb.LogicalSwitchPortTable: &nbdb.LogicalSwitchPort{}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	m.SetIndexes(map[string][]model.ClientIndex{nbdb.LogicalSwitchPortTable: clientIndexes})
-	c, err := idl.NewCache(m, logr.Discard())
-	if err != nil {
-		b.Fatal(err)
-	}
-	return &typedOurs{odb: odb, s: s, r: monitor.NewReplica(s), c: c}
-}
-
-// sync parses a monitor_cond reply, applies it to the replica and the
-// typed view: what Client.Run does with the first update.
-func (o *typedOurs) sync(b testing.TB, reply []byte) {
-	u, err := monitor.ParseMonitorCondReply(o.s, reply)
-	if err != nil {
-		b.Fatal(err)
-	}
-	changes, err := o.r.Apply(u)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := o.c.Process(o.odb, o.r, cs.Update{Clear: true, MonitorReply: true, Changes: changes}); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 }
 
-func (o *typedOurs) update(b testing.TB, params []byte) {
-	u, err := monitor.ParseUpdate2(o.s, params)
-	if err != nil {
-		b.Fatal(err)
-	}
-	changes, err := o.r.Apply(u)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := o.c.Process(o.odb, o.r, cs.Update{Changes: changes}); err != nil {
-		b.Fatal(err)
-	}
+type typedOurs struct{ *TypedOurs }
+
+func newTypedOurs(tb testing.TB) typedOurs {
+	o, err := NewTypedOurs()
+	must(tb, err)
+	return typedOurs{o}
 }
 
-// typedTheirs is libovsdb's cache with the same model, schema index and
-// client indexes.
-func typedTheirs(b testing.TB) *cache.TableCache {
-	m, err := model.NewClientDBModel("OVN_Northbound", map[string]model.Model{nbdb.LogicalSwitchPortTable: &LSP{}})
-	if err != nil {
-		b.Fatal(err)
-	}
-	m.SetIndexes(map[string][]model.ClientIndex{nbdb.LogicalSwitchPortTable: clientIndexes})
-	dbm, errs := model.NewDatabaseModel(*nbDB(b), m)
-	if len(errs) > 0 {
-		b.Fatal(errs[0])
-	}
-	discard := logr.Discard()
-	tc, err := cache.NewTableCache(dbm, nil, &discard)
-	if err != nil {
-		b.Fatal(err)
-	}
+func (o typedOurs) sync(tb testing.TB, reply []byte)    { must(tb, o.Sync(reply)) }
+func (o typedOurs) update(tb testing.TB, params []byte) { must(tb, o.Update(params)) }
+
+func typedTheirs(tb testing.TB) *cache.TableCache {
+	tc, err := NewTypedTheirs()
+	must(tb, err)
 	return tc
 }
 
-func theirsSync(b testing.TB, tc *cache.TableCache, reply []byte) {
-	var tu ovsdb.TableUpdates2
-	if err := json.Unmarshal(reply, &tu); err != nil {
-		b.Fatal(err)
-	}
-	if err := tc.Populate2(tu); err != nil {
-		b.Fatal(err)
-	}
+func theirsSync(tb testing.TB, tc *cache.TableCache, reply []byte) {
+	must(tb, TheirsSync(tc, reply))
 }
 
-func theirsUpdate(b testing.TB, tc *cache.TableCache, params []byte) {
-	var p []json.RawMessage
-	if err := json.Unmarshal(params, &p); err != nil {
-		b.Fatal(err)
-	}
-	var tu ovsdb.TableUpdates2
-	if err := json.Unmarshal(p[1], &tu); err != nil {
-		b.Fatal(err)
-	}
-	if err := tc.Populate2(tu); err != nil {
-		b.Fatal(err)
-	}
+func theirsUpdate(tb testing.TB, tc *cache.TableCache, params []byte) {
+	must(tb, TheirsUpdate(tc, params))
 }
 
 // BenchmarkTypedSync: parse a 100,000-row Logical_Switch_Port monitor_cond
@@ -162,7 +78,7 @@ func BenchmarkTypedSync(b *testing.B) {
 			o.sync(b, portsInitial)
 			b.StopTimer()
 			after := heapAfterGC()
-			if n, _ := idl.Count[nbdb.LogicalSwitchPort](o.c); n != typedRows {
+			if n, _ := idl.Count[nbdb.LogicalSwitchPort](o.Cache); n != typedRows {
 				b.Fatalf("%d rows", n)
 			}
 			runtime.KeepAlive(o)
@@ -205,7 +121,7 @@ func BenchmarkTypedRead(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			m := &nbdb.LogicalSwitchPort{Name: fmt.Sprintf("port-%07d", i%typedRows)}
-			if err := o.c.Get(b.Context(), m); err != nil {
+			if err := o.Cache.Get(b.Context(), m); err != nil {
 				b.Fatal(err)
 			}
 			i += 7919
@@ -214,7 +130,7 @@ func BenchmarkTypedRead(b *testing.B) {
 	b.Run("op=owner-index/impl=ovsdbcs", func(b *testing.B) {
 		i := 0
 		for b.Loop() {
-			got, err := idl.Lookup(o.c, &nbdb.LogicalSwitchPort{ExternalIDs: map[string]string{"owner": fmt.Sprintf("ctl-%d", i%100)}})
+			got, err := idl.Lookup(o.Cache, &nbdb.LogicalSwitchPort{ExternalIDs: map[string]string{"owner": fmt.Sprintf("ctl-%d", i%100)}})
 			if err != nil || len(got) != typedRows/100 {
 				b.Fatal(len(got), err)
 			}
@@ -224,13 +140,13 @@ func BenchmarkTypedRead(b *testing.B) {
 	b.Run("op=list/impl=ovsdbcs", func(b *testing.B) {
 		for b.Loop() {
 			var all []*nbdb.LogicalSwitchPort
-			if err := o.c.List(b.Context(), &all); err != nil || len(all) != typedRows {
+			if err := o.Cache.List(b.Context(), &all); err != nil || len(all) != typedRows {
 				b.Fatal(len(all), err)
 			}
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/typedRows, "ns/row")
 	})
-	o = nil
+	o = typedOurs{}
 	runtime.GC()
 	var lsps *cache.RowCache
 	theirs := func(b *testing.B) *cache.RowCache {
@@ -285,7 +201,7 @@ func BenchmarkTypedUpdates(b *testing.B) {
 		o := newTypedOurs(b)
 		o.sync(b, portsInitialUpd)
 		var seen atomic.Int64
-		o.c.AddEventHandler(&idl.EventHandlerFuncs{UpdateFunc: func(_ string, old, new model.Model) {
+		o.Cache.AddEventHandler(&idl.EventHandlerFuncs{UpdateFunc: func(_ string, old, new model.Model) {
 			if old.(*nbdb.LogicalSwitchPort).Name == new.(*nbdb.LogicalSwitchPort).Name {
 				seen.Add(1)
 			}

@@ -188,7 +188,7 @@ func (c *Cache) Process(odb *ovsdb.DatabaseSchema, rep *monitor.Replica, u cs.Up
 	c.mu.Lock()
 	cur.apply(u.Changes)
 	c.mu.Unlock()
-	dispatch(c.subscribers(), changesOf(cur, u.Changes))
+	dispatchRowChanges(c.subscribers(), cur, u.Changes)
 	if u.MonitorReply {
 		c.markSynced()
 	}

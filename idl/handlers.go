@@ -71,29 +71,48 @@ type change struct {
 // reading the view sees them all; until it returns no further update is
 // processed (and the client reads no further message: backpressure).
 func dispatch(subs []*subscription, changes []change) {
+	for i := range changes {
+		changes[i].dispatch(subs)
+	}
+}
+
+// dispatchRowChanges is dispatch for the replica's changes of an update
+// applied to st.
+func dispatchRowChanges(subs []*subscription, st *state, rcs []monitor.RowChange) {
 	if len(subs) == 0 {
 		return
 	}
-	for i := range changes {
-		c := &changes[i]
-		var oldM, newM model.Model
-		decoded := false
-		for _, s := range subs {
-			if !s.wants(c.table) {
-				continue
-			}
-			if !decoded {
-				oldM, newM = c.models()
-				decoded = true
-			}
-			switch c.op {
-			case monitor.ChangeInsert:
-				s.h.OnAdd(c.table, newM)
-			case monitor.ChangeModify:
-				s.h.OnUpdate(c.table, oldM, newM)
-			case monitor.ChangeDelete:
-				s.h.OnDelete(c.table, oldM)
-			}
+	for i := range rcs {
+		rc := &rcs[i]
+		ts := st.tables[rc.Table]
+		if ts == nil {
+			continue
+		}
+		c := change{table: rc.Table, op: rc.Op, old: rc.Old, new: rc.New, oldInfo: ts.info, newInfo: ts.info}
+		c.dispatch(subs)
+	}
+}
+
+// dispatch calls the subscribers of the change's table, decoding the models
+// once, when the first of them needs them.
+func (c *change) dispatch(subs []*subscription) {
+	var oldM, newM model.Model
+	decoded := false
+	for _, s := range subs {
+		if !s.wants(c.table) {
+			continue
+		}
+		if !decoded {
+			oldM, newM = c.models()
+			decoded = true
+		}
+		switch c.op {
+		case monitor.ChangeInsert:
+			s.h.OnAdd(c.table, newM)
+		case monitor.ChangeModify:
+			s.h.OnUpdate(c.table, oldM, newM)
+		case monitor.ChangeDelete:
+			s.h.OnDelete(c.table, oldM)
 		}
 	}
 }
@@ -120,20 +139,6 @@ func (c *change) models() (oldM, newM model.Model) {
 
 func decodeModel(ti *tableInfo, r monitor.Row) model.Model {
 	return ti.decodeRow(r).Interface()
-}
-
-// changesOf converts the replica's changes for the handlers of st.
-func changesOf(st *state, rcs []monitor.RowChange) []change {
-	out := make([]change, 0, len(rcs))
-	for i := range rcs {
-		rc := &rcs[i]
-		ts := st.tables[rc.Table]
-		if ts == nil {
-			continue
-		}
-		out = append(out, change{table: rc.Table, op: rc.Op, old: rc.Old, new: rc.New, oldInfo: ts.info, newInfo: ts.info})
-	}
-	return out
 }
 
 // diffStates reports the change from one state to another (a resync under
