@@ -67,4 +67,10 @@
 // # Readiness
 //
 // WaitSynced returns once the view holds the server's contents.
+//
+// # Without a Client
+//
+// Cache is the typed view itself (reads, indexes, handlers): Client.Run
+// feeds it every cs.Update with Cache.Process, and a program that keeps a
+// monitor.Replica of its own can feed one the same way (the benchmarks do).
 package idl
