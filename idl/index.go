@@ -97,7 +97,12 @@ func (s *indexSpec) appendRowKey(buf []byte, row monitor.Row) ([]byte, bool) {
 		}
 		d := row.At(c.f.col.Index)
 		if c.key == nil {
-			buf = d.AppendJSON(buf)
+			if c.f.col.Type.IsScalar() {
+				a, _ := d.Atom()
+				buf = appendAtom(buf, a)
+			} else {
+				buf = d.AppendJSON(buf)
+			}
 			continue
 		}
 		v, ok := d.Lookup(*c.key)
@@ -132,6 +137,14 @@ func (s *indexSpec) modelKey(ti *tableInfo, v reflect.Value) (string, bool) {
 		if c.key == nil {
 			if s.schema && fv.IsZero() {
 				return "", false
+			}
+			if c.f.col.Type.IsScalar() {
+				a, err := atomOf(&c.f.col.Type.Key, fv, nil)
+				if err != nil {
+					return "", false
+				}
+				buf = appendAtom(buf, a)
+				continue
 			}
 			d, err := datumOf(c.f, fv, nil, false)
 			if err != nil {
