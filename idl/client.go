@@ -45,6 +45,9 @@ type Cache struct {
 	synced   bool
 	err      error // model validation failure: Run stops
 	syncedCh chan struct{}
+
+	applied chan struct{} // closed (and replaced) whenever the view changes; under mu
+	stopped chan struct{} // closed when Run has returned (never for a bare Cache)
 }
 
 // Option configures New.
@@ -109,7 +112,7 @@ func NewCache(m model.ClientDBModel, log logr.Logger) (*Cache, error) {
 }
 
 func newCache(db *dbModel, log logr.Logger) *Cache {
-	c := &Cache{db: db, log: log, syncedCh: make(chan struct{})}
+	c := &Cache{db: db, log: log, syncedCh: make(chan struct{}), applied: make(chan struct{}), stopped: make(chan struct{})}
 	c.API = API{r: c}
 	return c
 }
@@ -145,6 +148,7 @@ func (c *Cache) subscribers() []*subscription {
 func (c *Client) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	defer close(c.stopped)
 	done := make(chan error, 1)
 	go func() { done <- c.core.Run(ctx) }()
 	var runErr error
@@ -187,6 +191,7 @@ func (c *Cache) Process(odb *ovsdb.DatabaseSchema, rep *monitor.Replica, u cs.Up
 	}
 	c.mu.Lock()
 	cur.apply(u.Changes)
+	c.bump()
 	c.mu.Unlock()
 	dispatchRowChanges(c.subscribers(), cur, u.Changes)
 	if u.MonitorReply {
@@ -210,6 +215,7 @@ func (c *Cache) rebind(cur *state, odb *ovsdb.DatabaseSchema, rep *monitor.Repli
 	st.apply(u.Changes)
 	c.mu.Lock()
 	c.st = st
+	c.bump()
 	c.mu.Unlock()
 	c.log.V(1).Info("typed view bound to the server schema", "database", odb.Name, "version", odb.Version)
 	dispatch(c.subscribers(), diffStates(cur, st))
@@ -217,6 +223,12 @@ func (c *Cache) rebind(cur *state, odb *ovsdb.DatabaseSchema, rep *monitor.Repli
 		c.markSynced()
 	}
 	return nil
+}
+
+// bump wakes the waiters of awaitRows; c.mu is held for writing.
+func (c *Cache) bump() {
+	close(c.applied)
+	c.applied = make(chan struct{})
 }
 
 func (c *Cache) markSynced() {
@@ -327,7 +339,68 @@ func (c *Client) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.
 			return results, &cs.TxnError{Op: i, Err: r.Error, Details: r.Details}
 		}
 	}
+	if err := c.awaitRows(ctx, touched(ops, results)); err != nil {
+		return results, err
+	}
 	return results, nil
+}
+
+// rowRef names a row a transaction wrote.
+type rowRef struct {
+	table string
+	id    monitor.UUID
+}
+
+// touched lists the rows ops wrote that it names: the rows inserted, and
+// the rows updated, mutated or deleted by _uuid (as the builders select
+// rows the view holds).
+func touched(ops []ovsdb.Operation, results []ovsdb.OperationResult) []rowRef {
+	var out []rowRef
+	add := func(table, id string) {
+		if u, err := monitor.ParseUUID(id); err == nil {
+			out = append(out, rowRef{table, u})
+		}
+	}
+	for i, op := range ops {
+		switch op.Op {
+		case ovsdb.OperationInsert:
+			if i < len(results) {
+				add(op.Table, results[i].UUID.GoUUID)
+			}
+		case ovsdb.OperationUpdate, ovsdb.OperationMutate, ovsdb.OperationDelete:
+			for _, w := range op.Where {
+				if u, ok := w.Value.(ovsdb.UUID); ok && w.Column == "_uuid" && w.Function == ovsdb.ConditionEqual {
+					add(op.Table, u.GoUUID)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// awaitRows waits until the view holds, for each of rows, what the replica
+// holds (the replica has a transaction's changes when Transact returns;
+// the view has them once Run has processed the update that carried them),
+// so that reads after Transact see the transaction's writes. It gives up
+// without error when Run has stopped or the schema changed.
+func (c *Cache) awaitRows(ctx context.Context, rows []rowRef) error {
+	for len(rows) > 0 {
+		c.mu.RLock()
+		st, wake := c.st, c.applied
+		caught := st != nil && st.holds(rows)
+		c.mu.RUnlock()
+		if caught || st == nil {
+			return nil
+		}
+		select {
+		case <-wake:
+		case <-c.stopped:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
 }
 
 // MarshalOperations writes ops as a JSON array for the transact method,

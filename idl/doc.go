@@ -29,12 +29,15 @@
 // bench/idl_bench_test.go measures it against libovsdb's cache, which keeps
 // decoded models and copies them on every read.
 //
-// The view lags the replica by the updates Run has not processed yet (a
-// transaction's changes are in the replica when it returns, in the view a
-// moment later, as in libovsdb's cache); it is always consistent (a batch
-// is applied whole), and View gives several reads on one state. Reads
-// inside TransactFunc (through Tx) go to the replica itself; there index
-// lookups scan the table, since the view's indexes may lag.
+// The view lags the replica by the updates Run has not processed yet; it is
+// always consistent (a batch is applied whole), and View gives several
+// reads on one state. Transact and TransactFunc return once the view holds
+// the rows the transaction wrote (inserted, or named by _uuid as the
+// builders name them), so reads after a write see it (read-your-writes):
+// do not call them from a handler, which runs on the goroutine that
+// updates the view. Reads inside TransactFunc (through Tx) go to the
+// replica itself; there index lookups scan the table, since the view's
+// indexes may lag.
 //
 // # Handlers
 //

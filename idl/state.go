@@ -117,6 +117,23 @@ func (st *state) indexRemove(ts *tableState, row monitor.Row) {
 	}
 }
 
+// holds reports whether the view has, for each of rows of a modelled table,
+// the same row as the replica it was built from (or neither has it).
+func (st *state) holds(rows []rowRef) bool {
+	for _, r := range rows {
+		ts := st.tables[r.table]
+		if ts == nil {
+			continue
+		}
+		vr, vok := ts.rows[r.id]
+		rr, rok := st.si.replica.Get(r.table, r.id)
+		if vok != rok || (vok && !vr.Equal(rr)) {
+			return false
+		}
+	}
+	return true
+}
+
 // source is where reads find rows: the typed view (Client's reads) or a
 // replica's ReadTx (reads inside a transaction, which the retry helper
 // verifies).
