@@ -112,6 +112,13 @@ func TestUpdateMutateWaitCheckValues(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(raw), `"rows":[]`)
 
+	// An insert of defaults keeps its empty row.
+	ops, err = c.Create(&nbdb.LogicalSwitch{})
+	require.NoError(t, err)
+	raw, err = idl.MarshalOperations(ops)
+	require.NoError(t, err)
+	require.Contains(t, string(raw), `"row":{}`)
+
 	// A model of another table than the selection's.
 	_, err = c.Where(lsp).Update(acl, &acl.Priority)
 	require.ErrorIs(t, err, idl.ErrWrongType)

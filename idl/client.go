@@ -319,8 +319,8 @@ func (c *Cache) ReadTx(tx monitor.ReadTx) (*Tx, error) {
 }
 
 // Transact sends ops as one transaction and returns the results; a failed
-// operation gives a *cs.TxnError. Wait operations keep "rows" when it is
-// empty (libovsdb's ovsdb.Operation drops it).
+// operation gives a *cs.TxnError. Wait operations keep "rows" and inserts
+// "row" when empty (see MarshalOperations).
 func (c *Client) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
 	raw, err := MarshalOperations(ops)
 	if err != nil {
@@ -404,7 +404,9 @@ func (c *Cache) awaitRows(ctx context.Context, rows []rowRef) error {
 }
 
 // MarshalOperations writes ops as a JSON array for the transact method,
-// keeping "rows" of a wait operation even when it is empty.
+// keeping what libovsdb's ovsdb.Operation drops when empty and
+// ovsdb-server requires: "rows" of a wait, "row" of an insert (a row of
+// defaults).
 func MarshalOperations(ops []ovsdb.Operation) (json.RawMessage, error) {
 	b := []byte{'['}
 	for i := range ops {
@@ -415,8 +417,11 @@ func MarshalOperations(ops []ovsdb.Operation) (json.RawMessage, error) {
 		if err != nil {
 			return nil, fmt.Errorf("idl: operation %d: %w", i, err)
 		}
-		if ops[i].Op == ovsdb.OperationWait && len(ops[i].Rows) == 0 && len(o) > 1 {
+		switch {
+		case ops[i].Op == ovsdb.OperationWait && len(ops[i].Rows) == 0:
 			o = append(o[:len(o)-1], `,"rows":[]}`...)
+		case ops[i].Op == ovsdb.OperationInsert && len(ops[i].Row) == 0:
+			o = append(o[:len(o)-1], `,"row":{}}`...)
 		}
 		b = append(b, o...)
 	}
