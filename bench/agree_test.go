@@ -10,7 +10,9 @@ import (
 	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/cache"
 	"github.com/ovn-org/libovsdb/ovsdb"
+
 	"github.com/ovsdbcs/ovsdbcs/monitor"
+	"github.com/ovsdbcs/ovsdbcs/monitor/benchdata"
 )
 
 // TestSameResult checks that both implementations end in the same state
@@ -18,13 +20,13 @@ import (
 // benchmarks compare the same work.
 func TestSameResult(t *testing.T) {
 	const n = 500
-	initial, mods := Initial(n), Modifies(200, n)
+	initial, mods := benchdata.Initial(n), benchdata.Modifies(200, n)
 	if perRow := len(initial) / n; perRow < 370 || perRow > 410 {
 		t.Errorf("%d bytes of JSON per row, want about 390", perRow)
 	}
 
 	var db ovsdb.DatabaseSchema
-	if err := json.Unmarshal([]byte(SchemaJSON), &db); err != nil {
+	if err := json.Unmarshal([]byte(benchdata.SchemaJSON), &db); err != nil {
 		t.Fatal(err)
 	}
 	s, err := monitor.NewSchema(&db, nil)

@@ -3,6 +3,8 @@ package bench
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ovsdbcs/ovsdbcs/monitor/benchdata"
 )
 
 // PortJSON is Logical_Switch_Port row i as an OVSDB <row>, shaped like the
@@ -24,7 +26,7 @@ func PortsInitial(n int) []byte {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, `"%s":{"initial":%s}`, RowUUID(i), PortJSON(i))
+		fmt.Fprintf(&b, `"%s":{"initial":%s}`, benchdata.RowUUID(i), PortJSON(i))
 	}
 	b.WriteString(`}}`)
 	return []byte(b.String())
@@ -47,7 +49,7 @@ func PortModifies(n, rows int) [][]byte {
 			tag = 4000 + i%95
 		}
 		out[k] = []byte(fmt.Sprintf(`[["monid","OVN_Northbound"],{"Logical_Switch_Port":{"%s":{"modify":{"external_ids":["map",[["owner","%s"]]],"tag_request":%d}}}}]`,
-			RowUUID(i), owner, tag))
+			benchdata.RowUUID(i), owner, tag))
 	}
 	return out
 }

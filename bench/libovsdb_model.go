@@ -7,6 +7,8 @@ import (
 
 	"github.com/ovn-org/libovsdb/model"
 	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/ovsdbcs/ovsdbcs/monitor/benchdata"
 )
 
 // Item is a hand-written libovsdb model of the benchmark table, with the
@@ -63,7 +65,7 @@ func (a *Item) EqualsModel(b model.Model) bool { return a.Equals(b.(*Item)) }
 // model of the benchmark table for libovsdb's cache.
 func LibovsdbModel() (ovsdb.DatabaseSchema, model.DatabaseModel, error) {
 	var schema ovsdb.DatabaseSchema
-	if err := json.Unmarshal([]byte(SchemaJSON), &schema); err != nil {
+	if err := json.Unmarshal([]byte(benchdata.SchemaJSON), &schema); err != nil {
 		return schema, model.DatabaseModel{}, err
 	}
 	client, err := model.NewClientDBModel("Bench", map[string]model.Model{"Item": &Item{}})

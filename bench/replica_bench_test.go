@@ -9,7 +9,9 @@ import (
 	"github.com/ovn-org/libovsdb/cache"
 	"github.com/ovn-org/libovsdb/model"
 	"github.com/ovn-org/libovsdb/ovsdb"
+
 	"github.com/ovsdbcs/ovsdbcs/monitor"
+	"github.com/ovsdbcs/ovsdbcs/monitor/benchdata"
 )
 
 const (
@@ -19,13 +21,13 @@ const (
 
 // Fixtures shared by the benchmarks (built once).
 var (
-	initialJSON = Initial(rows)
-	modifyJSON  = Modifies(nModify, rows)
+	initialJSON = benchdata.Initial(rows)
+	modifyJSON  = benchdata.Modifies(nModify, rows)
 )
 
 func ourSchema(b *testing.B) *monitor.Schema {
 	var db ovsdb.DatabaseSchema
-	if err := json.Unmarshal([]byte(SchemaJSON), &db); err != nil {
+	if err := json.Unmarshal([]byte(benchdata.SchemaJSON), &db); err != nil {
 		b.Fatal(err)
 	}
 	s, err := monitor.NewSchema(&db, nil)

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -45,17 +46,32 @@ type Client struct {
 	ran     bool
 	pending []Event
 	waiters map[int64]chan txnOutcome
+	// changed is closed (and replaced) whenever the state, the lock or the
+	// replica changes, or Run ends: WaitMonitoring and TransactFunc wait
+	// on it.
+	changed chan struct{}
+	// updates counts the Update events (replica changes).
+	updates uint64
+	// fatal is the terminal configuration error; fatalCh is closed when
+	// it is set.
+	fatal   error
+	fatalCh chan struct{}
+	// reqDeadlines are the deadlines of the requests under the request
+	// timeout, by request id.
+	reqDeadlines map[int64]time.Time
 
 	// Statistics (under mu).
-	reconnects   int
-	recoveries   []Recovery
-	inRecovery   bool
-	recLeft      time.Time
-	recFrom      string
-	recReason    string
-	recAttempts  int
-	recBackoffs  int
-	everMonitors bool
+	reconnects     int
+	rebuilds       int
+	maybeCommitted int
+	recoveries     []Recovery
+	inRecovery     bool
+	recLeft        time.Time
+	recFrom        string
+	recReason      string
+	recAttempts    int
+	recBackoffs    int
+	everMonitors   bool
 	// monSeq is the seqno of the connection the client last reached
 	// MONITORING on: a transport drop of it counts as leaving MONITORING
 	// even if the server canceled the monitors first (a graceful exit
@@ -115,6 +131,8 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 		kick:       make(chan struct{}, 1),
 		policyWake: make(chan struct{}, 1),
 		waiters:    map[int64]chan txnOutcome{},
+		changed:    make(chan struct{}),
+		fatalCh:    make(chan struct{}),
 	}
 	fp := newFailoverPolicy(cfg.failover, len(rs), log.WithName("failover"))
 	fp.notify = func() {
@@ -160,8 +178,11 @@ func (c *Client) Events() <-chan Event { return c.events }
 
 // Run connects and keeps the replica in step until ctx ends; it then closes
 // the connection, fails pending transactions with ErrClosed, closes the
-// Events channel and returns ctx.Err(). Every goroutine it started has ended
-// when it returns. A Client runs once.
+// Events channel and returns ctx.Err(). It also returns, with an error
+// wrapping ErrConfig, when the server's schema lacks a table or column the
+// configuration names (WithTables, WithColumns, WithCondition): that cannot
+// heal by itself. Every goroutine it started has ended when it returns. A
+// Client runs once.
 func (c *Client) Run(ctx context.Context) error {
 	c.mu.Lock()
 	if c.ran {
@@ -219,9 +240,24 @@ func (c *Client) Run(ctx context.Context) error {
 			delete(c.waiters, id)
 			c.m.forgetTxn(id)
 		}
+		c.notifyLocked()
 		c.mu.Unlock()
 		close(c.events)
 	}()
+
+	// The request timeout's timer.
+	reqTimer := time.NewTimer(time.Hour)
+	reqTimer.Stop()
+	defer reqTimer.Stop()
+	var reqC <-chan time.Time
+	rearmReq := func() {
+		reqTimer.Stop()
+		reqC = nil
+		if at, ok := c.nextRequestDeadline(); ok {
+			reqTimer.Reset(time.Until(at))
+			reqC = reqTimer.C
+		}
+	}
 
 	// The retry policy's timer (a pending re-sweep).
 	var policyTimer *time.Timer
@@ -253,9 +289,17 @@ func (c *Client) Run(ctx context.Context) error {
 			return ctx.Err()
 		}
 		rearm()
+		rearmReq()
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
+		case <-c.fatalCh:
+			c.mu.Lock()
+			err := c.fatal
+			c.mu.Unlock()
+			return err
+		case <-reqC:
+			c.expireRequests()
 		case <-c.kick:
 		case <-c.policyWake:
 		case <-policyC:
@@ -342,6 +386,10 @@ func (c *Client) apply(o output) {
 		}
 	}
 	for _, a := range o.actions {
+		if a.kind == actFatal && c.fatal == nil {
+			c.fatal = a.reason
+			close(c.fatalCh)
+		}
 		if c.sess == nil || !c.running {
 			continue
 		}
@@ -361,6 +409,77 @@ func (c *Client) apply(o output) {
 	}
 	for _, ev := range o.events {
 		c.track(ev)
+	}
+	if len(o.events) > 0 || len(o.actions) > 0 {
+		c.notifyLocked()
+	}
+	c.trackRequests()
+}
+
+// notifyLocked wakes WaitMonitoring and TransactFunc; c.mu is held.
+func (c *Client) notifyLocked() {
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// trackRequests starts the request timeout of every request the machine
+// now waits for and forgets the answered ones; c.mu is held.
+func (c *Client) trackRequests() {
+	timeout := c.cfg.requestTimeout
+	if timeout <= 0 {
+		return
+	}
+	var buf [2]int64
+	ids := c.m.pendingRequests(buf[:0])
+	changed := false
+	for id := range c.reqDeadlines {
+		if !slices.Contains(ids, id) {
+			delete(c.reqDeadlines, id)
+			changed = true
+		}
+	}
+	for _, id := range ids {
+		if _, ok := c.reqDeadlines[id]; !ok {
+			if c.reqDeadlines == nil {
+				c.reqDeadlines = map[int64]time.Time{}
+			}
+			c.reqDeadlines[id] = time.Now().Add(timeout)
+			changed = true
+		}
+	}
+	if changed {
+		select {
+		case c.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// nextRequestDeadline returns the earliest request deadline, if any.
+func (c *Client) nextRequestDeadline() (time.Time, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var at time.Time
+	for _, d := range c.reqDeadlines {
+		if at.IsZero() || d.Before(at) {
+			at = d
+		}
+	}
+	return at, !at.IsZero()
+}
+
+// expireRequests makes the server unusable for every request past its
+// deadline.
+func (c *Client) expireRequests() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	now := time.Now()
+	for id, d := range c.reqDeadlines {
+		if d.After(now) {
+			continue
+		}
+		delete(c.reqDeadlines, id)
+		c.apply(c.m.requestExpired(id, c.cfg.requestTimeout))
 	}
 }
 
@@ -388,6 +507,8 @@ func (c *Client) queue(ev Event) {
 func (c *Client) track(ev Event) {
 	c.queue(ev)
 	switch e := ev.(type) {
+	case Update:
+		c.updates++
 	case Reconnect:
 		c.reconnects++
 	case StateChange:
@@ -496,10 +617,14 @@ func (c *Client) IsAlive() bool {
 }
 
 // LastError returns why the last connection ended or the last server was
-// rejected, or nil.
+// rejected (ErrForced after ForceReconnect, ErrRequestTimeout, ...), or
+// the terminal configuration error (ErrConfig), or nil.
 func (c *Client) LastError() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.fatal != nil {
+		return c.fatal
+	}
 	if c.m.lastErr != nil {
 		return c.m.lastErr
 	}
@@ -512,7 +637,10 @@ func (c *Client) LastError() error {
 // SetCondition sets the condition of a monitored table: the replica then
 // holds only the rows matching one of the clauses (nil: every row; an empty
 // non-nil list: none). It returns the condition seqno at which the replica
-// reflects it: wait for ConditionSeqno() >= that number.
+// reflects it: wait for ConditionSeqno() >= that number. A table that is not
+// monitored, or (once the schema is known) a table or column the server's
+// schema lacks, is an error naming the closest valid name (matching
+// monitor.ErrBadCondition, and ErrConfig for names the schema lacks).
 func (c *Client) SetCondition(table string, cond []ovsdb.Condition) (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -628,6 +756,12 @@ type Stats struct {
 	HasLock        bool
 	// Reconnects counts connections lost.
 	Reconnects int
+	// MaybeCommitted counts the transactions that ended with an error
+	// matching ErrMaybeCommitted.
+	MaybeCommitted int
+	// Rebuilds counts the times TransactFunc ran its builder again (after
+	// a stale read, a try-again or a maybe-committed outcome).
+	Rebuilds int
 	// Recoveries lists the last stays outside MONITORING (at most 64),
 	// oldest first.
 	Recoveries []Recovery
@@ -647,6 +781,8 @@ func (c *Client) Stats() Stats {
 		MinIndex:       c.m.checker.MinIndex(),
 		HasLock:        c.m.hasLock,
 		Reconnects:     c.reconnects,
+		MaybeCommitted: c.maybeCommitted,
+		Rebuilds:       c.rebuilds,
 		Recoveries:     append([]Recovery(nil), c.recoveries...),
 	}
 	if c.m.connected {
@@ -660,11 +796,22 @@ func (c *Client) Stats() Stats {
 
 // Transact runs ops as one transaction and returns the per-operation
 // results. It is sent only while MONITORING (and holding the lock, if one
-// is set; an assert of the lock is added). Errors that errors.Is ErrTryAgain
-// (not monitoring, lock not held, connection lost with the transaction in
-// flight: it may have committed) may be retried. A failed operation returns
-// the results and a *TxnError. The replica already holds the transaction's
-// changes when Transact returns.
+// is set; an assert of the lock is added); otherwise, also before Run
+// started or while it connects, it fails at once with an error matching
+// ErrTryAgain (see WaitMonitoring). The outcome is one of three kinds
+// (docs/transactions.md):
+//
+//   - nil error: committed; the replica already holds the transaction's
+//     changes;
+//   - an error matching ErrTryAgain: not sent, safe to send again;
+//   - an error matching ErrMaybeCommitted: it may have committed (the
+//     connection was lost with it in flight, the server answered
+//     "canceled", or ctx ended after it was sent; the latter also matches
+//     ctx.Err()). Use TransactFunc for writes that must happen once;
+//   - a *TxnError (with the results): an operation failed, nothing was
+//     committed.
+//
+// After Run returned, the error is ErrClosed.
 func (c *Client) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
 	raw := make([]json.RawMessage, len(ops))
 	for i := range ops {
@@ -678,14 +825,12 @@ func (c *Client) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.
 	if err != nil {
 		return nil, err
 	}
-	var results []ovsdb.OperationResult
-	if err := json.Unmarshal(res, &results); err != nil {
-		return nil, fmt.Errorf("%w: transact reply: %w", ErrMalformed, err)
+	results, err := decodeResults(res)
+	if err != nil {
+		return nil, err
 	}
-	for i, r := range results {
-		if r.Error != "" {
-			return results, &TxnError{Op: i, Err: r.Error, Details: r.Details}
-		}
+	if te := firstError(results); te != nil {
+		return results, te
 	}
 	return results, nil
 }
@@ -703,8 +848,16 @@ func (c *Client) TransactRaw(ctx context.Context, ops json.RawMessage) (json.Raw
 func (c *Client) transact(ctx context.Context, ops []json.RawMessage) (json.RawMessage, error) {
 	c.mu.Lock()
 	if !c.running {
+		ran := c.ran
 		c.mu.Unlock()
+		if !ran {
+			return nil, fmt.Errorf("%w: Run has not started yet", ErrNotMonitoring)
+		}
 		return nil, ErrClosed
+	}
+	if err := ctx.Err(); err != nil {
+		c.mu.Unlock()
+		return nil, err
 	}
 	id, o, err := c.m.transact(ops)
 	if err != nil {
@@ -715,19 +868,24 @@ func (c *Client) transact(ctx context.Context, ops []json.RawMessage) (json.RawM
 	c.waiters[id] = ch
 	c.apply(o)
 	c.mu.Unlock()
+	var r txnOutcome
 	select {
-	case r := <-ch:
-		return r.result, r.err
+	case r = <-ch:
 	case <-ctx.Done():
 		c.mu.Lock()
 		delete(c.waiters, id)
 		c.m.forgetTxn(id)
 		c.mu.Unlock()
 		select {
-		case r := <-ch:
-			return r.result, r.err
+		case r = <-ch:
 		default:
+			r.err = fmt.Errorf("%w: %w", ErrMaybeCommitted, ctx.Err())
 		}
-		return nil, ctx.Err()
 	}
+	if errors.Is(r.err, ErrMaybeCommitted) {
+		c.mu.Lock()
+		c.maybeCommitted++
+		c.mu.Unlock()
+	}
+	return r.result, r.err
 }

@@ -66,7 +66,7 @@
 // the monitor reply (Clear set for a full resync, never silently), then
 // updates and transaction replies in the order the server sent them. A
 // lost connection gives a Reconnect (in-flight transactions fail with an
-// error matching ErrTryAgain), and reaching MONITORING again a Recovered with
+// error matching ErrMaybeCommitted), and reaching MONITORING again a Recovered with
 // the recovery's duration, final remote, attempts and sweeps. No event is dropped
 // while Run runs.
 //
@@ -81,4 +81,37 @@
 // The replica (Client.Replica) is updated before the event that describes
 // the change is delivered, and before Transact returns for the transaction
 // that made it. Read it with monitor.Replica.View for a consistent view.
+//
+// # Integrity
+//
+// The replica never silently diverges from the server. Once the client
+// decides to leave a connection (the server became unusable, an update did
+// not fit the replica or could not be parsed, FlagInconsistency,
+// ForceReconnect), nothing more that connection sends reaches the replica,
+// the last transaction id or the events, as OVS gets by closing it at once.
+// The last transaction id is recorded only after its update applied; an
+// update that cannot be applied forgets it, so the next monitor reply is a
+// full resync (an Update with Clear). Every request of the bootstrap and
+// every lock request must be answered within the request timeout
+// (WithRequestTimeout, DefaultRequestTimeout): a server that answers echo
+// and nothing else is left, with ErrRequestTimeout, for the next one.
+//
+// Configuration naming a table or column the server's schema lacks
+// (WithTables, WithColumns, WithCondition) is an error wrapping ErrConfig,
+// naming the closest valid name, once the schema is known: Run returns it
+// (and LastError and WaitMonitoring report it). SetCondition checks against
+// the schema at once when it is known. Every monitored table's columns are
+// named in the monitor request (so ovsdb-server sends no _version).
+//
+// # Transactions
+//
+// Transact's outcome is one of three kinds, told apart with errors.Is:
+// not committed and safe to retry (ErrTryAgain: ErrNotMonitoring,
+// ErrNotLocked), maybe committed (ErrMaybeCommitted: ErrReconnected,
+// ErrCanceled, a context that ended with the transaction in flight), or
+// failed (*TxnError). Writes that must happen exactly once use
+// TransactFunc: it builds the operations from the replica, adds a "wait"
+// for every row read (OVS's ovsdb_idl_txn_verify) and rebuilds after a
+// stale read or an outcome of the first two kinds. docs/transactions.md has
+// the table and the recipe.
 package cs

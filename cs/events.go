@@ -11,9 +11,13 @@ import (
 // StateChange, Recovered, Locked, LockLost, Update or TxnReply.
 type Event interface{ isEvent() }
 
-// Reconnect reports that the connection to Remote ended (Reason says why).
-// Every transaction in flight has failed with ErrReconnected (they may still
-// have committed: check the replica). The client reconnects by itself.
+// Reconnect reports that the connection to Remote ended (Reason says why:
+// the reason the client left the server, such as a rejection,
+// ErrRequestTimeout or ErrForced, or the transport error). Every transaction
+// in flight has failed with ErrReconnected (they may still have committed:
+// check the replica once MONITORING again). WasMonitoring reports whether
+// the client was MONITORING on that connection (also when it decided to
+// leave it from MONITORING). The client reconnects by itself.
 type Reconnect struct {
 	Reason        error
 	Remote        string

@@ -16,9 +16,8 @@ import (
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
 
-// State is a state of the client-sync state machine (OVS OVSDB_CS_STATES,
-// §2.1 of the reference study). OVS's ERROR state is unreachable and not
-// ported.
+// State is a state of the client-sync state machine (OVS OVSDB_CS_STATES in
+// lib/ovsdb-cs.c). OVS's ERROR state is unreachable and not ported.
 type State uint8
 
 // The states, in the order a connection goes through them.
@@ -64,6 +63,9 @@ const (
 	// actDisconnect: the server sent something unusable (malformed): drop
 	// the connection, keeping the backoff.
 	actDisconnect
+	// actFatal: the configuration cannot work with the server's schema
+	// (ErrConfig): stop the client; Run returns the reason.
+	actFatal
 )
 
 type action struct {
@@ -121,6 +123,18 @@ type machine struct {
 	remote    string
 	lastErr   error
 
+	// leaving is set once the machine (or the user) decided to leave the
+	// current connection: from then on nothing that connection sends
+	// reaches the replica, the last transaction id or the events, as OVS
+	// gets by closing the connection at once (jsonrpc_session_force_reconnect
+	// in ovsdb_cs_retry). leaveReason is why; leftMonitoring whether the
+	// state was MONITORING when it was decided.
+	leaving        bool
+	leaveReason    error
+	leftMonitoring bool
+	// fatal is a terminal configuration error (ErrConfig).
+	fatal error
+
 	nextID    int64
 	requestID int64 // the one outstanding FSM or cond-change request; 0: none
 
@@ -141,6 +155,9 @@ type machine struct {
 	replica            *monitor.Replica
 	conds              *monitor.Conditions
 	synced             bool // a monitor reply was applied since the start
+	// condColumns are the columns each table's condition names, checked
+	// against the schema once it is known.
+	condColumns map[string][]string
 
 	// Locks.
 	lockReqID     int64
@@ -204,8 +221,21 @@ func (m *machine) request(o *output, method string, params any) int64 {
 
 // retry is OVS's ovsdb_cs_retry: force the reconnect first (deciding on the
 // backoff with the state as it is), then enter RETRY.
-func (m *machine) retry(o *output, reason error) {
-	if m.state == Retry {
+func (m *machine) retry(o *output, reason error) { m.leave(o, actRetry, reason) }
+
+// disconnect drops a connection that sent unusable input, keeping the
+// backoff (as a transport error does in OVS).
+func (m *machine) disconnect(o *output, reason error) {
+	if m.state != Retry && !m.leaving {
+		m.log.Info("dropping connection: server sent unusable data", "remote", m.remote, "err", reason)
+	}
+	m.leave(o, actDisconnect, reason)
+}
+
+// leave decides to leave the current connection: the session is asked to
+// drop it (kind), nothing more from it is used, and the state is RETRY.
+func (m *machine) leave(o *output, kind actionKind, reason error) {
+	if m.state == Retry || m.leaving {
 		// The reconnect is already forced; messages still queued from
 		// this connection must not force another one (that would abandon
 		// the next attempt and spend a backoff-free try).
@@ -213,21 +243,39 @@ func (m *machine) retry(o *output, reason error) {
 		return
 	}
 	m.lastErr = reason
-	o.actions = append(o.actions, action{kind: actRetry, fromMonitoring: m.state == Monitoring, reason: reason})
+	m.markLeaving(reason)
+	o.actions = append(o.actions, action{kind: kind, fromMonitoring: m.state == Monitoring, reason: reason})
 	m.setState(o, Retry)
 }
 
-// disconnect drops a connection that sent unusable input, keeping the
-// backoff (as a transport error does in OVS).
-func (m *machine) disconnect(o *output, reason error) {
-	if m.state == Retry {
-		m.log.V(1).Info("already retrying", "reason", reason)
+// markLeaving records the decision to leave the live connection, if any.
+func (m *machine) markLeaving(reason error) {
+	if !m.connected || m.leaving {
 		return
 	}
-	m.lastErr = reason
-	m.log.Info("dropping connection: server sent unusable data", "remote", m.remote, "err", reason)
-	o.actions = append(o.actions, action{kind: actDisconnect, fromMonitoring: m.state == Monitoring, reason: reason})
+	m.leaving = true
+	m.leaveReason = reason
+	m.leftMonitoring = m.state == Monitoring
+}
+
+// fail stops the client for good: the configuration cannot work with the
+// server's schema.
+func (m *machine) fail(o *output, err error) {
+	m.log.Error(err, "configuration does not match the server's schema; stopping")
+	m.lastErr = err
+	m.fatal = err
+	m.markLeaving(err)
+	o.actions = append(o.actions, action{kind: actFatal, reason: err})
 	m.setState(o, Retry)
+}
+
+// schemaFailed handles an error of setSchema.
+func (m *machine) schemaFailed(o *output, err error) {
+	if errors.Is(err, ErrConfig) {
+		m.fail(o, err)
+		return
+	}
+	m.disconnect(o, err)
 }
 
 // connected starts the FSM on a new connection (OVS restart_fsm on a seqno
@@ -237,6 +285,7 @@ func (m *machine) connect(seqno uint64, remote string) output {
 	m.connected = true
 	m.seqno = seqno
 	m.remote = remote
+	m.leaving, m.leaveReason, m.leftMonitoring = false, nil, false
 	m.dropTxns(&o, ErrReconnected)
 	m.hasLock = false
 	m.lockContended = false
@@ -264,17 +313,25 @@ func (m *machine) restart(o *output) {
 // flight fails with ErrReconnected and the FSM waits for the next one.
 func (m *machine) connectionLost(err error) output {
 	var o output
-	wasMonitoring := m.state == Monitoring
+	// A connection left from MONITORING was being monitored even though
+	// the state reads RETRY now.
+	wasMonitoring := m.state == Monitoring || (m.leaving && m.leftMonitoring)
 	m.connected = false
-	// A reconnect this machine forced keeps its reason (the rejection) as
-	// the last error.
+	// A connection this machine (or the user) decided to leave keeps the
+	// reason of that decision (the rejection, ErrForced) as the last
+	// error: tell the user why the server was left, not how the drop
+	// happened.
 	reason := err
-	if err != nil && (m.state != Retry || m.lastErr == nil || !errors.Is(err, jsonrpc.ErrForcedReconnect)) {
+	switch {
+	case m.leaving && m.leaveReason != nil:
+		reason = m.leaveReason
+		m.lastErr = reason
+	case err != nil && (m.state != Retry || m.lastErr == nil || !errors.Is(err, jsonrpc.ErrForcedReconnect)):
 		m.lastErr = err
-	} else if err != nil {
-		// Tell the user why the server was left, not that the drop was forced.
+	case err != nil:
 		reason = m.lastErr
 	}
+	m.leaving, m.leaveReason, m.leftMonitoring = false, nil, false
 	m.requestID = 0
 	m.lockReqID = 0
 	m.serverMonitorVersion = 0
@@ -294,9 +351,14 @@ func (m *machine) dropTxns(o *output, err error) {
 	clear(m.txns)
 }
 
-// message handles one received message, in OVS's order (§2.1).
+// message handles one received message, in OVS's order (ovsdb_cs_run).
+// Nothing from a connection the machine decided to leave is used.
 func (m *machine) message(msg *jsonrpc.Message) output {
 	var o output
+	if !m.connected || m.leaving {
+		m.log.V(2).Info("message from a connection being left; dropped", "method", msg.Method, "remote", m.remote)
+		return o
+	}
 	switch msg.Kind {
 	case jsonrpc.KindReply, jsonrpc.KindError:
 		id, ok := parseID(msg.ID)
@@ -386,7 +448,7 @@ func (m *machine) response(o *output, msg *jsonrpc.Message) {
 		m.checkServer(o)
 	case DataSchemaRequested:
 		if err := m.setSchema(string(msg.Result)); err != nil {
-			m.disconnect(o, err)
+			m.schemaFailed(o, err)
 			return
 		}
 		method := monitor.MethodMonitor
@@ -450,7 +512,7 @@ func (m *machine) checkServer(o *output) bool {
 	}
 	if m.state == ServerMonitorRequested {
 		if err := m.setSchema(res.Schema); err != nil {
-			m.disconnect(o, err)
+			m.schemaFailed(o, err)
 			return false
 		}
 		m.sendMonitor(o, monitor.FirstMethod(m.cfg.maxVersion))
@@ -481,47 +543,30 @@ func (m *machine) setSchema(text string) error {
 	if db.Name != m.cfg.database {
 		return fmt.Errorf("%w: schema is for database %q, not %q", ErrMalformed, db.Name, m.cfg.database)
 	}
-	sel := map[string][]string{}
-	var tables []monitor.TableRequest
-	if m.cfg.selection == nil {
+	if err := m.checkConfig(db); err != nil {
+		return err
+	}
+	sel := m.cfg.selection
+	if sel == nil {
+		sel = map[string][]string{}
 		for name := range db.Tables {
 			sel[name] = nil
-		}
-	} else {
-		for name, cols := range m.cfg.selection {
-			ts, ok := db.Tables[name]
-			if !ok {
-				m.log.Info("server schema lacks a monitored table; not monitoring it", "table", name, "remote", m.remote)
-				continue
-			}
-			var keep []string
-			for _, c := range cols {
-				if _, ok := ts.Columns[c]; ok || c == "_uuid" {
-					keep = append(keep, c)
-				} else {
-					m.log.Info("server schema lacks a monitored column; not monitoring it", "table", name, "column", c, "remote", m.remote)
-				}
-			}
-			if len(cols) > 0 && len(keep) == 0 {
-				keep = []string{}
-			}
-			sel[name] = keep
 		}
 	}
 	schema, err := monitor.NewSchema(db, sel)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
+	// Every table's columns are named in the request (ovsdb-server would
+	// otherwise add _version to every row); WithColumns narrows them. An
+	// explicit list of none (WithColumns with only _uuid) asks for none.
+	var tables []monitor.TableRequest
 	for _, ts := range schema.Tables {
-		tables = append(tables, monitor.TableRequest{Table: ts.Name, Columns: sel[ts.Name]})
-	}
-	for _, t := range m.conds.Tables() {
-		if schema.Table(t) == nil {
-			// As the OVS IDL does: a condition on a table the server lacks
-			// (or that is not monitored) cannot be sent.
-			m.log.Info("dropping the condition of a table the server does not have", "table", t, "remote", m.remote)
-			m.conds.Clear(t)
+		cols := make([]string, 0, len(ts.Columns))
+		for _, col := range ts.Columns {
+			cols = append(cols, col.Name)
 		}
+		tables = append(tables, monitor.TableRequest{Table: ts.Name, Columns: cols})
 	}
 	if m.schema != nil {
 		m.log.Info("database schema changed; full resync", "database", m.cfg.database, "version", db.Version)
@@ -533,6 +578,59 @@ func (m *machine) setSchema(text string) error {
 	m.tables = tables
 	m.replica = monitor.NewReplica(schema)
 	return nil
+}
+
+// checkConfig checks the tables and columns the configuration names
+// (selection, conditions) against the server's schema: an unknown name is
+// an error wrapping ErrConfig that names the closest valid one.
+func (m *machine) checkConfig(db *ovsdb.DatabaseSchema) error {
+	for _, name := range sortedKeys(m.cfg.selection) {
+		ts, ok := db.Tables[name]
+		if !ok {
+			return unknownTable(db, name)
+		}
+		for _, c := range m.cfg.selection[name] {
+			if c == "_uuid" || c == "_version" {
+				continue
+			}
+			if _, ok := ts.Columns[c]; !ok {
+				return unknownColumn(db, name, c)
+			}
+		}
+	}
+	for _, name := range m.conds.Tables() {
+		if err := checkCondition(db, name, m.condColumns[name]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkCondition checks a condition's table and columns against db.
+func checkCondition(db *ovsdb.DatabaseSchema, table string, cols []string) error {
+	ts, ok := db.Tables[table]
+	if !ok {
+		return unknownTable(db, table)
+	}
+	for _, c := range cols {
+		if c == "_uuid" || c == "_version" {
+			continue
+		}
+		if _, ok := ts.Columns[c]; !ok {
+			return unknownColumn(db, table, c)
+		}
+	}
+	return nil
+}
+
+func unknownTable(db *ovsdb.DatabaseSchema, name string) error {
+	return fmt.Errorf("%w: database %q has no table %q%s", ErrConfig, db.Name, name,
+		didYouMean(name, sortedKeys(db.Tables)))
+}
+
+func unknownColumn(db *ovsdb.DatabaseSchema, table, col string) error {
+	return fmt.Errorf("%w: table %q of database %q has no column %q%s", ErrConfig, table, db.Name, col,
+		didYouMean(col, sortedKeys(db.Tables[table].Columns)))
 }
 
 func (m *machine) sendMonitor(o *output, method monitor.Method) {
@@ -567,38 +665,40 @@ func (m *machine) monitorReply(o *output, result json.RawMessage) {
 		u, err = monitor.ParseMonitorReply(m.schema, result)
 	}
 	if err != nil {
-		m.disconnect(o, fmt.Errorf("%w: %s reply: %w", ErrMalformed, m.method, err))
+		m.dataFailed(o, fmt.Errorf("%w: %s reply: %w", ErrMalformed, m.method, err))
 		return
 	}
-	lastID := ""
-	if u.HasLastID {
-		lastID = u.LastID.String()
-	}
-	if err := m.conds.MonitorReplied(lastID); err != nil {
-		m.disconnect(o, fmt.Errorf("%w: %s reply: %w", ErrMalformed, m.method, err))
+	ev, ok := m.applyUpdate(o, u, true)
+	if !ok {
 		return
 	}
+	// The last id is committed only now that its update applied.
+	if err := m.conds.MonitorReplied(ev.LastID); err != nil {
+		m.dataFailed(o, fmt.Errorf("%w: %s reply: %w", ErrMalformed, m.method, err))
+		return
+	}
+	m.synced = true
 	m.dataMonitorVersion = m.method.Version()
+	ev.Version = m.dataMonitorVersion
 	m.setState(o, Monitoring)
-	m.applyUpdate(o, u, true)
-	if m.state == Monitoring {
-		m.sendCondChange(o)
-	}
+	o.events = append(o.events, ev)
+	m.sendCondChange(o)
 }
 
-func (m *machine) applyUpdate(o *output, u *monitor.Update, reply bool) {
+// applyUpdate applies u to the replica and returns the event describing
+// it (not yet queued). On failure the replica is unchanged, the last id is
+// forgotten (the next monitor reply is a full resync, signalled by Clear)
+// and the connection is left.
+func (m *machine) applyUpdate(o *output, u *monitor.Update, reply bool) (Update, bool) {
 	changes, err := m.replica.Apply(u)
 	if err != nil {
 		if errors.Is(err, monitor.ErrInconsistent) {
 			m.log.Info("replica inconsistent with the server; resyncing", "remote", m.remote, "err", err)
 			m.flagInconsistency(o, err)
-			return
+			return Update{}, false
 		}
-		m.disconnect(o, fmt.Errorf("%w: %w", ErrMalformed, err))
-		return
-	}
-	if reply {
-		m.synced = true
+		m.dataFailed(o, fmt.Errorf("%w: %w", ErrMalformed, err))
+		return Update{}, false
 	}
 	ev := Update{
 		Clear:        u.Clear,
@@ -611,13 +711,21 @@ func (m *machine) applyUpdate(o *output, u *monitor.Update, reply bool) {
 	if u.HasLastID {
 		ev.LastID = u.LastID.String()
 	}
-	o.events = append(o.events, ev)
+	return ev, true
+}
+
+// dataFailed leaves a connection whose data update could not be used: the
+// changes it carried are lost, so the last id is forgotten and the next
+// monitor reply is a full resync.
+func (m *machine) dataFailed(o *output, err error) {
+	m.conds.ResetLastID()
+	m.disconnect(o, err)
 }
 
 func (m *machine) updateNotification(o *output, msg *jsonrpc.Message) {
 	id, err := monitor.NotificationMonitorID(msg.Params)
 	if err != nil {
-		m.disconnect(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
+		m.dataFailed(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
 		return
 	}
 	switch {
@@ -628,16 +736,21 @@ func (m *machine) updateNotification(o *output, msg *jsonrpc.Message) {
 		}
 		u, err := monitor.ParseNotification(m.schema, msg.Method, msg.Params)
 		if err != nil {
-			m.disconnect(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
+			m.dataFailed(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
 			return
 		}
+		ev, ok := m.applyUpdate(o, u, false)
+		if !ok {
+			return
+		}
+		// The last id is committed only now that its update applied.
 		if u.HasLastID {
-			if err := m.conds.SetLastID(u.LastID.String()); err != nil {
-				m.disconnect(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
+			if err := m.conds.SetLastID(ev.LastID); err != nil {
+				m.dataFailed(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
 				return
 			}
 		}
-		m.applyUpdate(o, u, false)
+		o.events = append(o.events, ev)
 	case bytes.Equal(id, m.serverMonID):
 		if m.serverMonitorVersion == 0 {
 			return
@@ -760,23 +873,41 @@ func (m *machine) lockNotification(o *output, msg *jsonrpc.Message) {
 
 // Conditions.
 
+// setCondition sets the condition of table. Once the schema is known, an
+// unknown table or column is an error wrapping ErrConfig (and
+// monitor.ErrBadCondition) naming the closest valid name; before, it is
+// checked when the schema arrives (a terminal error then).
 func (m *machine) setCondition(table string, cond []ovsdb.Condition) (uint64, output, error) {
 	var o output
 	if m.cfg.selection != nil {
 		if _, ok := m.cfg.selection[table]; !ok {
-			return 0, o, fmt.Errorf("%w: table %q is not monitored", monitor.ErrBadCondition, table)
+			return 0, o, fmt.Errorf("%w: table %q is not monitored%s", monitor.ErrBadCondition, table,
+				didYouMean(table, sortedKeys(m.cfg.selection)))
+		}
+	}
+	cols := make([]string, 0, len(cond))
+	for _, c := range cond {
+		cols = append(cols, c.Column)
+	}
+	if m.schemaDB != nil {
+		if err := checkCondition(m.schemaDB, table, cols); err != nil {
+			return 0, o, fmt.Errorf("%w: %w", monitor.ErrBadCondition, err)
 		}
 	}
 	seq, err := m.conds.Set(table, cond)
 	if err != nil {
 		return 0, o, err
 	}
+	if m.condColumns == nil {
+		m.condColumns = map[string][]string{}
+	}
+	m.condColumns[table] = cols
 	m.sendCondChange(&o)
 	return seq, o, nil
 }
 
 func (m *machine) sendCondChange(o *output) {
-	if !m.connected || m.state != Monitoring || m.requestID != 0 || m.dataMonitorVersion < 2 {
+	if !m.connected || m.leaving || m.state != Monitoring || m.requestID != 0 || m.dataMonitorVersion < 2 {
 		return
 	}
 	params, ok := m.conds.ComposeChange()
@@ -788,9 +919,52 @@ func (m *machine) sendCondChange(o *output) {
 
 // User commands.
 
+// forceReconnect is the user's ForceReconnect: the connection is left (its
+// Reconnect event and LastError carry reason) without entering RETRY, as
+// OVS's ovsdb_cs_force_reconnect.
 func (m *machine) forceReconnect(reason error) output {
 	var o output
-	o.actions = append(o.actions, action{kind: actRetry, fromMonitoring: m.state == Monitoring, reason: reason})
+	m.lastErr = reason
+	fromMonitoring := m.state == Monitoring && !m.leaving
+	m.markLeaving(reason)
+	o.actions = append(o.actions, action{kind: actRetry, fromMonitoring: fromMonitoring, reason: reason})
+	return o
+}
+
+// pendingRequests appends the ids of the requests that run under the
+// request timeout: the outstanding bootstrap request and the lock request.
+func (m *machine) pendingRequests(ids []int64) []int64 {
+	if !m.connected || m.leaving {
+		return ids
+	}
+	if m.requestID != 0 && m.state != Monitoring {
+		ids = append(ids, m.requestID)
+	}
+	if m.lockReqID != 0 {
+		ids = append(ids, m.lockReqID)
+	}
+	return ids
+}
+
+// requestExpired handles a request of pendingRequests left unanswered for
+// the request timeout (after): the server is unusable.
+func (m *machine) requestExpired(id int64, after fmt.Stringer) output {
+	var o output
+	if !m.connected || m.leaving || id == 0 {
+		return o
+	}
+	var what string
+	switch {
+	case id == m.requestID && m.state != Monitoring:
+		what = "request in state " + m.state.String()
+	case id == m.lockReqID:
+		what = "lock request"
+	default:
+		return o
+	}
+	err := fmt.Errorf("%w: %s unanswered after %s", ErrRequestTimeout, what, after)
+	m.log.Info("server rejected", "remote", m.remote, "reason", err.Error())
+	m.retry(&o, err)
 	return o
 }
 
@@ -802,7 +976,7 @@ func (m *machine) flagInconsistency(o *output, reason error) {
 func (m *machine) setLeaderOnly(v bool) output {
 	var o output
 	m.cfg.leaderOnly = v
-	if v && m.connected && m.serverMonitorVersion != 0 && m.state != Retry {
+	if v && m.connected && !m.leaving && m.serverMonitorVersion != 0 && m.state != Retry {
 		m.checkServer(&o)
 	}
 	return o
@@ -810,7 +984,7 @@ func (m *machine) setLeaderOnly(v bool) output {
 
 // mayTransact reports why a transaction may not be sent now, or nil.
 func (m *machine) mayTransact() error {
-	if !m.connected || m.state != Monitoring {
+	if !m.connected || m.leaving || m.state != Monitoring {
 		return fmt.Errorf("%w (state %s)", ErrNotMonitoring, m.state)
 	}
 	if m.cfg.lock != "" && !m.hasLock {
@@ -841,14 +1015,31 @@ func (m *machine) transact(ops []json.RawMessage) (int64, output, error) {
 
 func (m *machine) forgetTxn(id int64) { delete(m.txns, id) }
 
+// txnErrorCode returns the error code of a transact error response: the
+// "error" member of an object, or a bare JSON string (ovsdb-server sends
+// "canceled" that way).
+func txnErrorCode(se *jsonrpc.ServerError) string {
+	if code := se.Code(); code != "" {
+		return code
+	}
+	var s string
+	if json.Unmarshal(se.Value, &s) == nil {
+		return s
+	}
+	return ""
+}
+
 func (m *machine) txnReply(o *output, id int64, msg *jsonrpc.Message) {
 	delete(m.txns, id)
 	if msg.Kind == jsonrpc.KindError {
 		se := &jsonrpc.ServerError{Method: "transact", Value: msg.Error}
 		var err error = se
-		switch se.Code() {
+		switch txnErrorCode(se) {
 		case "canceled":
-			err = fmt.Errorf("%w: %w", ErrTryAgain, se)
+			// ovsdb-server 3.1 sends the bare string "canceled" (schema
+			// conversion, remove-db, a leader that exits); the
+			// transaction may have committed all the same.
+			err = fmt.Errorf("%w: %w", ErrCanceled, se)
 		case "unknown database":
 			err = fmt.Errorf("%w: %w", ErrTryAgain, se)
 			m.flagInconsistency(o, se)

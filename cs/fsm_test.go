@@ -14,6 +14,7 @@ import (
 	"github.com/ovsdbcs/ovsdbcs/failover"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 	"github.com/ovsdbcs/ovsdbcs/leader"
+	"github.com/ovsdbcs/ovsdbcs/monitor"
 	"github.com/ovsdbcs/ovsdbcs/testserver"
 )
 
@@ -326,7 +327,8 @@ func TestMachineConnectionLostFailsTransactionsAndResendsLock(t *testing.T) {
 	}
 	expectSent(t, o, `transact ["Lab",{"op":"comment","comment":"x"},{"lock":"L","op":"assert"}]`)
 	o = f.m.connectionLost(errors.New("EOF"))
-	if len(o.txns) != 1 || o.txns[0].id != id || !errors.Is(o.txns[0].err, ErrTryAgain) {
+	if len(o.txns) != 1 || o.txns[0].id != id || !errors.Is(o.txns[0].err, ErrReconnected) ||
+		!errors.Is(o.txns[0].err, ErrMaybeCommitted) || errors.Is(o.txns[0].err, ErrTryAgain) {
 		t.Fatalf("txns %+v", o.txns)
 	}
 	o = f.m.connect(3, "r2")
@@ -339,13 +341,18 @@ func TestMachineConnectionLostFailsTransactionsAndResendsLock(t *testing.T) {
 func TestMachineTxnErrorsCanceledAndUnknownDatabase(t *testing.T) {
 	f := newFSM(t, nil)
 	f.bootstrap()
-	id, _, _ := f.m.transact(nil)
-	o := f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindError, ID: idOf(id), Error: json.RawMessage(`{"error":"canceled"}`)})
-	if len(o.txns) != 1 || !errors.Is(o.txns[0].err, ErrTryAgain) {
-		t.Fatalf("canceled: %+v", o.txns)
+	// ovsdb-server 3.1 sends the bare string; the object form is accepted
+	// too. Either may have committed.
+	for _, v := range []string{`"canceled"`, `{"error":"canceled"}`} {
+		id, _, _ := f.m.transact(nil)
+		o := f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindError, ID: idOf(id), Error: json.RawMessage(v)})
+		if len(o.txns) != 1 || !errors.Is(o.txns[0].err, ErrCanceled) || !errors.Is(o.txns[0].err, ErrMaybeCommitted) ||
+			errors.Is(o.txns[0].err, ErrTryAgain) {
+			t.Fatalf("canceled %s: %+v", v, o.txns)
+		}
 	}
-	id, _, _ = f.m.transact(nil)
-	o = f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindReply, ID: idOf(id), Result: json.RawMessage(`[{"error":"unknown database","details":"x"}]`)})
+	id, _, _ := f.m.transact(nil)
+	o := f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindReply, ID: idOf(id), Result: json.RawMessage(`[{"error":"unknown database","details":"x"}]`)})
 	f.expectState(Retry)
 	if f.m.conds.LastID() != "00000000-0000-0000-0000-000000000000" || len(o.actions) != 1 {
 		t.Fatalf("unknown database: last id %s, actions %+v", f.m.conds.LastID(), o.actions)
@@ -394,7 +401,7 @@ func TestMachineSetLeaderOnlyRechecks(t *testing.T) {
 	}
 }
 
-func TestMachineMalformedInputDisconnectsWithoutReset(t *testing.T) {
+func TestMachineMalformedUpdateDisconnectsForAFullResync(t *testing.T) {
 	f := newFSM(t, nil)
 	f.bootstrap()
 	o := f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindNotification, Method: "update3", Params: json.RawMessage(`[["monid","Lab"],"bbbbbbbb-0000-0000-0000-000000000002","oops"]`)})
@@ -402,25 +409,32 @@ func TestMachineMalformedInputDisconnectsWithoutReset(t *testing.T) {
 	if len(o.actions) != 1 || o.actions[0].kind != actDisconnect || !errors.Is(o.actions[0].reason, ErrMalformed) {
 		t.Fatalf("actions %+v", o.actions)
 	}
-	// The last id stays: the bad update was not applied.
-	if f.m.conds.LastID() != "bbbbbbbb-0000-0000-0000-000000000001" {
+	// The bad update's changes are lost: the last id is forgotten, so the
+	// next monitor reply is a full resync (Clear), never a resume past it.
+	if f.m.conds.LastID() != monitor.ZeroLastID {
 		t.Fatalf("last id %s", f.m.conds.LastID())
+	}
+	// Nothing more from the connection is used.
+	o = f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindNotification, Method: "update3", Params: json.RawMessage(`[["monid","Lab"],"bbbbbbbb-0000-0000-0000-000000000003",{}]`)})
+	if len(o.events) != 0 || len(o.actions) != 0 || f.m.conds.LastID() != monitor.ZeroLastID {
+		t.Fatalf("after leaving: %+v, last id %s", o, f.m.conds.LastID())
 	}
 }
 
-func TestMachineDropsConditionsOfUnknownTables(t *testing.T) {
+func TestMachineConditionOfUnknownTableIsAConfigError(t *testing.T) {
 	f := newFSM(t, nil)
-	if _, _, err := f.m.setCondition("Nope", []ovsdb.Condition{}); err != nil {
+	if _, _, err := f.m.setCondition("Itme", []ovsdb.Condition{}); err != nil {
 		t.Fatal(err)
 	}
 	f.m.connect(1, "r")
 	f.reply(serverSchema)
 	o := f.reply(serverRow(true, 1))
-	if strings.Contains(sent(o)[0], "Nope") {
+	if len(sent(o)) != 0 {
 		t.Fatalf("sent %q", sent(o))
 	}
-	if _, ok := f.m.conds.Table("Nope"); ok {
-		t.Fatal("condition kept")
+	if len(o.actions) != 1 || o.actions[0].kind != actFatal || !errors.Is(o.actions[0].reason, ErrConfig) ||
+		!strings.Contains(o.actions[0].reason.Error(), `did you mean "Item"`) {
+		t.Fatalf("actions %+v", o.actions)
 	}
 }
 

@@ -79,6 +79,13 @@ func (h *harness) stop() {
 // waitFor waits (in fake time) until cond holds, failing after limit.
 func (h *harness) waitFor(what string, limit time.Duration, cond func() bool) {
 	h.t.Helper()
+	fakeWait(h.t, h.cl, what, limit, cond)
+}
+
+// fakeWait waits (in fake time, inside a synctest bubble) until cond
+// holds, failing after limit with cl's state.
+func fakeWait(t *testing.T, cl *Client, what string, limit time.Duration, cond func() bool) {
+	t.Helper()
 	deadline := time.Now().Add(limit)
 	for {
 		synctest.Wait()
@@ -86,7 +93,7 @@ func (h *harness) waitFor(what string, limit time.Duration, cond func() bool) {
 			return
 		}
 		if time.Now().After(deadline) {
-			h.t.Fatalf("timed out after %v waiting for %s (state %s, last error %v)", limit, what, h.cl.State(), h.cl.LastError())
+			t.Fatalf("timed out after %v waiting for %s (state %s, last error %v)", limit, what, cl.State(), cl.LastError())
 		}
 		time.Sleep(time.Millisecond)
 	}

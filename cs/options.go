@@ -10,6 +10,7 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/reconnect"
 )
 
 // Option configures a Client (see New).
@@ -32,16 +33,32 @@ type config struct {
 	eventBuffer   int
 	events        bool
 	failover      failover.Config
+	// requestTimeout bounds the wait for the reply to each bootstrap
+	// request and lock request (<= 0: no bound).
+	requestTimeout time.Duration
+	// Send backlog limits, as jsonrpc.ConnConfig's MaxBacklogMessages and
+	// MaxBacklogBytes: 0 the default, negative no limit.
+	backlogMessages, backlogBytes int
 }
+
+// DefaultRequestTimeout is how long the client waits for the reply to each
+// request of its bootstrap (get_schema, the monitor requests) and to a lock
+// request before it leaves the server as unusable (WithRequestTimeout).
+// The inactivity probe does not cover this: a server that answers echo and
+// nothing else would keep the client waiting for ever.
+const DefaultRequestTimeout = 60 * time.Second
 
 func defaultConfig() config {
 	return config{
 		leaderOnly:    true,
 		shuffle:       true,
+		probe:         reconnect.DefaultProbeInterval,
 		dbChangeAware: true,
 		maxVersion:    3,
 		eventBuffer:   64,
 		events:        true,
+
+		requestTimeout: DefaultRequestTimeout,
 	}
 }
 
@@ -52,13 +69,26 @@ func WithLeaderOnly(v bool) Option { return func(c *config) { c.leaderOnly = v }
 // WithShuffle shuffles the remotes (default true), to spread clients.
 func WithShuffle(v bool) Option { return func(c *config) { c.shuffle = v } }
 
-// WithProbeInterval sets the inactivity probe interval (default 5 s; a
-// negative value disables probes).
+// WithProbeInterval sets the inactivity probe interval: how long the
+// connection may stay silent before the client sends an echo probe, and
+// how long that probe may then go unanswered. Without this option it is
+// 5 s, as in OVS; 0 (or a negative value) disables probes. A value between
+// 0 and 1 s makes Run fail with jsonrpc.ErrInvalidConfig.
 func WithProbeInterval(d time.Duration) Option { return func(c *config) { c.probe = d } }
 
 // WithMaxBackoff sets the longest wait between connection attempts
-// (default 8 s).
+// (default 8 s; 0 also means the default). The shortest wait after a
+// failure is 1 s, so a value below 1 s makes Run fail with
+// jsonrpc.ErrInvalidConfig.
 func WithMaxBackoff(d time.Duration) Option { return func(c *config) { c.maxBackoff = d } }
+
+// WithSendBacklog bounds the messages and bytes queued for sending and not
+// yet written; a server that stops reading until a bound is exceeded is
+// disconnected. 0 keeps the defaults (jsonrpc.DefaultMaxBacklogMessages,
+// jsonrpc.DefaultMaxBacklogBytes), a negative value removes the bound.
+func WithSendBacklog(messages, bytes int) Option {
+	return func(c *config) { c.backlogMessages, c.backlogBytes = messages, bytes }
+}
 
 // WithTLS sets the TLS configuration for ssl: remotes.
 func WithTLS(cfg *tls.Config) Option { return func(c *config) { c.tls = cfg } }
@@ -69,6 +99,8 @@ func WithLogger(l logr.Logger) Option { return func(c *config) { c.log = l } }
 
 // WithTables restricts monitoring to tables (every column of each). Without
 // WithTables or WithColumns every table of the server's schema is monitored.
+// A table the server's schema lacks is an error wrapping ErrConfig, naming
+// the closest valid name, once the schema is known: Run returns it.
 func WithTables(tables ...string) Option {
 	return func(c *config) {
 		if c.selection == nil {
@@ -82,7 +114,9 @@ func WithTables(tables ...string) Option {
 	}
 }
 
-// WithColumns monitors table with only the given columns.
+// WithColumns monitors table with only the given columns (by default every
+// column is named in the monitor request). An unknown table or column is
+// an error wrapping ErrConfig once the schema is known, as for WithTables.
 func WithColumns(table string, columns ...string) Option {
 	return func(c *config) {
 		if c.selection == nil {
@@ -93,7 +127,8 @@ func WithColumns(table string, columns ...string) Option {
 }
 
 // WithCondition sets the initial condition of table (see
-// Client.SetCondition).
+// Client.SetCondition). A table or column the server's schema lacks is an
+// error wrapping ErrConfig once the schema is known, as for WithTables.
 func WithCondition(table string, cond []ovsdb.Condition) Option {
 	return func(c *config) {
 		if c.conditions == nil {
@@ -154,3 +189,12 @@ func WithEventBuffer(n int) Option {
 func WithFailoverPolicy(cfg failover.Config) Option {
 	return func(c *config) { c.failover = cfg }
 }
+
+// WithRequestTimeout bounds the wait for the reply to each request the
+// client sends while it connects (get_schema, the _Server and data monitor
+// requests) and to each lock request (default DefaultRequestTimeout; zero or
+// a negative value waits for ever). When it passes, the server is left as
+// unusable with a reason matching ErrRequestTimeout (the Reconnect event and
+// LastError) and the next server is tried. Allow for the monitor reply of a
+// large database: the server builds and sends it all at once.
+func WithRequestTimeout(d time.Duration) Option { return func(c *config) { c.requestTimeout = d } }

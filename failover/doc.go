@@ -96,9 +96,10 @@
 // both modes: an election longer than the window costs one more attempt per
 // backoff step, exactly as OVS would.
 //
-// # Choosing the defaults (peer-baselines §1, §2)
+// # Choosing the defaults
 //
-// Measured on ovsdb-server 3.1, 3 members on loopback: an election after a
+// Measured on ovsdb-server 3.1, 3 members on loopback (leadership moved with
+// ovs-appctl cluster/failure-test transfer-leadership): an election after a
 // transfer takes 1.5-5 ms; the new leader shows leader=true ~2-4 ms later;
 // the client leaves the old leader ~3.5 ms after the transfer starts, and a
 // zero-backoff sweep of 3 remotes takes 4-11 ms. The one-sweep race is lost

@@ -12,7 +12,8 @@ import (
 
 // rtt is the time one attempt on a loopback member takes to a verdict
 // (connect, get_schema, _Server monitor): a sweep of 3 takes 6 ms, in the
-// 4-11 ms measured (peer-baselines §2a).
+// 4-11 ms measured on a real 3.1 cluster (see the failover package
+// documentation).
 const rtt = 2 * time.Millisecond
 
 const minBackoff = reconnect.DefaultMinBackoff
@@ -260,7 +261,8 @@ func TestLeaderDropsAtTransport(t *testing.T) {
 		}
 	})
 	t.Run("ovs-mode-waits", func(t *testing.T) {
-		// OVS: no reset on a transport drop; A4 gives the minimum backoff.
+		// OVS: no reset on a transport drop; the connection was healthy long
+		// enough, so reconnect_disconnected waits the minimum backoff.
 		s := newSim(t, failover.Config{Mode: failover.OVS}, rtt, exitCluster(3*time.Millisecond)...)
 		s.drop()
 		s.runUntil(time.Minute, true)

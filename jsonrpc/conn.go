@@ -13,11 +13,22 @@ import (
 	"sync/atomic"
 
 	"github.com/go-logr/logr"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // DefaultMaxQueuedBytes is the default bound on received messages that
 // wait for the consumer ([Conn.Recv]): 64 MiB.
 const DefaultMaxQueuedBytes = 64 << 20
+
+// The default bounds of the send backlog (see ConnConfig.MaxBacklogBytes).
+// A client's output is small (requests, transactions); a backlog this large
+// means the peer stopped reading, and the connection is better dropped
+// than grown without bound.
+const (
+	DefaultMaxBacklogMessages = 1 << 16
+	DefaultMaxBacklogBytes    = 64 << 20
+)
 
 const (
 	// backlogWarn: at this many queued messages the connection logs that
@@ -51,14 +62,17 @@ type ConnConfig struct {
 
 	// MaxBacklogMessages and MaxBacklogBytes bound the send backlog (the
 	// messages given to Send and not yet written); exceeding either closes
-	// the connection with ErrBacklogExceeded. 0 means no limit (the
-	// default, as in OVS sessions).
+	// the connection with ErrBacklogExceeded. 0 means the default
+	// (DefaultMaxBacklogMessages, DefaultMaxBacklogBytes); a negative value
+	// means no limit (as in OVS, where jsonrpc_session has none unless
+	// jsonrpc_session_set_backlog_threshold is called).
 	MaxBacklogMessages int
 	MaxBacklogBytes    int
 
-	// Logger receives the connection's logs: V(1) why it closed, V(2) one
-	// line per message sent or received, V(4) the messages themselves.
-	// The zero Logger discards everything.
+	// Logger receives the connection's logs: V(0) an excessive send
+	// backlog, V(1) why it closed (unless a Session owns it: the session
+	// logs that), V(2) one line per message sent or received, V(4) with
+	// the messages themselves. The zero Logger discards everything.
 	Logger logr.Logger
 
 	// NextID returns the id for the next request made with Call or
@@ -66,11 +80,13 @@ type ConnConfig struct {
 	NextID func() uint64
 
 	// DropEchoReplies drops received replies whose id is "echo": the
-	// answers to the inactivity probes a Session sends (B10).
+	// answers to the inactivity probes a Session sends (OVS swallows them in
+	// jsonrpc_session_recv).
 	DropEchoReplies bool
 }
 
-// Conn is one JSON-RPC 1.0 connection over a stream (B1-B4). It owns two
+// Conn is one JSON-RPC 1.0 connection over a stream: concatenated JSON
+// objects with no delimiter, as lib/jsonrpc.c reads them. It owns two
 // goroutines: a reader that parses incoming messages, answers "echo"
 // requests at once, hands replies to the matching Call and queues every
 // other message for Recv; and a writer that drains the send backlog. All
@@ -87,6 +103,7 @@ type Conn struct {
 	ids     atomic.Uint64
 	rd      *reader
 	wg      *sync.WaitGroup // optional: also tracks the goroutines
+	owned   bool            // a Session's: it logs the close itself
 	recvd   atomic.Uint64
 	done    chan struct{} // closed when the connection is finished
 	rdone   chan struct{} // closed when the reader has returned
@@ -99,20 +116,29 @@ type Conn struct {
 	mu      sync.Mutex
 	err     error // terminal error; set once
 	pending map[uint64]*pendingCall
-	out     [][]byte // messages queued, not yet taken by the writer
-	nOut    int      // backlog: messages queued or being written
-	outB    int      // backlog bytes
-	warned  bool     // "excessive backlog" logged since the backlog was low
-	in      []*Message
-	inHead  int
-	inBytes int
+	// canceled holds the ids of the latest canceled requests, so that
+	// their late replies are dropped; canceledIDs is their order, oldest
+	// first, at most maxCanceled long.
+	canceled    map[uint64]struct{}
+	canceledIDs []uint64
+	out         [][]byte // messages queued, not yet taken by the writer
+	nOut        int      // backlog: messages queued or being written
+	outB        int      // backlog bytes
+	warned      bool     // "excessive backlog" logged since the backlog was low
+	in          []*Message
+	inHead      int
+	inBytes     int
 }
 
 type pendingCall struct {
-	method    string
-	ch        chan callResult // buffered, 1
-	abandoned bool            // the caller gave up; drop the reply
+	method string
+	ch     chan callResult // buffered, 1
 }
+
+// maxCanceled is how many canceled requests a Conn remembers, to drop
+// their replies should they arrive later. A reply to an older one is
+// handed to Recv like any reply nobody waits for.
+const maxCanceled = 256
 
 type callResult struct {
 	msg *Message
@@ -124,7 +150,8 @@ func NewConn(nc net.Conn, cfg ConnConfig) *Conn {
 	return newConn(nc, cfg, nil)
 }
 
-// newConn starts a Conn; wg, when set, counts its goroutines.
+// newConn starts a Conn; wg, when set, counts its goroutines and marks the
+// Conn as a Session's.
 func newConn(nc net.Conn, cfg ConnConfig, wg *sync.WaitGroup) *Conn {
 	if cfg.Name == "" && nc.RemoteAddr() != nil {
 		cfg.Name = nc.RemoteAddr().String()
@@ -132,6 +159,7 @@ func newConn(nc net.Conn, cfg ConnConfig, wg *sync.WaitGroup) *Conn {
 	if cfg.MaxQueuedBytes <= 0 {
 		cfg.MaxQueuedBytes = DefaultMaxQueuedBytes
 	}
+	cfg.MaxBacklogMessages, cfg.MaxBacklogBytes = backlogLimits(cfg.MaxBacklogMessages, cfg.MaxBacklogBytes)
 	c := &Conn{
 		nc:      nc,
 		closer:  nc,
@@ -140,6 +168,7 @@ func newConn(nc net.Conn, cfg ConnConfig, wg *sync.WaitGroup) *Conn {
 		cfg:     cfg,
 		nextID:  cfg.NextID,
 		wg:      wg,
+		owned:   wg != nil,
 		done:    make(chan struct{}),
 		rdone:   make(chan struct{}),
 		wdone:   make(chan struct{}),
@@ -200,7 +229,8 @@ func (c *Conn) Err() error {
 
 // Activity returns a channel that receives a value (coalesced, never
 // blocking the connection) whenever bytes are received or queued output
-// drains to the peer (B11). A Session uses it to feed its probe timer;
+// drains to the peer (OVS's jsonrpc_session_run and
+// jsonrpc_session_recv count both). A Session uses it to feed its probe timer;
 // only one goroutine should read it.
 func (c *Conn) Activity() <-chan struct{} { return c.act }
 
@@ -218,13 +248,30 @@ func (c *Conn) Backlog() (messages, bytes int) {
 	return c.nOut, c.outB
 }
 
-// SetBacklogLimits changes the send backlog limits (see
-// ConnConfig.MaxBacklogMessages); 0 means no limit. The limits are checked
-// at the next Send.
+// SetBacklogLimits changes the send backlog limits, as
+// ConnConfig.MaxBacklogMessages and MaxBacklogBytes do: 0 means the
+// default, a negative value no limit. The limits are checked at the next
+// Send.
 func (c *Conn) SetBacklogLimits(messages, bytes int) {
+	messages, bytes = backlogLimits(messages, bytes)
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.cfg.MaxBacklogMessages, c.cfg.MaxBacklogBytes = messages, bytes
+}
+
+// backlogLimits returns the limits that configured values stand for: 0 is
+// the default, a negative value no limit (returned as -1).
+func backlogLimits(messages, bytes int) (int, int) {
+	pick := func(v, def int) int {
+		switch {
+		case v == 0:
+			return def
+		case v < 0:
+			return -1
+		}
+		return v
+	}
+	return pick(messages, DefaultMaxBacklogMessages), pick(bytes, DefaultMaxBacklogBytes)
 }
 
 // Close closes the connection: pending calls fail, the goroutines stop
@@ -255,11 +302,9 @@ func (c *Conn) shutdown(err error) {
 	close(c.done)
 	_ = c.closer.Close()
 	for _, p := range pending {
-		if !p.abandoned {
-			p.ch <- callResult{err: err}
-		}
+		p.ch <- callResult{err: err}
 	}
-	if l := c.log.V(1); l.Enabled() {
+	if l := c.log.V(1); l.Enabled() && !c.owned {
 		l.Info("connection closed", "conn", c.name, "err", err)
 	}
 }
@@ -316,7 +361,6 @@ func (c *Conn) sendBytes(b []byte) error {
 		c.log.Info("excessive sending backlog", "conn", c.name, "messages", n, "bytes", nb)
 	}
 	if over != nil {
-		c.log.Info("sending backlog over its limit, disconnecting", "conn", c.name, "err", over)
 		c.shutdown(over)
 		return over
 	}
@@ -326,8 +370,9 @@ func (c *Conn) sendBytes(b []byte) error {
 
 // Request sends the request m with a fresh id (m's own ID is ignored and
 // m is not modified) and waits for the matching reply or error reply,
-// which it returns. It fails if ctx ends first (a late reply is then
-// dropped) or the connection finishes first.
+// which it returns. It fails if ctx ends first or the connection finishes
+// first. A canceled request is forgotten at once; its reply, should it
+// arrive later, is dropped (for the latest 256 canceled requests).
 func (c *Conn) Request(ctx context.Context, m *Message) (*Message, error) {
 	if m == nil || m.Kind != KindRequest {
 		return nil, fmt.Errorf("%w: Request needs a request", ErrInvalidMessage)
@@ -360,13 +405,29 @@ func (c *Conn) Request(ctx context.Context, m *Message) (*Message, error) {
 	case r := <-p.ch:
 		return r.msg, r.err
 	case <-ctx.Done():
-		c.mu.Lock()
-		if c.pending[id] == p {
-			p.abandoned = true
-		}
-		c.mu.Unlock()
+		c.forget(id, p)
 		return nil, fmt.Errorf("jsonrpc: %s: %s: %w", c.name, m.Method, ctx.Err())
 	}
+}
+
+// forget removes the canceled request id, if it is still pending as p,
+// and remembers id so that a late reply to it is dropped.
+func (c *Conn) forget(id uint64, p *pendingCall) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.pending[id] != p {
+		return // answered or failed meanwhile
+	}
+	delete(c.pending, id)
+	if c.canceled == nil {
+		c.canceled = make(map[uint64]struct{})
+	}
+	if len(c.canceledIDs) == maxCanceled {
+		delete(c.canceled, c.canceledIDs[0])
+		c.canceledIDs = append(c.canceledIDs[:0], c.canceledIDs[1:]...)
+	}
+	c.canceled[id] = struct{}{}
+	c.canceledIDs = append(c.canceledIDs, id)
 }
 
 // Call sends a request for method with params (encoded as a JSON array)
@@ -460,7 +521,8 @@ func (c *Conn) readLoop() {
 		switch m.Kind {
 		case KindRequest:
 			if m.Method == "echo" {
-				// Answer at once, whatever the consumer is doing (B10).
+				// Answer at once, whatever the consumer is doing, with the
+				// request's params and id (jsonrpc_session_recv).
 				reply := &Message{Kind: KindReply, Result: m.Params, ID: m.ID}
 				_ = c.Send(reply) // fails only if the connection is finished
 				continue
@@ -479,8 +541,8 @@ func (c *Conn) readLoop() {
 	}
 }
 
-// deliverReply hands a reply to the Call waiting for it; it reports
-// whether m was such a reply.
+// deliverReply hands a reply to the Call waiting for it, or drops the
+// late reply to a canceled one; it reports whether m was either.
 func (c *Conn) deliverReply(m *Message) bool {
 	id, ok := uintID(m.ID)
 	if !ok {
@@ -488,17 +550,20 @@ func (c *Conn) deliverReply(m *Message) bool {
 	}
 	c.mu.Lock()
 	p := c.pending[id]
-	if p != nil {
+	_, canceled := c.canceled[id]
+	switch {
+	case p != nil:
 		delete(c.pending, id)
+	case canceled:
+		// canceledIDs keeps the id until it ages out; it is unique, so
+		// the map entry is what counts.
+		delete(c.canceled, id)
 	}
 	c.mu.Unlock()
-	if p == nil {
-		return false
-	}
-	if !p.abandoned {
+	if p != nil {
 		p.ch <- callResult{msg: m}
 	}
-	return true
+	return p != nil || canceled
 }
 
 // enqueue queues m for Recv, waiting while the queue is full. It reports
@@ -612,16 +677,17 @@ func (c *Conn) writeLoop() {
 	}
 }
 
-// logMessage logs a message at V(2), and its contents at V(4).
-func (c *Conn) logMessage(what string, m *Message) {
+// logMessage logs a message sent or received (dir) at V(2): its summary,
+// or at V(4) its contents.
+func (c *Conn) logMessage(dir string, m *Message) {
 	l := c.log.V(2)
 	if !l.Enabled() {
 		return
 	}
 	if l4 := c.log.V(4); l4.Enabled() {
 		b, _ := m.AppendJSON(nil)
-		l4.Info(what, "conn", c.name, "message", truncate(string(b), 4096))
+		l4.Info("message", "conn", c.name, "dir", dir, "message", ovsjson.Truncate(string(b), 4096))
 		return
 	}
-	l.Info(what, "conn", c.name, "message", m.String())
+	l.Info("message", "conn", c.name, "dir", dir, "message", m.String())
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -184,11 +185,53 @@ func TestConnCallContext(t *testing.T) {
 		if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) != 3*time.Second {
 			t.Fatalf("Call = %v after %v, want DeadlineExceeded after 3s", err, time.Since(start))
 		}
+		c.mu.Lock()
+		npending := len(c.pending)
+		c.mu.Unlock()
+		if npending != 0 {
+			t.Fatalf("%d pending calls after the Call gave up, want none", npending)
+		}
 		// The late reply is dropped; the next message is what Recv sees.
 		p.write(`{"id":` + id + `,"result":1,"error":null}{"method":"n","params":[]}`)
 		m, err := c.Recv(context.Background())
 		if err != nil || m.Method != "n" {
 			t.Fatalf("Recv = %v, %v; want the notification", m, err)
+		}
+	})
+}
+
+// A Conn remembers the latest maxCanceled canceled requests, so that their
+// late replies are dropped; a reply to an older one reaches Recv like any
+// reply nobody waits for. The pending entries themselves go at once.
+func TestConnCanceledRequestsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, p := pipeConn(t, ConnConfig{})
+		go func() { // the peer reads the requests and never answers
+			for {
+				if _, err := p.rd.next(); err != nil {
+					return
+				}
+			}
+		}()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		n := maxCanceled + 10
+		for range n {
+			if _, err := c.Call(ctx, "slow"); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Call = %v, want Canceled", err)
+			}
+		}
+		c.mu.Lock()
+		pending, canceled := len(c.pending), len(c.canceled)
+		c.mu.Unlock()
+		if pending != 0 || canceled != maxCanceled {
+			t.Fatalf("%d pending, %d canceled remembered; want 0, %d", pending, canceled, maxCanceled)
+		}
+		// Ids 1..n were used: 1 was forgotten, n is remembered.
+		p.write(`{"id":` + strconv.Itoa(n) + `,"result":1,"error":null}{"id":1,"result":2,"error":null}`)
+		m, err := c.Recv(context.Background())
+		if err != nil || string(m.ID) != "1" {
+			t.Fatalf("Recv = %v, %v; want the reply to the forgotten request 1", m, err)
 		}
 	})
 }
@@ -278,7 +321,8 @@ func TestConnBadInputCloses(t *testing.T) {
 	}
 }
 
-// The send backlog limits close the connection (B4).
+// The send backlog limits close the connection (OVS: E2BIG in
+// jsonrpc_send).
 func TestConnBacklogLimits(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		// The peer never reads: the first message blocks in the writer.
@@ -317,7 +361,7 @@ func TestConnBacklogLimits(t *testing.T) {
 	})
 }
 
-// Received bytes and drained output are activity (B11).
+// Received bytes and drained output are activity.
 func TestConnActivity(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c, p := pipeConn(t, ConnConfig{})
@@ -408,6 +452,27 @@ func TestConnSendInvalid(t *testing.T) {
 		}
 		if c.Err() != nil {
 			t.Fatalf("an invalid message closed the connection: %v", c.Err())
+		}
+	})
+}
+
+// The send backlog is bounded by default; a negative limit removes the
+// bound.
+func TestConnBacklogDefaultLimits(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, _ := pipeConn(t, ConnConfig{})
+		c.mu.Lock()
+		msgs, bytes := c.cfg.MaxBacklogMessages, c.cfg.MaxBacklogBytes
+		c.mu.Unlock()
+		if msgs != DefaultMaxBacklogMessages || bytes != DefaultMaxBacklogBytes {
+			t.Errorf("default limits %d messages, %d bytes; want %d, %d", msgs, bytes, DefaultMaxBacklogMessages, DefaultMaxBacklogBytes)
+		}
+		c.SetBacklogLimits(-1, -5)
+		c.mu.Lock()
+		msgs, bytes = c.cfg.MaxBacklogMessages, c.cfg.MaxBacklogBytes
+		c.mu.Unlock()
+		if msgs >= 0 || bytes >= 0 {
+			t.Errorf("limits %d messages, %d bytes after SetBacklogLimits(-1, -5); want none", msgs, bytes)
 		}
 	})
 }

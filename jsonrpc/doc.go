@@ -12,10 +12,11 @@
 // # Conn
 //
 // A [Conn] reads a stream of concatenated JSON values, one message at a
-// time, with its own incremental scanner: the bytes of the message being
-// read are validated as they arrive (full JSON grammar, UTF-8, nesting up
-// to 1000) and the message's top-level members are located in the same
-// pass. Member values stay raw JSON ([Message] fields are
+// time, with the module's incremental JSON scanner (internal/ovsjson, which
+// monitor's parser and the fake server use too): the bytes of the message
+// being read are validated as they arrive (full JSON grammar, UTF-8,
+// nesting up to 1000) and the message's top-level members are located in
+// the same pass. Member values stay raw JSON ([Message] fields are
 // json.RawMessage), so integers keep all 64 bits and decoding costs nothing
 // until the caller decodes what it needs. A message larger than the limit
 // (ConnConfig.MaxMessageSize, 64 MiB by default) or malformed input closes
@@ -40,7 +41,8 @@
 //     by the read buffer (at most one maximum-size message) plus the queue.
 //   - the writer owns the socket's write side and drains the send backlog
 //     (messages are encoded by Send, in the caller's goroutine). Limits on
-//     the backlog's messages and bytes (off by default, as in OVS) close the
+//     the backlog's messages and bytes (by default
+//     [DefaultMaxBacklogMessages] and [DefaultMaxBacklogBytes]) close the
 //     connection with [ErrBacklogExceeded].
 //
 // Both report activity (bytes received; queued output drained to the peer)
@@ -49,7 +51,8 @@
 // A Session runs one more goroutine, its loop, which owns nothing but the
 // waiting: the reconnect FSM, the remote list and the current connection
 // are under the session's mutex, which the loop and the public methods
-// hold briefly and never across I/O. Dials (with their TLS handshakes) run
+// hold briefly and never across I/O (the loop opens a passive listener and
+// closes what it gives up only after releasing it). Dials (with their TLS handshakes) run
 // on goroutines of their own, as does the accept loop of a passive
 // session. [Session.Close] stops them all and waits for them, and for the
 // connections' goroutines.
@@ -60,7 +63,8 @@
 // SessionConfig.KeepOrder), moving to the next remote on every failed
 // attempt and every teardown, with a first sweep free of backoff; it backs
 // off 1 s, 2 s, 4 s, 8 s...; it sends {"method":"echo","params":[],
-// "id":"echo"} after a probe interval of silence (not on unix sockets) and
+// "id":"echo"} after a probe interval of silence (not on unix sockets; a
+// probe interval of 0 disables probes, as everywhere in this module) and
 // drops the connection when that goes unanswered; and it counts any
 // received byte, and any drained output, as activity. [Session.ResetBackoff]
 // and [Session.ForceReconnect] implement OVS's zero-backoff sweep after a

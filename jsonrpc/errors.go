@@ -12,7 +12,7 @@ import (
 // io.EOF, or a network error) so that callers can test them with errors.Is.
 var (
 	// ErrProtocol: the peer sent bytes that are not valid JSON, or a JSON
-	// value that is not a valid JSON-RPC 1.0 message (B2). The connection
+	// value that is not a valid JSON-RPC 1.0 message (jsonrpc_msg_is_valid). The connection
 	// is closed.
 	ErrProtocol = errors.New("jsonrpc: protocol error")
 
@@ -35,6 +35,10 @@ var (
 
 	// ErrInvalidRemote: a remote string could not be parsed.
 	ErrInvalidRemote = errors.New("jsonrpc: invalid remote")
+
+	// ErrInvalidConfig: a setting given to NewSession or to a setter is out
+	// of range (for example a maximum backoff below 1 s).
+	ErrInvalidConfig = errors.New("jsonrpc: invalid configuration")
 
 	// ErrInvalidMessage: a message given to Send is not a valid JSON-RPC
 	// message (for example a request without a method). Nothing is sent and

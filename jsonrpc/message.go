@@ -5,12 +5,15 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // Kind is the type of a JSON-RPC 1.0 message.
 type Kind uint8
 
-// The four kinds of JSON-RPC message (B2). A received message's kind comes
+// The four kinds of JSON-RPC message (jsonrpc_msg_from_json in
+// lib/jsonrpc.c). A received message's kind comes
 // from its members: a non-null "result" makes a reply, else a non-null
 // "error" an error, else a non-null "id" a request, else a notification.
 const (
@@ -135,7 +138,7 @@ func NewErrorReply(id json.RawMessage, errValue any) (*Message, error) {
 	return m, m.Validate()
 }
 
-// newEcho returns the inactivity probe OVS sends (B10):
+// newEcho returns the inactivity probe OVS sends (jsonrpc_session_run):
 // {"method":"echo","params":[],"id":"echo"}.
 func newEcho() *Message {
 	return &Message{Kind: KindRequest, Method: "echo", Params: jsonEmptyArray, ID: echoID}
@@ -146,7 +149,8 @@ func isNull(raw []byte) bool {
 	return len(raw) == 0 || bytes.Equal(raw, jsonNull)
 }
 
-// Validate checks that m has exactly the members its Kind requires (B2),
+// Validate checks that m has exactly the members its Kind requires
+// (jsonrpc_msg_is_valid),
 // that Params is a JSON array and that no present member is the JSON null.
 // It does not check that raw members are well-formed JSON.
 func (m *Message) Validate() error {
@@ -164,36 +168,36 @@ func (m *Message) Validate() error {
 // jsonrpc_msg_is_valid). hasMethod says whether a "method" member is
 // present (an empty method name is still a method).
 func (m *Message) invalid(hasMethod bool) string {
-	var want [numMembers]bool // which members the kind requires
+	var want [ovsjson.NumMembers]bool // which members the kind requires
 	switch m.Kind {
 	case KindRequest:
-		want = [numMembers]bool{memMethod: true, memParams: true, memID: true}
+		want = [ovsjson.NumMembers]bool{ovsjson.MemberMethod: true, ovsjson.MemberParams: true, ovsjson.MemberID: true}
 	case KindNotification:
-		want = [numMembers]bool{memMethod: true, memParams: true}
+		want = [ovsjson.NumMembers]bool{ovsjson.MemberMethod: true, ovsjson.MemberParams: true}
 	case KindReply:
-		want = [numMembers]bool{memResult: true, memID: true}
+		want = [ovsjson.NumMembers]bool{ovsjson.MemberResult: true, ovsjson.MemberID: true}
 	case KindError:
-		want = [numMembers]bool{memError: true, memID: true}
+		want = [ovsjson.NumMembers]bool{ovsjson.MemberError: true, ovsjson.MemberID: true}
 	default:
 		return fmt.Sprintf("invalid message kind %d", m.Kind)
 	}
 	if len(m.Params) > 0 && firstByte(m.Params) != '[' {
 		return `"params" must be JSON array`
 	}
-	have := [numMembers]bool{
-		memMethod: hasMethod,
-		memParams: !isNull(m.Params),
-		memResult: !isNull(m.Result),
-		memError:  !isNull(m.Error),
-		memID:     !isNull(m.ID),
+	have := [ovsjson.NumMembers]bool{
+		ovsjson.MemberMethod: hasMethod,
+		ovsjson.MemberParams: !isNull(m.Params),
+		ovsjson.MemberResult: !isNull(m.Result),
+		ovsjson.MemberError:  !isNull(m.Error),
+		ovsjson.MemberID:     !isNull(m.ID),
 	}
-	for i := range numMembers {
+	for i := range ovsjson.NumMembers {
 		if have[i] != want[i] {
 			not := ""
 			if !want[i] {
 				not = " not"
 			}
-			return fmt.Sprintf("%s must%s have %q", m.Kind, not, memberNames[i])
+			return fmt.Sprintf("%s must%s have %q", m.Kind, not, ovsjson.MemberName(i))
 		}
 	}
 	return ""
@@ -202,14 +206,15 @@ func (m *Message) invalid(hasMethod bool) string {
 // firstByte returns the first non-whitespace byte of raw, or 0.
 func firstByte(raw []byte) byte {
 	for _, c := range raw {
-		if !isSpace(c) {
+		if !ovsjson.IsSpace(c) {
 			return c
 		}
 	}
 	return 0
 }
 
-// AppendJSON appends the wire form of m to dst (B2): a request is
+// AppendJSON appends the wire form of m to dst (as jsonrpc_msg_to_json
+// writes it): a request is
 // {"method","params","id"}, a notification {"method","params","id":null},
 // a reply {"result","error":null,"id"}, an error {"error","result":null,"id"}.
 // Raw members are written as they are.
@@ -249,14 +254,14 @@ func (m *Message) MarshalJSON() ([]byte, error) {
 }
 
 // UnmarshalJSON parses one JSON-RPC message, validated as a received
-// message is (B2). Errors wrap [ErrProtocol].
+// message is (jsonrpc_msg_from_json). Errors wrap [ErrProtocol].
 func (m *Message) UnmarshalJSON(data []byte) error {
 	data = bytes.TrimLeft(data, " \t\r\n")
-	var s scanner
-	end, err := s.scan(data)
+	s := ovsjson.NewMessageScanner()
+	end, err := s.Scan(data)
 	if err != nil {
-		se := err.(*scanError)
-		return protocolError("", int64(se.off), "%s", se.msg)
+		se := err.(*ovsjson.SyntaxError)
+		return protocolError("", int64(se.Off), "%s", se.Msg)
 	}
 	if end == 0 {
 		return protocolError("", int64(len(data)), "unexpected end of JSON input")
@@ -267,7 +272,7 @@ func (m *Message) UnmarshalJSON(data []byte) error {
 	raw := bytes.Clone(data[:end])
 	parsed, err := messageFromSpans(raw, &s)
 	if err != nil {
-		return protocolError("", -1, "%s", err.(*scanError).msg)
+		return protocolError("", -1, "%s", err.(*ovsjson.SyntaxError).Msg)
 	}
 	*m = *parsed
 	return nil
@@ -275,34 +280,34 @@ func (m *Message) UnmarshalJSON(data []byte) error {
 
 // messageFromSpans builds a Message from a complete message raw (which it
 // keeps) and the scanner that validated it, checking it as OVS's
-// jsonrpc_msg_from_json does. The error is a *scanError.
-func messageFromSpans(raw []byte, s *scanner) (*Message, error) {
+// jsonrpc_msg_from_json does. The error is a *ovsjson.SyntaxError.
+func messageFromSpans(raw []byte, s *ovsjson.Scanner) (*Message, error) {
 	get := func(i int) json.RawMessage {
-		sp := s.members[i]
-		if sp.end == 0 {
+		sp := s.Value(i)
+		if sp.End == 0 {
 			return nil
 		}
-		v := raw[sp.start:sp.end:sp.end]
+		v := raw[sp.Start:sp.End:sp.End]
 		if bytes.Equal(v, jsonNull) {
 			return nil
 		}
 		return v
 	}
 	m := &Message{
-		Params: get(memParams),
-		Result: get(memResult),
-		Error:  get(memError),
-		ID:     get(memID),
+		Params: get(ovsjson.MemberParams),
+		Result: get(ovsjson.MemberResult),
+		Error:  get(ovsjson.MemberError),
+		ID:     get(ovsjson.MemberID),
 	}
-	if sp := s.members[memMethod]; sp.end != 0 {
-		v := raw[sp.start:sp.end]
+	if sp := s.Value(ovsjson.MemberMethod); sp.End != 0 {
+		v := raw[sp.Start:sp.End]
 		if v[0] != '"' {
-			return nil, &scanError{off: sp.start, msg: "method is not a JSON string"}
+			return nil, &ovsjson.SyntaxError{Off: sp.Start, Msg: "method is not a JSON string"}
 		}
 		m.Method = methodName(v)
 		if m.Method == "" && len(v) > 2 {
 			if err := json.Unmarshal(v, &m.Method); err != nil {
-				return nil, &scanError{off: sp.start, msg: "invalid method string"}
+				return nil, &ovsjson.SyntaxError{Off: sp.Start, Msg: "invalid method string"}
 			}
 		}
 	}
@@ -316,8 +321,8 @@ func messageFromSpans(raw []byte, s *scanner) (*Message, error) {
 	default:
 		m.Kind = KindNotification
 	}
-	if msg := m.invalid(s.members[memMethod].end != 0); msg != "" {
-		return nil, &scanError{off: -1, msg: msg}
+	if msg := m.invalid(s.Value(ovsjson.MemberMethod).End != 0); msg != "" {
+		return nil, &ovsjson.SyntaxError{Off: -1, Msg: msg}
 	}
 	return m, nil
 }
@@ -354,7 +359,7 @@ func methodName(v []byte) string {
 // appendString appends s as a JSON string.
 func appendString(dst []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if !strPlain[s[i]] {
+		if !ovsjson.IsPlain(s[i]) {
 			b, _ := json.Marshal(s) // a string always encodes
 			return append(dst, b...)
 		}
@@ -397,7 +402,7 @@ func (m *Message) String() string {
 	}
 	if m.ID != nil {
 		b = append(b, " id="...)
-		b = append(b, truncate(string(m.ID), 40)...)
+		b = append(b, ovsjson.Truncate(string(m.ID), 40)...)
 	}
 	for _, f := range []struct {
 		name string

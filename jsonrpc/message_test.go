@@ -33,7 +33,7 @@ func TestMessageWireForm(t *testing.T) {
 		want string
 	}{
 		{req, `{"method":"transact","params":["OVN_Northbound",{"op":"insert"}],"id":7}`},
-		// B2: a notification carries "id":null, a reply "error":null, an
+		// As OVS writes them: a notification carries "id":null, a reply "error":null, an
 		// error "result":null.
 		{note, `{"method":"update","params":[null,{}],"id":null}`},
 		{reply, `{"result":["a"],"error":null,"id":7}`},

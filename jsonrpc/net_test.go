@@ -2,14 +2,9 @@ package jsonrpc
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
-	"math/big"
 	"net"
 	"path/filepath"
 	"runtime"
@@ -19,6 +14,8 @@ import (
 	"time"
 
 	"github.com/go-logr/logr/testr"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/testpki"
 )
 
 // These tests use real sockets on loopback; they wait with deadlines,
@@ -193,88 +190,21 @@ func TestRealUnix(t *testing.T) {
 	runSession(t, "unix:"+path, l, SessionConfig{})
 }
 
-// testPKI is a throwaway CA with a server and a client certificate.
-type testPKI struct {
-	pool   *x509.CertPool
-	server tls.Certificate
-	client tls.Certificate
-}
-
-func newTestPKI(t *testing.T, name string) *testPKI {
-	t.Helper()
-	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	now := time.Now()
-	caTmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name + " CA"},
-		NotBefore:             now.Add(-time.Hour),
-		NotAfter:              now.Add(time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	leaf := func(serial int64, cn string, usage x509.ExtKeyUsage) tls.Certificate {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: big.NewInt(serial),
-			Subject:      pkix.Name{CommonName: cn},
-			NotBefore:    now.Add(-time.Hour),
-			NotAfter:     now.Add(time.Hour),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-			IPAddresses:  []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &key.PublicKey, caKey)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
-	}
-	p := &testPKI{pool: x509.NewCertPool()}
-	p.pool.AddCert(caCert)
-	p.server = leaf(2, name+" server", x509.ExtKeyUsageServerAuth)
-	p.client = leaf(3, name+" client", x509.ExtKeyUsageClientAuth)
-	return p
-}
-
-// serverTLS requires a client certificate from the same CA, as OVS does.
-func (p *testPKI) serverTLS() *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{p.server}, ClientCAs: p.pool, ClientAuth: tls.RequireAndVerifyClientCert}
-}
-
-func (p *testPKI) clientTLS() *tls.Config {
-	return &tls.Config{Certificates: []tls.Certificate{p.client}, RootCAs: p.pool}
-}
-
 func TestRealTLS(t *testing.T) {
 	t.Parallel()
-	pki := newTestPKI(t, "ovsdb")
-	l, err := tls.Listen("tcp", "127.0.0.1:0", pki.serverTLS())
+	pki := testpki.New(t, "ovsdb")
+	l, err := tls.Listen("tcp", "127.0.0.1:0", pki.ServerTLS())
 	if err != nil {
 		t.Fatal(err)
 	}
-	runSession(t, "ssl:"+l.Addr().String(), l, SessionConfig{TLSConfig: pki.clientTLS()})
+	runSession(t, "ssl:"+l.Addr().String(), l, SessionConfig{TLSConfig: pki.ClientTLS()})
 }
 
 // A server certificate from another CA is rejected: the attempt fails with
 // the verification error and the session never connects.
 func TestRealTLSWrongCA(t *testing.T) {
-	pki, other := newTestPKI(t, "ovsdb"), newTestPKI(t, "rogue")
-	l, err := tls.Listen("tcp", "127.0.0.1:0", other.serverTLS())
+	pki, other := testpki.New(t, "ovsdb"), testpki.New(t, "rogue")
+	l, err := tls.Listen("tcp", "127.0.0.1:0", other.ServerTLS())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -282,7 +212,7 @@ func TestRealTLSWrongCA(t *testing.T) {
 	r, _ := ParseRemote("ssl:" + l.Addr().String())
 	failed := make(chan Observation, 10)
 	s, err := NewSession([]Remote{r}, SessionConfig{
-		TLSConfig: pki.clientTLS(),
+		TLSConfig: pki.ClientTLS(),
 		OneShot:   true,
 		Logger:    testr.NewWithOptions(t, testr.Options{Verbosity: 1}),
 		Observer: func(o Observation) {
@@ -312,14 +242,14 @@ func TestRealTLSWrongCA(t *testing.T) {
 // Passive sessions over real sockets: ptcp: with an ephemeral port,
 // punix:, and pssl: with client certificates.
 func TestRealPassive(t *testing.T) {
-	pki := newTestPKI(t, "ovsdb")
+	pki := testpki.New(t, "ovsdb")
 	tests := []struct {
 		remote string
 		dial   func(addr net.Addr) (net.Conn, error)
 	}{
 		{"ptcp:0:127.0.0.1", func(a net.Addr) (net.Conn, error) { return net.Dial("tcp", a.String()) }},
 		{"punix:" + filepath.Join(t.TempDir(), "p.sock"), func(a net.Addr) (net.Conn, error) { return net.Dial("unix", a.String()) }},
-		{"pssl:0:127.0.0.1", func(a net.Addr) (net.Conn, error) { return tls.Dial("tcp", a.String(), pki.clientTLS()) }},
+		{"pssl:0:127.0.0.1", func(a net.Addr) (net.Conn, error) { return tls.Dial("tcp", a.String(), pki.ClientTLS()) }},
 	}
 	for _, tt := range tests {
 		t.Run(strings.SplitN(tt.remote, ":", 2)[0], func(t *testing.T) {
@@ -328,7 +258,7 @@ func TestRealPassive(t *testing.T) {
 				t.Fatal(err)
 			}
 			s, err := NewSession([]Remote{r}, SessionConfig{
-				TLSConfig: pki.serverTLS(),
+				TLSConfig: pki.ServerTLS(),
 				Logger:    testr.NewWithOptions(t, testr.Options{Verbosity: 1}),
 			})
 			if err != nil {
@@ -368,7 +298,7 @@ func TestRealPassive(t *testing.T) {
 					t.Fatalf("message %v on %v", msg.Msg, msg.Remote)
 				}
 			}
-			// The second connection replaced the first (B8).
+			// The second connection replaced the first.
 			select {
 			case <-clients[0].Done():
 			case <-time.After(realTimeout):

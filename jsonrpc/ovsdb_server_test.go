@@ -41,7 +41,7 @@ func (w *wireLog) count() (requests, replies int) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	for _, l := range w.lines {
-		if !strings.Contains(l, `"msg"="received"`) {
+		if !strings.Contains(l, `"msg"="message"`) || !strings.Contains(l, `"dir"="received"`) {
 			continue
 		}
 		switch {
@@ -147,7 +147,7 @@ func TestOvsdbServer(t *testing.T) {
 		t.Parallel()
 		r, _ := ParseRemote(srv.Remote())
 		w := &wireLog{}
-		s, err := NewSession([]Remote{r}, SessionConfig{Logger: w.logger(t), ProbeInterval: -1})
+		s, err := NewSession([]Remote{r}, SessionConfig{Logger: w.logger(t), ProbeInterval: 0})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // DefaultMaxMessageSize is the default limit on the size of one received
@@ -19,7 +21,8 @@ const (
 	shrinkAbove = 1 << 20
 )
 
-// reader splits a byte stream into JSON-RPC messages (B1): a stream of
+// reader splits a byte stream into JSON-RPC messages (as jsonrpc_recv
+// does): a stream of
 // JSON values with no delimiter between them. It keeps only the bytes of
 // the message being read (at most max of them, never more) plus what the
 // last read returned after it; whitespace between messages is discarded
@@ -37,7 +40,7 @@ type reader struct {
 	end   int   // end of the data read so far
 	inMsg bool  // buf[start] is the first byte of a message being scanned
 	off   int64 // stream offset of buf[0]
-	sc    scanner
+	sc    ovsjson.Scanner
 
 	// onRead, when set, is called after every read that returned bytes.
 	onRead func(n int)
@@ -49,7 +52,7 @@ func newReader(r io.Reader, name string, maxSize int) *reader {
 	if maxSize <= 0 {
 		maxSize = DefaultMaxMessageSize
 	}
-	return &reader{r: r, name: name, max: maxSize}
+	return &reader{r: r, name: name, max: maxSize, sc: ovsjson.NewMessageScanner()}
 }
 
 // next returns the next message. Its error is final: the stream is broken
@@ -59,20 +62,20 @@ func newReader(r io.Reader, name string, maxSize int) *reader {
 func (rd *reader) next() (*Message, error) {
 	for {
 		if !rd.inMsg {
-			for rd.start < rd.end && isSpace(rd.buf[rd.start]) {
+			for rd.start < rd.end && ovsjson.IsSpace(rd.buf[rd.start]) {
 				rd.start++
 			}
 			if rd.start < rd.end {
 				rd.inMsg = true
-				rd.sc.reset()
+				rd.sc.Reset()
 			}
 		}
 		if rd.inMsg {
 			msgStart := rd.off + int64(rd.start)
-			end, err := rd.sc.scan(rd.buf[rd.start:rd.end])
+			end, err := rd.sc.Scan(rd.buf[rd.start:rd.end])
 			if err != nil {
-				se := err.(*scanError)
-				return nil, protocolError(rd.name, msgStart+int64(se.off), "%s", se.msg)
+				se := err.(*ovsjson.SyntaxError)
+				return nil, protocolError(rd.name, msgStart+int64(se.Off), "%s", se.Msg)
 			}
 			if end > 0 {
 				raw := make([]byte, end)
@@ -81,7 +84,7 @@ func (rd *reader) next() (*Message, error) {
 				rd.inMsg = false
 				m, err := messageFromSpans(raw, &rd.sc)
 				if err != nil {
-					return nil, protocolError(rd.name, -1, "invalid JSON-RPC message at byte %d: %s", msgStart, err.(*scanError).msg)
+					return nil, protocolError(rd.name, -1, "invalid JSON-RPC message at byte %d: %s", msgStart, err.(*ovsjson.SyntaxError).Msg)
 				}
 				rd.maybeShrink(end)
 				return m, nil

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // chunkReader returns its data at most n bytes per Read.
@@ -77,7 +79,7 @@ func TestReaderStream(t *testing.T) {
 }
 
 func TestReaderErrors(t *testing.T) {
-	deep := `{"method":"m","params":` + strings.Repeat("[", maxNesting) + strings.Repeat("]", maxNesting) + `}`
+	deep := `{"method":"m","params":` + strings.Repeat("[", ovsjson.MaxNesting) + strings.Repeat("]", ovsjson.MaxNesting) + `}`
 	tests := []struct {
 		in   string
 		want string // substring; every error wraps ErrProtocol
@@ -121,9 +123,9 @@ func TestReaderErrors(t *testing.T) {
 		}
 	}
 	// The depth limit itself is fine.
-	ok := `{"method":"m","params":` + strings.Repeat("[", maxNesting-1) + strings.Repeat("]", maxNesting-1) + `}`
+	ok := `{"method":"m","params":` + strings.Repeat("[", ovsjson.MaxNesting-1) + strings.Repeat("]", ovsjson.MaxNesting-1) + `}`
 	if got, _, err := readAll(t, []byte(ok), 7, 0); len(got) != 1 || !errors.Is(err, io.EOF) {
-		t.Errorf("nesting %d: %d messages, %v", maxNesting, len(got), err)
+		t.Errorf("nesting %d: %d messages, %v", ovsjson.MaxNesting, len(got), err)
 	}
 }
 

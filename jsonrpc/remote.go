@@ -6,6 +6,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // DefaultPort is the OVSDB port used when a tcp:, ssl:, ptcp: or pssl:
@@ -225,11 +227,12 @@ func (r Remote) Address() string {
 }
 
 // NeedsProbes reports whether connections over r should be probed for
-// inactivity: true for TCP and TLS, false for unix sockets (B9).
+// inactivity: true for TCP and TLS, false for unix sockets
+// (stream_or_pstream_needs_probes in lib/stream.c).
 func (r Remote) NeedsProbes() bool { return r.Network() != "unix" }
 
 // ParseRemotes parses a comma-separated list of remotes as OVS does
-// (B17): the string is split at commas followed (after spaces or tabs) by
+// (ovsdb_session_parse_remote in lib/ovsdb-session.c): the string is split at commas followed (after spaces or tabs) by
 // lowercase letters and a colon, so an IPv6 address or option text after a
 // comma stays in its remote; blanks around each remote are ignored. The
 // first "cid:UUID" item is taken out and returned as the cluster id
@@ -246,7 +249,7 @@ func ParseRemotes(s string) (remotes []Remote, clusterID string, err error) {
 			if clusterID != "" {
 				return nil, "", fmt.Errorf("%w %q: more than one cluster id", ErrInvalidRemote, item)
 			}
-			id, ok := parseUUID(rest)
+			id, ok := ovsjson.CanonicalUUID(rest)
 			if !ok {
 				return nil, "", fmt.Errorf("%w %q: cluster id %q is not a UUID", ErrInvalidRemote, item, rest)
 			}
@@ -266,7 +269,7 @@ func ParseRemotes(s string) (remotes []Remote, clusterID string, err error) {
 }
 
 // SplitRemotes splits a remote list into its items by the rule of
-// ParseRemotes (B17), without parsing them.
+// ParseRemotes, without parsing them.
 func SplitRemotes(s string) []string {
 	var items []string
 	for {
@@ -300,24 +303,4 @@ func nextRemote(s string) int {
 		}
 	}
 	return -1
-}
-
-// parseUUID checks the 8-4-4-4-12 hex form and returns it in lowercase.
-func parseUUID(s string) (string, bool) {
-	if len(s) != 36 {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		switch i {
-		case 8, 13, 18, 23:
-			if s[i] != '-' {
-				return "", false
-			}
-		default:
-			if !isHex(s[i]) {
-				return "", false
-			}
-		}
-	}
-	return strings.ToLower(s), true
 }

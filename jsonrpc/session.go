@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"net"
@@ -27,26 +28,34 @@ const oneShotBackoff = time.Duration(math.MaxInt32) * time.Millisecond
 const maxRunSteps = 16
 
 // SessionConfig configures a [Session]. The zero value gives the defaults
-// of OVS's jsonrpc_session.
+// of OVS's jsonrpc_session, except that probes are off until ProbeInterval
+// is set: as everywhere in this module, a probe interval of 0 disables
+// probes.
 type SessionConfig struct {
 	// KeepOrder keeps the remotes in the order given. By default they are
 	// shuffled (OVS does, to spread clients over a cluster).
 	KeepOrder bool
 
-	// OneShot makes one pass over the remotes and gives up (B7): no retry
+	// OneShot makes one pass over the remotes and gives up (OVS's
+	// jsonrpc_session_open_multiple with retry=false): no retry
 	// once every remote failed, and none after a connection ends. IsAlive
 	// then reports false.
 	OneShot bool
 
-	// MaxBackoff is the longest wait between attempts; default 8 s
-	// (reconnect.DefaultMaxBackoff). The minimum is 1 s.
+	// MaxBackoff is the longest wait between attempts; 0 means the default,
+	// 8 s (reconnect.DefaultMaxBackoff). The reconnect FSM never waits less
+	// than 1 s (reconnect.DefaultMinBackoff) after a failure, so a value
+	// below 1 s is rejected with ErrInvalidConfig rather than raised.
 	MaxBackoff time.Duration
 
 	// ProbeInterval is how long a connection may stay silent before the
 	// session sends an echo probe, and then how long the probe may go
-	// unanswered before the session drops the connection. 0 means the
-	// default (5 s); a negative value disables probes. Connections over
-	// unix sockets are never probed (B9).
+	// unanswered before the session drops the connection. 0 (or a negative
+	// value) disables probes; OVS's default is reconnect.DefaultProbeInterval
+	// (5 s). A value between 0 and 1 s is rejected with ErrInvalidConfig
+	// (the reconnect FSM would raise it to 1 s). Connections over unix
+	// sockets are never probed, as in OVS's jsonrpc_session_open, because
+	// the kernel reports a dead peer there.
 	ProbeInterval time.Duration
 
 	// TLSConfig is used for ssl: (as a client) and pssl: (as a server; it
@@ -62,15 +71,22 @@ type SessionConfig struct {
 	// net.ListenConfig.
 	Listen func(ctx context.Context, network, address string) (net.Listener, error)
 
-	// Logger receives the session's logs: V(0) connections made, failed
-	// and dropped and the wait before the next attempt; V(1) attempts,
-	// probes, the reconnect FSM's own messages and owner requests; the
-	// connections log below that (see ConnConfig.Logger). The zero Logger
-	// discards everything.
+	// Logger receives the session's logs, one line per event, with
+	// constant messages: V(0) connections made, failed and dropped and the
+	// wait before the next attempt (V(1) while the backoff stays at its
+	// maximum); V(1) attempts, probes and owner requests; the connections
+	// log messages below that (see ConnConfig.Logger). A cause is an error
+	// under the key "err". Failures the session recovers from by itself are
+	// Info lines; Error is used for what needs an operator (a passive
+	// remote that cannot listen or accept). The zero Logger discards
+	// everything.
 	Logger logr.Logger
 
 	// Conn holds the limits for each connection. Its Name, NextID,
 	// DropEchoReplies and Logger are set by the session.
+	// Its MaxBacklogMessages and MaxBacklogBytes bound the send backlog;
+	// 0 gives the defaults (DefaultMaxBacklogMessages,
+	// DefaultMaxBacklogBytes), a negative value no limit.
 	Conn ConnConfig
 
 	// Observer, if set, is called on the session's goroutine for every
@@ -81,7 +97,7 @@ type SessionConfig struct {
 }
 
 // Session keeps a JSON-RPC connection to one of several remotes up,
-// driven by the reconnect FSM as OVS's jsonrpc_session is (B5-B16): it
+// driven by the reconnect FSM as OVS's jsonrpc_session is (lib/jsonrpc.c): it
 // walks the remotes round robin, backs off, probes idle connections, and
 // reconnects. The owner reads an ordered event stream with Recv and talks
 // with Send and Call, or on the Conn of an event.
@@ -120,7 +136,12 @@ type Session struct {
 	lastErr error
 	records []*connRecord
 	obs     []Observation
-	quiet   bool // at the maximum backoff: log failures at V(1)
+	// Work the loop does once it has released the lock: closing
+	// connections and listeners (a TLS close sends an alert) and opening
+	// the passive listener.
+	toClose   []io.Closer
+	listenReq *listenRequest
+	quiet     bool // at the maximum backoff: log failures at V(1)
 
 	// Settings that survive SetRemotes.
 	minBackoff, maxBackoff time.Duration
@@ -147,6 +168,12 @@ type listener struct {
 	l      net.Listener
 }
 
+// listenRequest asks the loop to open the listener of remote for fsm.
+type listenRequest struct {
+	fsm    *reconnect.FSM
+	remote Remote
+}
+
 type acceptResult struct {
 	lis *listener
 	nc  net.Conn
@@ -155,7 +182,7 @@ type acceptResult struct {
 
 // NewSession starts a session over remotes (see ParseRemotes). A passive
 // remote (ptcp:, pssl:, punix:) must be the only one: the session then
-// listens, and each accepted connection replaces the current one (B8).
+// listens, and each accepted connection replaces the current one.
 // The session starts connecting at once; Close it when done.
 func NewSession(remotes []Remote, cfg SessionConfig) (*Session, error) {
 	if cfg.Dial == nil {
@@ -176,20 +203,16 @@ func NewSession(remotes []Remote, cfg SessionConfig) (*Session, error) {
 		closing:    make(chan struct{}),
 		loopDone:   make(chan struct{}),
 		minBackoff: reconnect.DefaultMinBackoff,
-		maxBackoff: cfg.MaxBackoff,
-		probe:      cfg.ProbeInterval,
 
 		backlogMsgs:  cfg.Conn.MaxBacklogMessages,
 		backlogBytes: cfg.Conn.MaxBacklogBytes,
 	}
-	if s.maxBackoff <= 0 {
-		s.maxBackoff = reconnect.DefaultMaxBackoff
+	var err error
+	if s.maxBackoff, err = checkMaxBackoff(cfg.MaxBackoff); err != nil {
+		return nil, err
 	}
-	switch {
-	case s.probe == 0:
-		s.probe = reconnect.DefaultProbeInterval
-	case s.probe < 0:
-		s.probe = 0
+	if s.probe, err = checkProbeInterval(cfg.ProbeInterval); err != nil {
+		return nil, err
 	}
 	if err := s.checkRemotes(remotes); err != nil {
 		return nil, err
@@ -217,9 +240,11 @@ func (s *Session) checkRemotes(remotes []Remote) error {
 }
 
 // startFSMLocked installs remotes (shuffled unless KeepOrder) and a new
-// reconnect FSM set up as jsonrpc_session_open_multiple does (B5-B9),
+// reconnect FSM set up as jsonrpc_session_open_multiple does (one
+// backoff-free try per remote; one-shot and passive modes),
 // with the session's settings. keep, if set, is the live connection's
-// remote, which the new FSM adopts as connected (B14).
+// remote, which the new FSM adopts as connected (as jsonrpc_session_replace
+// does).
 func (s *Session) startFSMLocked(now time.Time, remotes []Remote, keep *Remote) {
 	rs := slices.Clone(remotes)
 	if !s.cfg.KeepOrder {
@@ -228,8 +253,9 @@ func (s *Session) startFSMLocked(now time.Time, remotes []Remote, keep *Remote) 
 	s.remotes = rs
 	s.next = 0
 
+	// The FSM gets no logger: the session logs each connection event
+	// once, with the remote and the error.
 	f := reconnect.New(now)
-	f.SetLogger(s.log.WithName("reconnect").V(1))
 	f.SetBackoff(s.minBackoff, s.maxBackoff)
 	s.fsm = f
 	s.pickRemoteLocked()
@@ -250,7 +276,8 @@ func (s *Session) startFSMLocked(now time.Time, remotes []Remote, keep *Remote) 
 	s.applyProbeLocked()
 }
 
-// pickRemoteLocked moves to the next remote, round robin (B5).
+// pickRemoteLocked moves to the next remote, round robin
+// (jsonrpc_session_pick_remote).
 func (s *Session) pickRemoteLocked() {
 	s.cur = s.next % len(s.remotes)
 	s.next++
@@ -258,7 +285,7 @@ func (s *Session) pickRemoteLocked() {
 }
 
 // applyProbeLocked sets the FSM's probe interval for the current remote:
-// off for unix sockets (B9; checked per remote, where C checks the first).
+// off for unix sockets (checked per remote, where C checks the first).
 func (s *Session) applyProbeLocked() {
 	p := s.probe
 	if !s.remotes[s.cur].NeedsProbes() {
@@ -281,10 +308,16 @@ func (s *Session) loop() {
 		if s.conn != nil {
 			act, connDone = s.conn.Activity(), s.conn.Done()
 		}
-		obs := s.obs
-		s.obs = nil
-		s.mu.Unlock()
-		s.emit(obs)
+		req := s.listenReq
+		s.listenReq = nil
+		s.unlockAndFlush()
+		if req != nil {
+			l, err := s.openListener(req.remote)
+			s.mu.Lock()
+			s.handleListenLocked(time.Now(), req, l, err)
+			s.unlockAndFlush()
+			continue
+		}
 
 		var timerC <-chan time.Time
 		if hasDeadline {
@@ -302,28 +335,33 @@ func (s *Session) loop() {
 		case r := <-s.dialc:
 			s.mu.Lock()
 			s.handleDialLocked(time.Now(), r)
-			s.mu.Unlock()
+			s.unlockAndFlush()
 		case a := <-s.acceptc:
 			s.mu.Lock()
 			s.handleAcceptLocked(time.Now(), a)
-			s.mu.Unlock()
+			s.unlockAndFlush()
 		case <-s.closing:
 			timer.Stop()
 			s.mu.Lock()
 			s.closed = true
 			s.disconnectLocked(time.Now(), ErrSessionClosed)
 			s.closeListenerLocked()
-			obs := s.obs
-			s.obs = nil
-			s.mu.Unlock()
-			s.emit(obs)
+			s.unlockAndFlush()
 			return
 		}
 		timer.Stop()
 	}
 }
 
-func (s *Session) emit(obs []Observation) {
+// unlockAndFlush releases the lock, then closes what was given up under
+// it and reports the observations made, in order.
+func (s *Session) unlockAndFlush() {
+	obs, closers := s.obs, s.toClose
+	s.obs, s.toClose = nil, nil
+	s.mu.Unlock()
+	for _, c := range closers {
+		_ = c.Close()
+	}
 	if s.cfg.Observer == nil {
 		return
 	}
@@ -363,7 +401,8 @@ func (s *Session) runLocked(now time.Time) {
 				s.fsm.Activity(now)
 			default:
 			}
-			// The reader goroutine is always receiving (A9).
+			// The reader goroutine is always receiving, so a probe
+			// deadline is never held back waiting for a receive attempt.
 			s.fsm.ReceiveAttempted(now)
 		}
 		state := s.fsm.State()
@@ -372,6 +411,9 @@ func (s *Session) runLocked(now time.Time) {
 			return
 		case reconnect.Connect:
 			s.connectLocked(now)
+			if s.listenReq != nil {
+				return // the loop opens the listener, then steps again
+			}
 		case reconnect.Disconnect:
 			reason := ErrForcedReconnect
 			switch state {
@@ -402,15 +444,10 @@ func (s *Session) connectLocked(now time.Time) {
 	s.applyProbeLocked()
 	if s.fsm.IsPassive() {
 		if s.lis == nil {
-			if err := s.listenLocked(r); err != nil {
-				s.fsm.ConnectFailed(now, err)
-				s.lastErr = err
-				s.log.Info("cannot listen", "remote", r.String(), "err", err)
-				s.observeLocked(now, ObserveConnectFailed, r.String(), err)
-				s.pickRemoteLocked()
-				s.afterFailureLocked(now)
-				return
-			}
+			// The loop opens the listener once it has released the lock,
+			// then calls handleListenLocked.
+			s.listenReq = &listenRequest{fsm: s.fsm, remote: r}
+			return
 		}
 		s.fsm.Listening(now)
 		s.observeLocked(now, ObserveListening, r.String(), nil)
@@ -464,7 +501,7 @@ func (s *Session) handleDialLocked(now time.Time, r dialResult) {
 		// Abandoned meanwhile.
 		r.a.cancel()
 		if r.nc != nil {
-			_ = r.nc.Close()
+			s.toClose = append(s.toClose, r.nc)
 		}
 		return
 	}
@@ -472,10 +509,10 @@ func (s *Session) handleDialLocked(now time.Time, r dialResult) {
 	r.a.cancel()
 	name := r.a.remote.String()
 	if r.err != nil {
-		// A failed attempt: no seqno bump (B12), next remote (B5).
+		// A failed attempt: no seqno bump, next remote.
 		s.fsm.ConnectFailed(now, r.err)
 		s.lastErr = r.err
-		s.logFailure("connection attempt failed", name, r.err)
+		s.failureLog().Info("connection attempt failed", "remote", name, "err", r.err)
 		s.observeLocked(now, ObserveConnectFailed, name, r.err)
 		s.pickRemoteLocked()
 		s.afterFailureLocked(now)
@@ -485,7 +522,7 @@ func (s *Session) handleDialLocked(now time.Time, r dialResult) {
 	s.establishLocked(now, r.nc, name)
 }
 
-// establishLocked makes nc the session's connection (seqno++, B12).
+// establishLocked makes nc the session's connection (seqno++).
 func (s *Session) establishLocked(now time.Time, nc net.Conn, name string) {
 	cc := s.cfg.Conn
 	cc.Name = name
@@ -506,8 +543,8 @@ func (s *Session) establishLocked(now time.Time, nc net.Conn, name string) {
 }
 
 // disconnectLocked tears down the connection or the attempt in progress,
-// if any (C: jsonrpc_session_disconnect): seqno++ (B12) and the next remote
-// (B5). The caller has told the FSM.
+// if any (C: jsonrpc_session_disconnect): seqno++ and the next remote. The
+// caller has told the FSM.
 func (s *Session) disconnectLocked(now time.Time, reason error) {
 	switch {
 	case s.conn != nil:
@@ -519,7 +556,7 @@ func (s *Session) disconnectLocked(now time.Time, reason error) {
 		s.seqno++
 		err := c.Err()
 		if !errors.Is(reason, ErrSessionClosed) {
-			s.logFailure("connection dropped", c.Name(), err)
+			s.failureLog().Info("connection dropped", "remote", c.Name(), "err", err)
 		}
 		s.observeLocked(now, ObserveDisconnected, c.Name(), err)
 	case s.attempt != nil:
@@ -528,7 +565,7 @@ func (s *Session) disconnectLocked(now time.Time, reason error) {
 		a.cancel()
 		s.seqno++
 		if !errors.Is(reason, ErrSessionClosed) {
-			s.logFailure("connection attempt abandoned", a.remote.String(), reason)
+			s.failureLog().Info("connection attempt abandoned", "remote", a.remote.String(), "err", reason)
 		}
 		s.observeLocked(now, ObserveConnectFailed, a.remote.String(), reason)
 	default:
@@ -546,7 +583,7 @@ func (s *Session) afterFailureLocked(now time.Time) {
 	case reconnect.Backoff:
 		if s.cfg.OneShot && s.fsm.MaxTries() == 0 && !s.fsm.IsPassive() {
 			s.fsm.Disable(now)
-			s.log.Info("giving up: every remote was tried once", "remotes", len(s.remotes))
+			s.log.Info("giving up", "remotes", len(s.remotes), "oneShot", true)
 			s.observeLocked(now, ObserveGaveUp, "", s.lastErr)
 			return
 		}
@@ -554,14 +591,12 @@ func (s *Session) afterFailureLocked(now time.Time) {
 		next := s.remotes[s.cur].String()
 		atMax := s.fsm.Stats(now).Backoff >= s.fsm.MaxBackoff()
 		switch {
-		case atMax && s.quiet:
-			s.log.V(1).Info("waiting before reconnect", "next", next, "backoff", d)
-		case atMax:
-			s.quiet = true
-			s.log.Info("waiting before reconnect; at the maximum backoff, further waits are logged at V(1)", "next", next, "backoff", d)
-		case d > 0:
-			s.quiet = false
-			s.log.Info("waiting before reconnect", "next", next, "backoff", d)
+		case d > 0 || atMax:
+			// The first wait at the maximum backoff is logged at V(0)
+			// with atMaxBackoff=true; later ones, and the failures between
+			// them, at V(1) (OVS stops logging them too).
+			s.failureLog().Info("waiting before reconnect", "next", next, "backoff", d, "atMaxBackoff", atMax)
+			s.quiet = atMax
 		default:
 			s.quiet = false
 			s.log.V(1).Info("reconnecting at once", "next", next, "freeTries", s.fsm.BackoffFreeTries())
@@ -573,36 +608,62 @@ func (s *Session) afterFailureLocked(now time.Time) {
 			})
 		}
 	case reconnect.Void:
-		s.log.Info("giving up", "remotes", len(s.remotes))
+		s.log.Info("giving up", "remotes", len(s.remotes), "oneShot", false)
 		s.observeLocked(now, ObserveGaveUp, "", s.lastErr)
 	}
 }
 
-// logFailure logs a failed or dropped connection at V(0), or at V(1)
-// while the backoff stays at its maximum (OVS stops logging then).
-func (s *Session) logFailure(msg, remote string, err error) {
-	l := s.log
+// failureLog is the logger for failed and dropped connections and the
+// waits after them: V(0), or V(1) while the backoff stays at its maximum
+// (OVS stops logging then, in reconnect_disconnected).
+func (s *Session) failureLog() logr.Logger {
 	if s.quiet {
-		l = l.V(1)
+		return s.log.V(1)
 	}
-	l.Info(msg, "remote", remote, "err", err)
+	return s.log
 }
 
-// listenLocked opens the passive listener and starts accepting.
-func (s *Session) listenLocked(r Remote) error {
+// openListener opens the listener of a passive remote. The loop calls it
+// without the lock.
+func (s *Session) openListener(r Remote) (net.Listener, error) {
 	l, err := s.cfg.Listen(context.Background(), r.Network(), r.Address())
 	if err != nil {
-		return fmt.Errorf("%s: %w", r, err)
+		return nil, fmt.Errorf("%s: %w", r, err)
 	}
 	if r.IsTLS() {
 		l = tls.NewListener(l, s.cfg.TLSConfig)
+	}
+	return l, nil
+}
+
+// handleListenLocked takes the result of openListener for req: unless the
+// session moved on meanwhile (closed, new remotes, or a listener already
+// open), it starts accepting and reports Listening to the FSM, or reports
+// the failure.
+func (s *Session) handleListenLocked(now time.Time, req *listenRequest, l net.Listener, err error) {
+	if s.closed || s.fsm != req.fsm || s.lis != nil {
+		if l != nil {
+			s.toClose = append(s.toClose, l)
+		}
+		return
+	}
+	r := req.remote
+	if err != nil {
+		s.fsm.ConnectFailed(now, err)
+		s.lastErr = err
+		s.log.Error(err, "cannot listen", "remote", r.String())
+		s.observeLocked(now, ObserveConnectFailed, r.String(), err)
+		s.pickRemoteLocked()
+		s.afterFailureLocked(now)
+		return
 	}
 	lis := &listener{remote: r, l: l}
 	s.lis = lis
 	s.log.Info("listening", "remote", r.String(), "address", l.Addr().String())
 	s.wg.Add(1)
 	go s.accept(lis)
-	return nil
+	s.fsm.Listening(now)
+	s.observeLocked(now, ObserveListening, r.String(), nil)
 }
 
 // accept runs the accept loop of a listener on its own goroutine.
@@ -624,19 +685,21 @@ func (s *Session) accept(lis *listener) {
 	}
 }
 
+// closeListenerLocked gives up the listener; the loop closes it once it
+// has released the lock (before it opens another).
 func (s *Session) closeListenerLocked() {
 	if s.lis != nil {
-		_ = s.lis.l.Close()
+		s.toClose = append(s.toClose, s.lis.l)
 		s.lis = nil
 	}
 }
 
 // handleAcceptLocked takes an accepted connection: it replaces the
-// current one (B8).
+// current one.
 func (s *Session) handleAcceptLocked(now time.Time, a acceptResult) {
 	if a.lis != s.lis {
 		if a.nc != nil {
-			_ = a.nc.Close()
+			s.toClose = append(s.toClose, a.nc)
 		}
 		return
 	}
@@ -645,7 +708,7 @@ func (s *Session) handleAcceptLocked(now time.Time, a acceptResult) {
 		s.closeListenerLocked()
 		s.fsm.ListenError(now, err)
 		s.lastErr = err
-		s.log.Info("error accepting connections", "remote", a.lis.remote.String(), "err", a.err)
+		s.log.Error(a.err, "cannot accept connections", "remote", a.lis.remote.String())
 		s.afterFailureLocked(now)
 		return
 	}
@@ -666,8 +729,8 @@ func (s *Session) handleAcceptLocked(now time.Time, a acceptResult) {
 func (s *Session) wakeLoop() { signal(s.wake) }
 
 // ForceReconnect drops the connection (or abandons the attempt in
-// progress) and reconnects to the next remote, after the backoff (A5): the
-// forced disconnection counts as a failure. Call ResetBackoff first to
+// progress) and reconnects to the next remote, after the backoff: the
+// forced disconnection counts as a failure (reconnect_force_reconnect). Call ResetBackoff first to
 // reconnect at once (OVS's ovsdb_cs_force_reconnect from MONITORING). It
 // does nothing while the session waits or listens.
 func (s *Session) ForceReconnect() {
@@ -680,8 +743,9 @@ func (s *Session) ForceReconnect() {
 
 // ResetBackoff gives the session one backoff-free try per remote, plus one
 // while connected, because dropping the current connection spends one
-// (B13). After a ForceReconnect, every remote is then tried once with no
-// wait, the current one last; then backoff resumes (§4.4).
+// (jsonrpc_session_reset_backoff). After a ForceReconnect, every remote is
+// then tried once with no wait, the current one last; then backoff
+// resumes.
 func (s *Session) ResetBackoff() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -721,7 +785,7 @@ func (s *Session) ConnectNow() {
 // (backoff-free tries for the first sweep), with this session's settings
 // (max backoff, probe interval, backlog limits, one-shot): unlike OVS,
 // settings are kept. A live connection to a remote still listed is kept
-// (B14) and the walk continues after it; otherwise it is dropped.
+// and the walk continues after it; otherwise it is dropped.
 func (s *Session) SetRemotes(remotes []Remote) error {
 	if err := s.checkRemotes(remotes); err != nil {
 		return err
@@ -770,34 +834,74 @@ func sameRemotes(a, b []Remote) bool {
 	return slices.Equal(names(a), names(b))
 }
 
-// SetMaxBackoff sets the longest wait between attempts (at least 1 s; 0
-// means the default 8 s). It survives SetRemotes.
-func (s *Session) SetMaxBackoff(d time.Duration) {
+// checkMaxBackoff returns the maximum backoff a SessionConfig.MaxBackoff
+// of d stands for.
+func checkMaxBackoff(d time.Duration) (time.Duration, error) {
+	switch {
+	case d == 0:
+		return reconnect.DefaultMaxBackoff, nil
+	case d < reconnect.DefaultMinBackoff:
+		return 0, fmt.Errorf("%w: max backoff %v is below the minimum backoff of %v",
+			ErrInvalidConfig, d, reconnect.DefaultMinBackoff)
+	}
+	return d, nil
+}
+
+// checkProbeInterval returns the probe interval a
+// SessionConfig.ProbeInterval of d stands for (0: no probes).
+func checkProbeInterval(d time.Duration) (time.Duration, error) {
+	switch {
+	case d <= 0:
+		return 0, nil
+	case d < minProbeInterval:
+		return 0, fmt.Errorf("%w: probe interval %v is below the minimum of %v (0 disables probes)",
+			ErrInvalidConfig, d, minProbeInterval)
+	}
+	return d, nil
+}
+
+// minProbeInterval is the shortest probe interval OVS's reconnect FSM
+// keeps (reconnect_set_probe_interval in lib/reconnect.c).
+const minProbeInterval = time.Second
+
+// SetMaxBackoff sets the longest wait between attempts, as
+// SessionConfig.MaxBackoff does: 0 means the default 8 s, and a value
+// below 1 s is rejected with ErrInvalidConfig. It survives SetRemotes.
+func (s *Session) SetMaxBackoff(d time.Duration) error {
+	d, err := checkMaxBackoff(d)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if d <= 0 {
-		d = reconnect.DefaultMaxBackoff
-	}
 	s.maxBackoff = d
 	if !s.cfg.OneShot {
 		s.fsm.SetBackoff(s.minBackoff, d)
 	}
 	s.wakeLoop()
+	return nil
 }
 
-// SetProbeInterval sets the inactivity probe interval: 0 disables probes,
-// other values are raised to at least 1 s. It survives SetRemotes. Unix
-// socket connections are never probed.
-func (s *Session) SetProbeInterval(d time.Duration) {
+// SetProbeInterval sets the inactivity probe interval, as
+// SessionConfig.ProbeInterval does: 0 disables probes, and a value between
+// 0 and 1 s is rejected with ErrInvalidConfig. It survives SetRemotes.
+// Unix socket connections are never probed.
+func (s *Session) SetProbeInterval(d time.Duration) error {
+	d, err := checkProbeInterval(d)
+	if err != nil {
+		return err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.probe = max(d, 0)
+	s.probe = d
 	s.applyProbeLocked()
 	s.wakeLoop()
+	return nil
 }
 
 // SetBacklogLimits sets the send backlog limits of the current and later
-// connections (see ConnConfig.MaxBacklogMessages); 0 means no limit.
+// connections, as ConnConfig.MaxBacklogMessages and MaxBacklogBytes do: 0
+// means the default, a negative value no limit.
 func (s *Session) SetBacklogLimits(messages, bytes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -844,7 +948,7 @@ func (s *Session) IsConnected() bool {
 }
 
 // IsAlive reports whether the session is connected, connecting, or may
-// still try (B16). Only a one-shot session that used its tries, or a
+// still try (jsonrpc_session_is_alive). Only a one-shot session that used its tries, or a
 // closed session, is not alive.
 func (s *Session) IsAlive() bool {
 	s.mu.Lock()
@@ -864,7 +968,8 @@ func (s *Session) LastError() error {
 }
 
 // Seqno returns the session's sequence number: it grows when a connection
-// completes and when a connection or attempt is torn down (B12), so a
+// completes and when a connection or attempt is torn down (a connect that
+// fails at once does not count), so a
 // changed value means a different connection.
 func (s *Session) Seqno() uint64 {
 	s.mu.Lock()

@@ -16,8 +16,9 @@ import (
 
 var isErr = errors.Is
 
-// Three remotes that refuse: the first sweep is free of backoff (B6), then
-// the walk goes on round robin with 1 s, 2 s, 4 s, 8 s, 8 s... (§2.3).
+// Three remotes that refuse: the first sweep is free of backoff (one free
+// try per remote), then the walk goes on round robin with 1 s, 2 s, 4 s,
+// 8 s, 8 s... (the doubling of reconnect_disconnected).
 func TestSessionBackoffAllRefuse(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeNet(t)
@@ -36,7 +37,7 @@ func TestSessionBackoffAllRefuse(t *testing.T) {
 			"0s connect-failed tcp:10.0.0.3:6641 refused",
 			"0s backoff tcp:10.0.0.1:6641 1s free=1",
 		}, "\n"))
-		// A refused connect does not bump the seqno (B12).
+		// A refused connect does not bump the seqno.
 		if s.Seqno() != 0 || s.IsConnected() || !s.IsAlive() {
 			t.Errorf("seqno %d connected %v alive %v", s.Seqno(), s.IsConnected(), s.IsAlive())
 		}
@@ -51,8 +52,8 @@ func TestSessionBackoffAllRefuse(t *testing.T) {
 }
 
 // A remote that refuses, one that hangs and one that accepts and closes at
-// once: the connect timeout is max(1 s, backoff) (A7); a connection that
-// closes with no activity preserves the backoff growth (A4); the walk
+// once: the connect timeout is max(1 s, backoff); a connection that
+// closes with no activity preserves the backoff growth; the walk
 // moves to the next remote on every teardown and every failed attempt.
 func TestSessionRefuseHangClose(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -81,7 +82,7 @@ func TestSessionRefuseHangClose(t *testing.T) {
 	})
 }
 
-// §4.4: from a connected session, ResetBackoff + ForceReconnect tries
+// From a connected session, ResetBackoff + ForceReconnect tries
 // every remote once with zero delay, the old one last, then backs off;
 // without the reset, the sweep ends early and backoff grows.
 func TestSessionResetBackoffSweep(t *testing.T) {
@@ -141,14 +142,14 @@ func TestSessionForceReconnectMovesOn(t *testing.T) {
 	})
 }
 
-// Probes (B10, A8): an idle connection gets {"method":"echo","params":[],
+// Probes: an idle connection gets {"method":"echo","params":[],
 // "id":"echo"} after the probe interval, and is dropped when it stays
 // unanswered for another interval.
 func TestSessionProbeTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeNet(t)
 		rs := f.remotes("raw")
-		s := newTestSession(t, f, rs, SessionConfig{})
+		s := newTestSession(t, f, rs, SessionConfig{ProbeInterval: 5 * time.Second})
 		events := recordEvents(s)
 		p := newPeer(t, <-f.raws)
 		got := make(chan string, 10)
@@ -165,7 +166,7 @@ func TestSessionProbeTimeout(t *testing.T) {
 		time.Sleep(12 * time.Second)
 		want(t, "probe", <-got, `5s {"method":"echo","params":[],"id":"echo"}`)
 		// Single remote: no free retry; the connection lasted at least the
-		// backoff, so the next attempt waits the minimum, 1 s (A4).
+		// backoff, so the next attempt waits the minimum, 1 s.
 		want(t, "attempts", f.takeAttempts(), "0s A, 11s A")
 		want(t, "events", events.take(), strings.Join([]string{
 			"0s connected tcp:10.0.0.1:6641 #1",
@@ -183,7 +184,7 @@ func TestSessionProbeTimeout(t *testing.T) {
 func TestSessionProbesAnswered(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeNet(t)
-		s := newTestSession(t, f, f.remotes("serve"), SessionConfig{})
+		s := newTestSession(t, f, f.remotes("serve"), SessionConfig{ProbeInterval: 5 * time.Second})
 		events := recordEvents(s)
 		srv := <-f.servers
 		time.Sleep(61 * time.Second)
@@ -238,7 +239,7 @@ func TestSessionAnswersPeerEcho(t *testing.T) {
 	})
 }
 
-// B14: SetRemotes keeps the live connection when its remote is still
+// SetRemotes keeps the live connection when its remote is still
 // listed (no events, same seqno), and the settings survive; otherwise it
 // drops it and starts over with a free sweep.
 func TestSessionSetRemotes(t *testing.T) {
@@ -247,8 +248,12 @@ func TestSessionSetRemotes(t *testing.T) {
 		rs := f.remotes("serve", "refuse", "refuse", "serve")
 		s := newTestSession(t, f, rs[:1], SessionConfig{})
 		events := recordEvents(s)
-		s.SetMaxBackoff(2 * time.Second)
-		s.SetProbeInterval(3 * time.Second)
+		if err := s.SetMaxBackoff(2 * time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SetProbeInterval(3 * time.Second); err != nil {
+			t.Fatal(err)
+		}
 		time.Sleep(time.Second)
 		conn := s.Conn()
 
@@ -292,7 +297,7 @@ func TestSessionSetRemotes(t *testing.T) {
 	})
 }
 
-// B7: a one-shot session tries each remote once, then gives up.
+// A one-shot session tries each remote once, then gives up.
 func TestSessionOneShot(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		f := newFakeNet(t)
@@ -329,7 +334,7 @@ func TestSessionOneShot(t *testing.T) {
 	})
 }
 
-// B4: a peer that stops reading while we keep sending trips the backlog
+// A peer that stops reading while we keep sending trips the backlog
 // limit; the session reports it and reconnects.
 func TestSessionBacklogLimit(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -501,7 +506,7 @@ func TestSessionObserverSteers(t *testing.T) {
 	})
 }
 
-// B8: a passive session listens; each accepted connection replaces the
+// A passive session listens; each accepted connection replaces the
 // current one.
 func TestSessionPassive(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
@@ -744,4 +749,85 @@ func TestSessionListenError(t *testing.T) {
 			t.Error("not connected")
 		}
 	})
+}
+
+// The passive listener is opened without the session lock: the session's
+// methods answer while Listen blocks.
+func TestSessionListensWithoutLock(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		entered, release := make(chan struct{}), make(chan struct{})
+		r, _ := ParseRemote("ptcp:6641:127.0.0.1")
+		s, err := NewSession([]Remote{r}, SessionConfig{
+			Listen: func(ctx context.Context, network, address string) (net.Listener, error) {
+				close(entered)
+				<-release
+				return nil, errors.New("address in use")
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		<-entered
+		if got := s.Remote(); got != "ptcp:6641:127.0.0.1" {
+			t.Errorf("Remote() = %q while listening", got)
+		}
+		close(release)
+		synctest.Wait()
+		if err := s.LastError(); err == nil || !strings.Contains(err.Error(), "address in use") {
+			t.Errorf("LastError() = %v, want the listen error", err)
+		}
+	})
+}
+
+// One meaning per setting: a probe interval of 0 disables probes, a max
+// backoff of 0 is the default; values the reconnect FSM would raise are
+// rejected instead.
+func TestSessionConfigRanges(t *testing.T) {
+	tests := []struct {
+		name              string
+		cfg               SessionConfig
+		wantErr           bool
+		probe, maxBackoff time.Duration
+	}{
+		{name: "zero value", cfg: SessionConfig{}, probe: 0, maxBackoff: 8 * time.Second},
+		{name: "probes", cfg: SessionConfig{ProbeInterval: 5 * time.Second}, probe: 5 * time.Second, maxBackoff: 8 * time.Second},
+		{name: "negative probe", cfg: SessionConfig{ProbeInterval: -1}, probe: 0, maxBackoff: 8 * time.Second},
+		{name: "probe below 1s", cfg: SessionConfig{ProbeInterval: 500 * time.Millisecond}, wantErr: true},
+		{name: "max backoff", cfg: SessionConfig{MaxBackoff: 2 * time.Second}, maxBackoff: 2 * time.Second},
+		{name: "max backoff below 1s", cfg: SessionConfig{MaxBackoff: 50 * time.Millisecond}, wantErr: true},
+		{name: "negative max backoff", cfg: SessionConfig{MaxBackoff: -time.Second}, wantErr: true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				f := newFakeNet(t)
+				tt.cfg.Dial = f.Dial
+				s, err := NewSession(f.remotes("refuse"), tt.cfg)
+				if tt.wantErr {
+					if !errors.Is(err, ErrInvalidConfig) {
+						t.Fatalf("NewSession = %v, want ErrInvalidConfig", err)
+					}
+					return
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer s.Close()
+				st := s.Stats()
+				if st.ProbeInterval != tt.probe || st.MaxBackoff != tt.maxBackoff {
+					t.Errorf("probe %v, max backoff %v; want %v, %v", st.ProbeInterval, st.MaxBackoff, tt.probe, tt.maxBackoff)
+				}
+				if err := s.SetMaxBackoff(999 * time.Millisecond); !errors.Is(err, ErrInvalidConfig) {
+					t.Errorf("SetMaxBackoff(999ms) = %v, want ErrInvalidConfig", err)
+				}
+				if err := s.SetProbeInterval(time.Millisecond); !errors.Is(err, ErrInvalidConfig) {
+					t.Errorf("SetProbeInterval(1ms) = %v, want ErrInvalidConfig", err)
+				}
+				if err := s.SetProbeInterval(0); err != nil || s.Stats().ProbeInterval != 0 {
+					t.Errorf("SetProbeInterval(0) = %v, probe %v; want probes off", err, s.Stats().ProbeInterval)
+				}
+			})
+		})
+	}
 }

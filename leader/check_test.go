@@ -1,6 +1,7 @@
 package leader
 
 import (
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -11,12 +12,32 @@ const (
 	cidB = "0f0f0f0f-0000-4000-8000-000000000001"
 )
 
-// replicaOf builds a replica holding rows directly, without JSON.
+// replicaOf builds a replica holding rows, through the <table-updates2>
+// of a monitor_cond reply that holds them.
 func replicaOf(rows ...Database) *Replica {
-	r := NewReplica()
-	r.rows = make(map[string]Database)
+	set := func(present bool, v any) any {
+		if present {
+			return v
+		}
+		return []any{"set", []any{}}
+	}
+	table := map[string]any{}
 	for _, row := range rows {
-		r.rows[row.UUID] = row
+		table[row.UUID] = map[string]any{"initial": map[string]any{
+			"name": row.Name, "model": row.Model, "connected": row.Connected, "leader": row.Leader,
+			"schema": set(row.HasSchema, row.Schema),
+			"cid":    set(row.CID != "", []any{"uuid", row.CID}),
+			"sid":    set(row.SID != "", []any{"uuid", row.SID}),
+			"index":  set(row.HasIndex, row.Index),
+		}}
+	}
+	b, err := json.Marshal(map[string]any{ServerTable: table})
+	if err != nil {
+		panic(err)
+	}
+	r := NewReplica()
+	if err := r.Reset(b); err != nil {
+		panic(err)
 	}
 	return r
 }

@@ -15,7 +15,9 @@
 //
 //   - [SchemaParams] and [MonitorParams] compose the get_schema and
 //     monitor_cond requests for _Server.Database.
-//   - A [Replica] keeps the Database rows of one connection. It is fed the
+//   - A [Replica] keeps the Database rows of one connection, in a
+//     monitor.Replica of the _Server schema: monitor's schema-driven parser
+//     reads the updates and applies the update2 diffs. It is fed the
 //     raw <table-updates2> of the monitor_cond reply ([Replica.Reset]) and of
 //     every update2 notification ([Replica.Apply]), and it rejects malformed
 //     input with an error wrapping [ErrMalformed] or [ErrInconsistent],

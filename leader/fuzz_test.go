@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // FuzzApply feeds arbitrary bytes to Replica.Apply on a replica that holds
@@ -47,11 +49,11 @@ func FuzzApply(f *testing.F) {
 			}
 		}
 		for _, row := range r.Rows() {
-			if id, ok := parseUUID(row.UUID); !ok || id != row.UUID {
+			if id, ok := ovsjson.CanonicalUUID(row.UUID); !ok || id != row.UUID {
 				t.Fatalf("row with bad UUID %q", row.UUID)
 			}
 			if row.CID != "" {
-				if id, ok := parseUUID(row.CID); !ok || id != row.CID {
+				if id, ok := ovsjson.CanonicalUUID(row.CID); !ok || id != row.CID {
 					t.Fatalf("row with bad cid %q", row.CID)
 				}
 			}

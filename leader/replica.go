@@ -2,17 +2,23 @@ package leader
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
+	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
 
-// Replica holds the _Server.Database rows of one connection.
+// Replica holds the _Server.Database rows of one connection, in a
+// monitor.Replica of the _Server schema: the update parsing and the diff
+// rules are monitor's.
 //
 // The zero value is an empty replica ready to use. A Replica is not safe for
 // concurrent use.
 type Replica struct {
-	rows map[string]Database
+	r *monitor.Replica
 }
 
 // NewReplica returns an empty replica.
@@ -20,16 +26,23 @@ func NewReplica() *Replica {
 	return &Replica{}
 }
 
+func (r *Replica) replica() *monitor.Replica {
+	if r.r == nil {
+		r.r = monitor.NewReplica(serverSchema)
+	}
+	return r.r
+}
+
 // Reset replaces every row with those of tableUpdates2, the result of the
 // monitor_cond reply for _Server.Database (rows as "initial"). On error the
 // replica is left as it was.
 func (r *Replica) Reset(tableUpdates2 json.RawMessage) error {
-	empty := Replica{}
-	if err := empty.Apply(tableUpdates2); err != nil {
+	u, err := parse(tableUpdates2)
+	if err != nil {
 		return err
 	}
-	r.rows = empty.rows
-	return nil
+	u.Clear = true
+	return r.apply(u)
 }
 
 // Apply applies tableUpdates2, the <table-updates2> of an update2
@@ -51,93 +64,74 @@ func (r *Replica) Reset(tableUpdates2 json.RawMessage) error {
 // update) or [ErrInconsistent] (it does not fit the rows held; the caller
 // should resynchronise).
 func (r *Replica) Apply(tableUpdates2 json.RawMessage) error {
-	updates, err := parseTableUpdates2(tableUpdates2)
+	u, err := parse(tableUpdates2)
 	if err != nil {
 		return err
 	}
-	if len(updates) == 0 {
+	return r.apply(u)
+}
+
+// parse parses a <table-updates2> for the _Server schema.
+func parse(tableUpdates2 []byte) (*monitor.Update, error) {
+	if !isObject(tableUpdates2) {
+		return nil, fmt.Errorf("%w: <table-updates2>: not a JSON object", ErrMalformed)
+	}
+	u, err := monitor.ParseTableUpdates2(serverSchema, tableUpdates2)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	return u, nil
+}
+
+func (r *Replica) apply(u *monitor.Update) error {
+	_, err := r.replica().Apply(u)
+	switch {
+	case err == nil:
 		return nil
+	case errors.Is(err, monitor.ErrInconsistent):
+		return fmt.Errorf("%w: %w", ErrInconsistent, err)
 	}
-	// Validate and compute every new row first, then commit.
-	results := make([]Database, len(updates))
-	for i := range updates {
-		u := &updates[i]
-		old, exists := r.rows[u.uuid]
-		switch u.op {
-		case opInsert:
-			if exists {
-				return fmt.Errorf("%w: insert of row %s, which exists", ErrInconsistent, u.uuid)
-			}
-			row := Database{UUID: u.uuid}
-			for c := range numColumns {
-				if u.has[c] {
-					replaceColumn(&row, c, u.vals[c])
-				}
-			}
-			results[i] = row
-		case opModify:
-			if !exists {
-				return fmt.Errorf("%w: modify of row %s, which does not exist", ErrInconsistent, u.uuid)
-			}
-			row := old
-			for c := range numColumns {
-				if !u.has[c] {
-					continue
-				}
-				if serverColumns[c].optional {
-					if err := diffColumn(&row, c, u.vals[c]); err != nil {
-						return fmt.Errorf("%w: modify of row %s, column %s: %v", ErrInconsistent, u.uuid, serverColumns[c].name, err)
-					}
-				} else {
-					replaceColumn(&row, c, u.vals[c])
-				}
-			}
-			results[i] = row
-		case opDelete:
-			if !exists {
-				return fmt.Errorf("%w: delete of row %s, which does not exist", ErrInconsistent, u.uuid)
-			}
-		}
-	}
-	if r.rows == nil {
-		r.rows = make(map[string]Database, len(updates))
-	}
-	for i := range updates {
-		if updates[i].op == opDelete {
-			delete(r.rows, updates[i].uuid)
-		} else {
-			r.rows[updates[i].uuid] = results[i]
-		}
-	}
-	return nil
+	return fmt.Errorf("%w: %w", ErrMalformed, err)
 }
 
 // Clear removes every row, for a resynchronisation.
 func (r *Replica) Clear() {
-	clear(r.rows)
+	r.r = nil
 }
 
 // Len returns the number of rows.
 func (r *Replica) Len() int {
-	return len(r.rows)
+	if r.r == nil {
+		return 0
+	}
+	return r.r.Len(ServerTable)
 }
 
 // Row returns the row with the given UUID (any case).
 func (r *Replica) Row(uuid string) (Database, bool) {
-	id, ok := parseUUID(uuid)
+	id, err := monitor.ParseUUID(uuid)
+	if err != nil || r.r == nil {
+		return Database{}, false
+	}
+	row, ok := r.r.Get(ServerTable, id)
 	if !ok {
 		return Database{}, false
 	}
-	row, ok := r.rows[id]
-	return row, ok
+	return databaseRow(row), true
 }
 
 // Rows returns every row, sorted by UUID.
 func (r *Replica) Rows() []Database {
-	rows := make([]Database, 0, len(r.rows))
-	for _, row := range r.rows {
-		rows = append(rows, row)
+	if r.r == nil {
+		return []Database{}
 	}
+	var rows []Database
+	r.r.View(func(tx monitor.ReadTx) {
+		rows = make([]Database, 0, tx.Len(ServerTable))
+		for _, row := range tx.Rows(ServerTable) {
+			rows = append(rows, databaseRow(row))
+		}
+	})
 	slices.SortFunc(rows, func(a, b Database) int { return strings.Compare(a.UUID, b.UUID) })
 	return rows
 }
@@ -148,20 +142,12 @@ func (r *Replica) Rows() []Database {
 // so the answer never depends on map order.
 func (r *Replica) Find(database, clusterID string) (Database, bool) {
 	cid := normalizeClusterID(clusterID)
-	var best Database
-	found := false
-	for _, row := range r.rows {
-		var match bool
-		if cid != "" {
-			match = row.CID == cid
-		} else {
-			match = row.Name == database
-		}
-		if match && (!found || row.UUID < best.UUID) {
-			best, found = row, true
+	for _, row := range r.Rows() { // sorted by UUID: the first match wins
+		if cid != "" && row.CID == cid || cid == "" && row.Name == database {
+			return row, true
 		}
 	}
-	return best, found
+	return Database{}, false
 }
 
 // normalizeClusterID returns a cluster id in lower case, or "" for no cluster
@@ -171,7 +157,7 @@ func normalizeClusterID(cid string) string {
 	if cid == "" {
 		return ""
 	}
-	id, ok := parseUUID(cid)
+	id, ok := ovsjson.CanonicalUUID(cid)
 	if !ok {
 		return cid
 	}
@@ -179,74 +165,4 @@ func normalizeClusterID(cid string) string {
 		return ""
 	}
 	return id
-}
-
-// replaceColumn sets column c of row to d (zero or one atom).
-func replaceColumn(row *Database, c int, d datum) {
-	present := d.n > 0
-	a := d.atoms[0]
-	if !present {
-		a = atom{}
-	}
-	switch c {
-	case colName:
-		row.Name = a.s
-	case colModel:
-		row.Model = Model(a.s)
-	case colConnected:
-		row.Connected = a.b
-	case colLeader:
-		row.Leader = a.b
-	case colSchema:
-		row.Schema, row.HasSchema = a.s, present
-	case colCID:
-		row.CID = a.s
-	case colSID:
-		row.SID = a.s
-	case colIndex:
-		row.Index, row.HasIndex = a.i, present
-	}
-}
-
-// current returns the value of optional column c of row, and whether it is
-// present.
-func current(row *Database, c int) (atom, bool) {
-	switch c {
-	case colSchema:
-		return atom{s: row.Schema}, row.HasSchema
-	case colCID:
-		return atom{s: row.CID}, row.CID != ""
-	case colSID:
-		return atom{s: row.SID}, row.SID != ""
-	case colIndex:
-		return atom{i: row.Index}, row.HasIndex
-	}
-	return atom{}, false
-}
-
-// diffColumn applies the update2 diff d to optional column c of row.
-func diffColumn(row *Database, c int, d datum) error {
-	cur, present := current(row, c)
-	switch d.n {
-	case 0:
-		replaceColumn(row, c, datum{})
-	case 1:
-		if present && cur == d.atoms[0] {
-			replaceColumn(row, c, datum{})
-		} else {
-			replaceColumn(row, c, d)
-		}
-	case 2:
-		var next atom
-		switch {
-		case present && cur == d.atoms[0]:
-			next = d.atoms[1]
-		case present && cur == d.atoms[1]:
-			next = d.atoms[0]
-		default:
-			return fmt.Errorf("two-value diff does not contain the current value")
-		}
-		replaceColumn(row, c, datum{n: 1, atoms: [2]atom{next}})
-	}
-	return nil
 }

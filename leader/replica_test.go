@@ -170,7 +170,6 @@ func TestApplyModify(t *testing.T) {
 		{"name replaced", "", `{"name":"Other"}`, func(d *Database) { d.Name = "Other" }},
 		{"model replaced", "", `{"model":"relay"}`, func(d *Database) { d.Model = Relay }},
 		{"bool as one-element set", "", `{"leader":["set",[false]]}`, func(d *Database) { d.Leader = false }},
-		{"bool as empty set reads false", "", `{"leader":["set",[]]}`, func(d *Database) { d.Leader = false }},
 		{"index replaced", "", `{"index":7}`, func(d *Database) { d.Index = 7 }},
 		{"index replaced as set", "", `{"index":["set",[8]]}`, func(d *Database) { d.Index = 8 }},
 		{"index cleared by empty set", "", `{"index":["set",[]]}`, func(d *Database) { d.Index, d.HasIndex = 0, false }},
@@ -247,6 +246,14 @@ func TestApplyInsertDelete(t *testing.T) {
 	if _, ok := r.Row(rowB); ok || r.Len() != 1 {
 		t.Error("row B still there")
 	}
+	// A delete may carry the row instead of null: it is checked, then
+	// ignored, as monitor does for every database.
+	if err := r.Apply(u(`{"Database":{"` + rowB + `":{"insert":{"name":"B"}}}}`)); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Apply(u(`{"Database":{"` + rowB + `":{"delete":{"name":"B"}}}}`)); err != nil || r.Len() != 1 {
+		t.Fatalf("delete with a row: %v, len %d", err, r.Len())
+	}
 	if _, ok := r.Row("nonsense"); ok {
 		t.Error("found a row by a bad UUID")
 	}
@@ -306,6 +313,7 @@ func TestApplyInconsistent(t *testing.T) {
 		{"modify missing", `{"Database":{"` + rowB + `":{"modify":{}}}}`},
 		{"delete missing", `{"Database":{"` + rowB + `":{"delete":null}}}`},
 		{"two-element diff without current value", update("modify", `{"index":["set",[1,2]]}`)},
+		{"index three elements on modify", update("modify", `{"index":["set",[1,2,3]]}`)},
 		// All or nothing: the first row is fine, the second fails.
 		{"atomic", `{"Database":{"` + rowA + `":{"modify":{"leader":false}},"` + rowB + `":{"delete":null}}}`},
 	}
@@ -366,7 +374,8 @@ func TestApplyMalformed(t *testing.T) {
 		{"row update two members", row(`{"insert":{},"modify":{}}`)},
 		{"row update unknown member", row(`{"upsert":{}}`)},
 		{"row update old style", row(`{"new":{}}`)},
-		{"delete with value", row(`{"delete":{}}`)},
+		{"delete with a bad value", row(`{"delete":{"index":"x"}}`)},
+		{"bool as empty set", row(`{"modify":{"leader":["set",[]]}}`)},
 		{"insert null", row(`{"insert":null}`)},
 		{"modify array", row(`{"modify":[]}`)},
 		{"name number", row(`{"insert":{"name":1}}`)},
@@ -382,7 +391,6 @@ func TestApplyMalformed(t *testing.T) {
 		{"index underflow", row(`{"insert":{"index":-9223372036854775809}}`)},
 		{"index two elements on insert", row(`{"insert":{"index":["set",[1,2]]}}`)},
 		{"leader two elements on modify", row(`{"modify":{"leader":["set",[true,false]]}}`)},
-		{"index three elements on modify", row(`{"modify":{"index":["set",[1,2,3]]}}`)},
 		{"index duplicate elements", row(`{"modify":{"index":["set",[1,1]]}}`)},
 		{"set second not array", row(`{"insert":{"index":["set",1]}}`)},
 		{"set bad element", row(`{"insert":{"index":["set",["x"]]}}`)},

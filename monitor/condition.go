@@ -20,7 +20,8 @@ var ErrNoMonitorInFlight = errors.New("monitor: no monitor request in flight")
 
 // Conditions holds the conditional-monitoring state of one monitored
 // database, and its last transaction id, as Open vSwitch's C client keeps
-// them (lib/ovsdb-cs.c; §5.2 and §5.3 of the reference study). The two live
+// them (cs->data.last_id and the new/req/ack conditions of
+// ovsdb_cs_db_table in lib/ovsdb-cs.c). The two live
 // together because each decides about the other when the monitor is
 // (re)started.
 //
@@ -266,7 +267,9 @@ func (c *Conditions) Ack() error {
 //     changes so folded (one for the requested batch, one for the new one),
 //     so every number [Conditions.Set] returned for them is reached just as
 //     the reloaded replica reflects them. Open vSwitch does not count folded
-//     changes (the open point of Appendix B of the reference study): a
+//     changes (ovsdb_cs_db_set_condition returns cond_seqno + 1, and
+//     ovsdb_cs_db_sync_condition folds the condition into the monitor
+//     request without advancing cond_seqno): a
 //     condition set before the first connection then does not reach its
 //     seqno until some later change is acknowledged. This port counts them,
 //     on purpose: a condition set before connecting is reported in effect

@@ -15,17 +15,21 @@ const ZeroLastID = "00000000-0000-0000-0000-000000000000"
 var ErrBadLastID = errors.New("monitor: bad last transaction id")
 
 // LastID returns the last transaction id of the monitored database, or
-// [ZeroLastID] when there is none (Open vSwitch's cs->data.last_id, §5.2 of
-// the reference study).
+// [ZeroLastID] when there is none (Open vSwitch's cs->data.last_id in
+// lib/ovsdb-cs.c).
 //
 // It is set from result[1] of the monitor_cond_since reply
 // ([Conditions.MonitorReplied]) and from params[1] of every update3
-// ([Conditions.SetLastID]), and sent in the next monitor_cond_since so that
+// ([Conditions.SetLastID]); the caller records it only after the reply's or
+// the update's changes applied to its replica (an id recorded for changes
+// that were then lost would make the next resume skip them for good). It is
+// sent in the next monitor_cond_since so that
 // the server sends only what changed since (found=true). It is reset to zero,
 // forcing a full reload at the next connection, by:
 //   - [Conditions.ResetLastID]: call it when the replica proved inconsistent
-//     with the server (Open vSwitch's flag_inconsistency), and when a table
-//     appears in the server's schema that was absent before;
+//     with the server (Open vSwitch's flag_inconsistency), when an update
+//     could not be parsed or applied (its changes are lost), and when a
+//     table appears in the server's schema that was absent before;
 //   - [Conditions.Clear] of a table that had conditions;
 //   - [Conditions.StartMonitor] when a monitor_cond_change was in flight:
 //     nobody knows whether the server applied it;

@@ -8,35 +8,40 @@ import (
 	"slices"
 	"sync"
 	"unsafe"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // parser turns OVSDB JSON into the internal encoding. One parser handles one
 // message; its buffers are reused from row to row, and from message to
 // message through parserPool.
 type parser struct {
-	lexer
+	ovsjson.Lexer
 	buf   []byte     // datum encodings of the row being parsed
 	elems []elemSpan // elements of the datum being parsed
 	tmp   []byte     // scratch for reordering elements
 	row   []byte     // row assembly
 	cols  []span     // where each column's datum is in buf
+
+	skipUnknown bool // skip unknown tables and columns (Schema.SkippingUnknown)
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}
 
 func getParser(data []byte) *parser {
 	p := parserPool.Get().(*parser)
-	p.lexer = lexer{data: data, str: p.str[:0]}
+	p.Lexer.Reset(data)
+	p.skipUnknown = false
 	return p
 }
 
 // putParser returns p to the pool, unless a huge message grew its buffers.
 func putParser(p *parser) {
 	const maxKeep = 1 << 20
-	if cap(p.buf) > maxKeep || cap(p.tmp) > maxKeep || cap(p.row) > maxKeep || cap(p.str) > maxKeep || cap(p.elems) > maxKeep/16 {
+	if cap(p.buf) > maxKeep || cap(p.tmp) > maxKeep || cap(p.row) > maxKeep || p.ScratchCap() > maxKeep || cap(p.elems) > maxKeep/16 {
 		return
 	}
-	p.data = nil
+	p.Lexer.Reset(nil)
 	parserPool.Put(p)
 }
 
@@ -70,32 +75,32 @@ func (p *parser) parseDatum(t *ColumnType, diff bool) (span, error) {
 		if err := p.parseElems(t, true); err != nil {
 			return span{}, err
 		}
-		if err := p.expect(']'); err != nil {
+		if err := p.Expect(']'); err != nil {
 			return span{}, err
 		}
-	} else if p.ws() == '[' {
+	} else if p.Peek() == '[' {
 		// ["set", [...]] or a uuid atom ["uuid", "..."].
-		save := p.pos
-		p.pos++
-		tag, err := p.readString()
+		save := p.Pos
+		p.Pos++
+		tag, err := p.ReadString()
 		if err != nil {
 			return span{}, err
 		}
 		if string(tag) == "set" {
-			if err := p.expect(','); err != nil {
+			if err := p.Expect(','); err != nil {
 				return span{}, err
 			}
 			if err := p.parseElems(t, false); err != nil {
 				return span{}, err
 			}
-			if err := p.expect(']'); err != nil {
+			if err := p.Expect(']'); err != nil {
 				return span{}, err
 			}
 		} else {
 			if t.Key.Type != TypeUUID || (string(tag) != "uuid" && string(tag) != "named-uuid") {
-				return span{}, valueErrorf("expected %s or [\"set\", ...], found [%q, ...]", t.Key.Type, truncate(string(tag), 40))
+				return span{}, valueErrorf("expected %s or [\"set\", ...], found [%q, ...]", t.Key.Type, ovsjson.Truncate(string(tag), 40))
 			}
-			p.pos = save
+			p.Pos = save
 			if err := p.parseElem(&t.Key, false, t.IsScalar() || t.Min > 0); err != nil {
 				return span{}, err
 			}
@@ -108,47 +113,47 @@ func (p *parser) parseDatum(t *ColumnType, diff bool) (span, error) {
 
 // parseTagged reads `["<tag>",` (the start of a set or map).
 func (p *parser) parseTagged(tag string) error {
-	if p.ws() != '[' {
-		return valueErrorf("expected [%q, ...], found %s", tag, p.describe())
+	if p.Peek() != '[' {
+		return valueErrorf("expected [%q, ...], found %s", tag, p.Describe())
 	}
-	p.pos++
-	got, err := p.readString()
+	p.Pos++
+	got, err := p.ReadString()
 	if err != nil {
 		return err
 	}
 	if string(got) != tag {
-		return valueErrorf("expected [%q, ...], found [%q, ...]", tag, truncate(string(got), 40))
+		return valueErrorf("expected [%q, ...], found [%q, ...]", tag, ovsjson.Truncate(string(got), 40))
 	}
-	return p.expect(',')
+	return p.Expect(',')
 }
 
 // parseElems reads the JSON array of set members or of [key, value] pairs.
 func (p *parser) parseElems(t *ColumnType, isMap bool) error {
-	more, err := p.openArray()
+	more, err := p.OpenArray()
 	if err != nil {
 		return err
 	}
 	for more {
 		if isMap {
-			if err := p.expect('['); err != nil {
+			if err := p.Expect('['); err != nil {
 				return err
 			}
 			if err := p.parseElem(&t.Key, false, t.IsScalar() || t.Min > 0); err != nil {
 				return err
 			}
-			if err := p.expect(','); err != nil {
+			if err := p.Expect(','); err != nil {
 				return err
 			}
 			if err := p.parseElem(&t.Value, true, t.Min > 0); err != nil {
 				return err
 			}
-			if err := p.expect(']'); err != nil {
+			if err := p.Expect(']'); err != nil {
 				return err
 			}
 		} else if err := p.parseElem(&t.Key, false, t.IsScalar() || t.Min > 0); err != nil {
 			return err
 		}
-		if more, err = p.more(']'); err != nil {
+		if more, err = p.More(']'); err != nil {
 			return err
 		}
 	}
@@ -167,52 +172,52 @@ func (p *parser) parseElem(b *BaseType, isValue, zeroOK bool) error {
 	check := b.constrained()
 	switch b.Type {
 	case TypeInteger:
-		if c := p.ws(); c != '-' && (c < '0' || c > '9') {
-			return valueErrorf("expected an integer, found %s", p.describe())
+		if c := p.Peek(); c != '-' && (c < '0' || c > '9') {
+			return valueErrorf("expected an integer, found %s", p.Describe())
 		}
-		text, isInt, err := p.number()
+		text, isInt, err := p.Number()
 		if err != nil {
 			return err
 		}
 		if !isInt {
-			return valueErrorf("expected an integer, found %s", truncate(string(text), 40))
+			return valueErrorf("expected an integer, found %s", ovsjson.Truncate(string(text), 40))
 		}
-		v, err := parseInt64(text)
+		v, err := ovsjson.ParseInt(text)
 		if err != nil {
-			return valueErrorf("integer %s is out of the 64-bit range", truncate(string(text), 40))
+			return valueErrorf("integer %s is out of the 64-bit range", ovsjson.Truncate(string(text), 40))
 		}
 		p.buf = binary.AppendUvarint(p.buf, zigzag(v))
 		a = IntegerAtom(v)
 	case TypeReal:
-		if c := p.ws(); c != '-' && (c < '0' || c > '9') {
-			return valueErrorf("expected a real, found %s", p.describe())
+		if c := p.Peek(); c != '-' && (c < '0' || c > '9') {
+			return valueErrorf("expected a real, found %s", p.Describe())
 		}
-		text, _, err := p.number()
+		text, _, err := p.Number()
 		if err != nil {
 			return err
 		}
-		f, err := parseReal(text)
+		f, err := ovsjson.ParseReal(text)
 		if err != nil {
 			return valueErrorf("%v", err)
 		}
 		a = RealAtom(f)
 		p.buf = binary.LittleEndian.AppendUint64(p.buf, a.n)
 	case TypeBoolean:
-		c := p.ws()
+		c := p.Peek()
 		if c != 't' && c != 'f' {
-			return valueErrorf("expected a boolean, found %s", p.describe())
+			return valueErrorf("expected a boolean, found %s", p.Describe())
 		}
-		v, err := p.readBool()
+		v, err := p.ReadBool()
 		if err != nil {
 			return err
 		}
 		a = BooleanAtom(v)
 		p.buf = append(p.buf, byte(a.n))
 	case TypeString:
-		if p.ws() != '"' {
-			return valueErrorf("expected a string, found %s", p.describe())
+		if p.Peek() != '"' {
+			return valueErrorf("expected a string, found %s", p.Describe())
 		}
-		s, err := p.str1()
+		s, err := p.ReadString()
 		if err != nil {
 			return err
 		}
@@ -249,11 +254,11 @@ func (p *parser) parseElem(b *BaseType, isValue, zeroOK bool) error {
 
 // parseUUIDAtom reads ["uuid", "<uuid>"].
 func (p *parser) parseUUIDAtom() (UUID, error) {
-	if p.ws() != '[' {
-		return UUID{}, valueErrorf(`expected ["uuid", "<uuid>"], found %s`, p.describe())
+	if p.Peek() != '[' {
+		return UUID{}, valueErrorf(`expected ["uuid", "<uuid>"], found %s`, p.Describe())
 	}
-	p.pos++
-	tag, err := p.readString()
+	p.Pos++
+	tag, err := p.ReadString()
 	if err != nil {
 		return UUID{}, err
 	}
@@ -262,20 +267,20 @@ func (p *parser) parseUUIDAtom() (UUID, error) {
 	case "named-uuid":
 		return UUID{}, valueErrorf("named-uuid is not allowed in an update")
 	default:
-		return UUID{}, valueErrorf(`expected ["uuid", "<uuid>"], found [%q, ...]`, truncate(string(tag), 40))
+		return UUID{}, valueErrorf(`expected ["uuid", "<uuid>"], found [%q, ...]`, ovsjson.Truncate(string(tag), 40))
 	}
-	if err := p.expect(','); err != nil {
+	if err := p.Expect(','); err != nil {
 		return UUID{}, err
 	}
-	s, err := p.readString()
+	s, err := p.ReadString()
 	if err != nil {
 		return UUID{}, err
 	}
-	u, ok := parseUUIDBytes(s)
+	u, ok := ovsjson.ParseUUID(s)
 	if !ok {
-		return UUID{}, valueErrorf("malformed uuid %q", truncate(string(s), 64))
+		return UUID{}, valueErrorf("malformed uuid %q", ovsjson.Truncate(string(s), 64))
 	}
-	if err := p.expect(']'); err != nil {
+	if err := p.Expect(']'); err != nil {
 		return UUID{}, err
 	}
 	return u, nil
@@ -380,7 +385,7 @@ func ParseDatum(t *ColumnType, data []byte) (Datum, error) {
 	p.buf = p.buf[:0]
 	s, err := p.parseDatum(t, false)
 	if err == nil {
-		err = p.end()
+		err = p.End()
 	}
 	if err != nil {
 		return Datum{}, fmt.Errorf("%w: %w", ErrMalformed, err)

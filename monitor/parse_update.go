@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"iter"
 	"slices"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // ParseMonitorReply parses the result of a "monitor" request: a
@@ -27,6 +29,17 @@ func ParseMonitorCondReply(s *Schema, result []byte) (*Update, error) {
 	})
 }
 
+// ParseTableUpdates2 parses a <table-updates2> object on its own (for
+// example params[1] of an update2 notification, taken apart by the
+// caller). Unlike ParseMonitorCondReply, the Update is a change: Clear is
+// not set.
+func ParseTableUpdates2(s *Schema, data []byte) (*Update, error) {
+	u := &Update{Version: 2}
+	return parseMessage(s, data, "<table-updates2>", u, func(p *parser) error {
+		return p.parseTableUpdates(s, u)
+	})
+}
+
 // ParseMonitorCondSinceReply parses the result of a "monitor_cond_since"
 // request: [<found>, <last-txn-id>, <table-updates2>]. Clear is !found:
 // without found the updates are the whole database, otherwise they are the
@@ -34,21 +47,21 @@ func ParseMonitorCondReply(s *Schema, result []byte) (*Update, error) {
 func ParseMonitorCondSinceReply(s *Schema, result []byte) (*Update, error) {
 	u := &Update{Version: 2, HasLastID: true}
 	return parseMessage(s, result, "monitor_cond_since reply", u, func(p *parser) error {
-		if err := p.expect('['); err != nil {
+		if err := p.Expect('['); err != nil {
 			return err
 		}
-		found, err := p.readBool()
+		found, err := p.ReadBool()
 		if err != nil {
 			return fmt.Errorf("found: %w", err)
 		}
 		u.Found, u.Clear = found, !found
-		if err := p.expect(','); err != nil {
+		if err := p.Expect(','); err != nil {
 			return err
 		}
 		if u.LastID, err = p.parseLastID(); err != nil {
 			return err
 		}
-		if err := p.expect(','); err != nil {
+		if err := p.Expect(','); err != nil {
 			return err
 		}
 		if err := p.parseTableUpdates(s, u); err != nil {
@@ -87,15 +100,15 @@ func ParseNotification(s *Schema, method string, params []byte) (*Update, error)
 	case "update3":
 		return ParseUpdate3(s, params)
 	}
-	return nil, fmt.Errorf("%w: %q is not an update notification", ErrMalformed, truncate(method, 40))
+	return nil, fmt.Errorf("%w: %q is not an update notification", ErrMalformed, ovsjson.Truncate(method, 40))
 }
 
 // NotificationMonitorID returns params[0] of an update notification
 // (compacted), without parsing the rest, so the caller can tell which
 // monitor (and so which schema) the notification belongs to.
 func NotificationMonitorID(params []byte) (json.RawMessage, error) {
-	p := &parser{lexer: lexer{data: params}}
-	if err := p.expect('['); err != nil {
+	p := &parser{Lexer: ovsjson.Lexer{Data: params}}
+	if err := p.Expect('['); err != nil {
 		return nil, fmt.Errorf("%w: notification params: %w", ErrMalformed, err)
 	}
 	id, err := p.monitorID()
@@ -108,14 +121,14 @@ func NotificationMonitorID(params []byte) (json.RawMessage, error) {
 func parseNotification(s *Schema, params []byte, method string, version int) (*Update, error) {
 	u := &Update{Version: min(version, 2)}
 	return parseMessage(s, params, method+" params", u, func(p *parser) error {
-		if err := p.expect('['); err != nil {
+		if err := p.Expect('['); err != nil {
 			return err
 		}
 		var err error
 		if u.MonitorID, err = p.monitorID(); err != nil {
 			return err
 		}
-		if err := p.expect(','); err != nil {
+		if err := p.Expect(','); err != nil {
 			return p.arity(version)
 		}
 		if version == 3 {
@@ -123,7 +136,7 @@ func parseNotification(s *Schema, params []byte, method string, version int) (*U
 				return err
 			}
 			u.HasLastID = true
-			if err := p.expect(','); err != nil {
+			if err := p.Expect(','); err != nil {
 				return p.arity(version)
 			}
 		}
@@ -139,9 +152,10 @@ func parseMessage(s *Schema, data []byte, what string, u *Update, f func(*parser
 		return nil, fmt.Errorf("monitor: parsing %s: nil schema", what)
 	}
 	p := getParser(data)
+	p.skipUnknown = s.skipUnknown
 	err := f(p)
 	if err == nil {
-		err = p.end()
+		err = p.End()
 	}
 	putParser(p)
 	if err != nil {
@@ -157,23 +171,23 @@ func (p *parser) arity(want int) error {
 
 // closeArray expects the ']' that ends an array of n elements.
 func (p *parser) closeArray(n int) error {
-	if p.ws() != ']' {
+	if p.Peek() != ']' {
 		return p.arity(n)
 	}
-	p.pos++
+	p.Pos++
 	return nil
 }
 
 // monitorID reads one JSON value and returns it compacted.
 func (p *parser) monitorID() (json.RawMessage, error) {
-	if p.ws() == ']' {
+	if p.Peek() == ']' {
 		return nil, errors.New("missing monitor id")
 	}
-	start := p.pos
-	if err := p.skip(); err != nil {
+	start := p.Pos
+	if err := p.Skip(); err != nil {
 		return nil, fmt.Errorf("monitor id: %w", err)
 	}
-	return compactJSON(nil, p.data[start:p.pos]), nil
+	return compactJSON(nil, p.Data[start:p.Pos]), nil
 }
 
 // compactJSON appends src, a valid JSON value, to dst without the white
@@ -203,13 +217,13 @@ func compactJSON(dst, src []byte) []byte {
 
 // parseLastID reads a last-txn-id: a JSON string holding a uuid.
 func (p *parser) parseLastID() (UUID, error) {
-	s, err := p.readString()
+	s, err := p.ReadString()
 	if err != nil {
 		return UUID{}, fmt.Errorf("last-txn-id: %w", err)
 	}
-	id, ok := parseUUIDBytes(s)
+	id, ok := ovsjson.ParseUUID(s)
 	if !ok {
-		return UUID{}, fmt.Errorf("last-txn-id %q is not a uuid", truncate(string(s), 64))
+		return UUID{}, fmt.Errorf("last-txn-id %q is not a uuid", ovsjson.Truncate(string(s), 64))
 	}
 	return id, nil
 }
@@ -217,21 +231,34 @@ func (p *parser) parseLastID() (UUID, error) {
 // parseTableUpdates reads a <table-updates> (u.Version 1) or
 // <table-updates2> object into u.
 func (p *parser) parseTableUpdates(s *Schema, u *Update) error {
-	if p.ws() != '{' {
-		return fmt.Errorf("expected a <table-updates> object, found %s", p.describe())
+	if p.Peek() != '{' {
+		return fmt.Errorf("expected a <table-updates> object, found %s", p.Describe())
 	}
-	more, err := p.openObject()
+	more, err := p.OpenObject()
 	if err != nil {
 		return err
 	}
 	for more {
-		k, err := p.key()
+		k, err := p.Key()
 		if err != nil {
 			return err
 		}
 		t := s.byName[string(k)]
+		if t == nil && s.skipUnknown {
+			name := string(k)
+			if p.Peek() != '{' {
+				return fmt.Errorf("table %q: expected an object of row updates, found %s", ovsjson.Truncate(name, 80), p.Describe())
+			}
+			if err := p.Skip(); err != nil {
+				return err
+			}
+			if more, err = p.More('}'); err != nil {
+				return err
+			}
+			continue
+		}
 		if t == nil {
-			return fmt.Errorf("unknown table %q (not in the monitored schema)", truncate(string(k), 80))
+			return fmt.Errorf("unknown table %q (not in the monitored schema)", ovsjson.Truncate(string(k), 80))
 		}
 		for _, prev := range u.tables {
 			if prev.t == t {
@@ -243,7 +270,7 @@ func (p *parser) parseTableUpdates(s *Schema, u *Update) error {
 			return fmt.Errorf("table %q: %w", t.Name, err)
 		}
 		u.tables = append(u.tables, tu)
-		if more, err = p.more('}'); err != nil {
+		if more, err = p.More('}'); err != nil {
 			return err
 		}
 	}
@@ -252,10 +279,10 @@ func (p *parser) parseTableUpdates(s *Schema, u *Update) error {
 
 // parseTableUpdate reads the object of row updates of one table.
 func (p *parser) parseTableUpdate(tu *tableUpdate, version int) error {
-	if p.ws() != '{' {
-		return fmt.Errorf("expected an object of row updates, found %s", p.describe())
+	if p.Peek() != '{' {
+		return fmt.Errorf("expected an object of row updates, found %s", p.Describe())
 	}
-	more, err := p.openObject()
+	more, err := p.OpenObject()
 	if err != nil {
 		return err
 	}
@@ -263,14 +290,15 @@ func (p *parser) parseTableUpdate(tu *tableUpdate, version int) error {
 	p.cols = slices.Grow(p.cols[:0], 2*n)[:2*n]
 	cols, other := p.cols[:n:n], p.cols[n:]
 	for more {
-		k, err := p.key()
+		k, err := p.Key()
 		if err != nil {
 			return err
 		}
-		id, ok := parseUUIDBytes(k)
+		u, ok := ovsjson.ParseUUID(k)
 		if !ok {
-			return fmt.Errorf("row key %q is not a uuid", truncate(string(k), 64))
+			return fmt.Errorf("row key %q is not a uuid", ovsjson.Truncate(string(k), 64))
 		}
+		id := UUID(u)
 		var ru rowUpdate
 		if version == 1 {
 			ru, err = p.parseRowUpdate1(tu.t, cols, other)
@@ -282,7 +310,7 @@ func (p *parser) parseTableUpdate(tu *tableUpdate, version int) error {
 		}
 		ru.id = id
 		tu.rows = append(tu.rows, ru)
-		if more, err = p.more('}'); err != nil {
+		if more, err = p.More('}'); err != nil {
 			return err
 		}
 	}
@@ -292,17 +320,17 @@ func (p *parser) parseTableUpdate(tu *tableUpdate, version int) error {
 // parseRowUpdate1 reads a <row-update>: {"old": <row>, "new": <row>}, either
 // member optional but not both.
 func (p *parser) parseRowUpdate1(t *TableSchema, cols, other []span) (rowUpdate, error) {
-	if p.ws() != '{' {
-		return rowUpdate{}, fmt.Errorf("expected a <row-update> object, found %s", p.describe())
+	if p.Peek() != '{' {
+		return rowUpdate{}, fmt.Errorf("expected a <row-update> object, found %s", p.Describe())
 	}
 	p.buf = p.buf[:0]
 	hasOld, hasNew := false, false
-	more, err := p.openObject()
+	more, err := p.OpenObject()
 	if err != nil {
 		return rowUpdate{}, err
 	}
 	for more {
-		k, err := p.key()
+		k, err := p.Key()
 		if err != nil {
 			return rowUpdate{}, err
 		}
@@ -328,9 +356,9 @@ func (p *parser) parseRowUpdate1(t *TableSchema, cols, other []span) (rowUpdate,
 			}
 			p.buf = p.buf[:mark]
 		default:
-			return rowUpdate{}, fmt.Errorf("unexpected member %q in <row-update>", truncate(string(k), 40))
+			return rowUpdate{}, fmt.Errorf("unexpected member %q in <row-update>", ovsjson.Truncate(string(k), 40))
 		}
-		if more, err = p.more('}'); err != nil {
+		if more, err = p.More('}'); err != nil {
 			return rowUpdate{}, err
 		}
 	}
@@ -348,13 +376,13 @@ func (p *parser) parseRowUpdate1(t *TableSchema, cols, other []span) (rowUpdate,
 // parseRowUpdate2 reads a <row-update2>: an object with exactly one of
 // "initial", "insert", "modify" (a <row> of diffs) or "delete" (null).
 func (p *parser) parseRowUpdate2(t *TableSchema, cols []span) (rowUpdate, error) {
-	if p.ws() != '{' {
-		return rowUpdate{}, fmt.Errorf("expected a <row-update2> object, found %s", p.describe())
+	if p.Peek() != '{' {
+		return rowUpdate{}, fmt.Errorf("expected a <row-update2> object, found %s", p.Describe())
 	}
 	p.buf = p.buf[:0]
 	var ru rowUpdate
 	var kind string
-	more, err := p.openObject()
+	more, err := p.OpenObject()
 	if err != nil {
 		return ru, err
 	}
@@ -362,12 +390,12 @@ func (p *parser) parseRowUpdate2(t *TableSchema, cols []span) (rowUpdate, error)
 		return ru, errors.New("empty <row-update2>")
 	}
 	for more {
-		k, err := p.key()
+		k, err := p.Key()
 		if err != nil {
 			return ru, err
 		}
 		if kind != "" {
-			return ru, fmt.Errorf("<row-update2> has both %q and %q", kind, truncate(string(k), 40))
+			return ru, fmt.Errorf("<row-update2> has both %q and %q", kind, ovsjson.Truncate(string(k), 40))
 		}
 		switch string(k) {
 		case "initial", "insert":
@@ -389,18 +417,18 @@ func (p *parser) parseRowUpdate2(t *TableSchema, cols []span) (rowUpdate, error)
 			kind = "delete"
 			// <row> is always null for a delete; accept a row and check
 			// it, too.
-			if p.ws() == 'n' {
-				if !p.literal("null") {
-					return ru, p.errorf("bad literal")
+			if p.Peek() == 'n' {
+				if !p.Literal("null") {
+					return ru, p.Errorf("bad literal")
 				}
 			} else if err := p.parseRow(t, false, cols); err != nil {
 				return ru, fmt.Errorf("delete: %w", err)
 			}
 			ru = rowUpdate{op: opDelete}
 		default:
-			return ru, fmt.Errorf("unexpected member %q in <row-update2>", truncate(string(k), 40))
+			return ru, fmt.Errorf("unexpected member %q in <row-update2>", ovsjson.Truncate(string(k), 40))
 		}
-		if more, err = p.more('}'); err != nil {
+		if more, err = p.More('}'); err != nil {
 			return ru, err
 		}
 	}
@@ -413,15 +441,15 @@ func (p *parser) parseRow(t *TableSchema, diff bool, cols []span) error {
 	for i := range cols {
 		cols[i] = span{-1, -1}
 	}
-	if p.ws() != '{' {
-		return fmt.Errorf("expected a <row> object, found %s", p.describe())
+	if p.Peek() != '{' {
+		return fmt.Errorf("expected a <row> object, found %s", p.Describe())
 	}
-	more, err := p.openObject()
+	more, err := p.OpenObject()
 	if err != nil {
 		return err
 	}
 	for more {
-		k, err := p.key()
+		k, err := p.Key()
 		if err != nil {
 			return err
 		}
@@ -441,10 +469,14 @@ func (p *parser) parseRow(t *TableSchema, diff bool, cols []span) error {
 			if _, err := p.parseUUIDAtom(); err != nil {
 				return fmt.Errorf("column %q: %w", name, err)
 			}
+		case p.skipUnknown:
+			if err := p.Skip(); err != nil {
+				return err
+			}
 		default:
-			return fmt.Errorf("unknown column %q (not in the monitored schema)", truncate(string(k), 80))
+			return fmt.Errorf("unknown column %q (not in the monitored schema)", ovsjson.Truncate(string(k), 80))
 		}
-		if more, err = p.more('}'); err != nil {
+		if more, err = p.More('}'); err != nil {
 			return err
 		}
 	}

@@ -266,14 +266,14 @@ func (o rowOp) verb() string {
 func (r *Replica) Get(table string, id UUID) (Row, bool) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return ReadTx{r}.Get(table, id)
+	return ReadTx{r: r}.Get(table, id)
 }
 
 // Len returns the number of rows in the table.
 func (r *Replica) Len(table string) int {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	return ReadTx{r}.Len(table)
+	return ReadTx{r: r}.Len(table)
 }
 
 // View calls fn with a consistent read-only view of the replica: no update
@@ -284,13 +284,18 @@ func (r *Replica) Len(table string) int {
 func (r *Replica) View(fn func(tx ReadTx)) {
 	r.mu.RLock()
 	defer r.mu.RUnlock()
-	fn(ReadTx{r})
+	fn(ReadTx{r: r})
 }
 
-// ReadTx reads a replica inside Replica.View.
-type ReadTx struct{ r *Replica }
+// ReadTx reads a replica inside Replica.View (or Replica.ViewRecorded,
+// which also records the rows read).
+type ReadTx struct {
+	r   *Replica
+	rec *readRecorder
+}
 
-// Get returns the row of the table with the given uuid.
+// Get returns the row of the table with the given uuid. In a recorded view
+// the read is recorded, found or not.
 func (tx ReadTx) Get(table string, id UUID) (Row, bool) {
 	t := tx.r.schema.byName[table]
 	if t == nil {
@@ -298,9 +303,12 @@ func (tx ReadTx) Get(table string, id UUID) (Row, bool) {
 	}
 	enc, ok := tx.r.tables[t.index][id]
 	if !ok {
+		tx.rec.add(t, id, Row{}, false)
 		return Row{}, false
 	}
-	return Row{t: t, id: id, enc: enc}, true
+	row := Row{t: t, id: id, enc: enc}
+	tx.rec.add(t, id, row, true)
+	return row, true
 }
 
 // Len returns the number of rows in the table (0 for an unknown table).
@@ -312,7 +320,9 @@ func (tx ReadTx) Len(table string) int {
 	return len(tx.r.tables[t.index])
 }
 
-// Rows iterates the rows of the table in no particular order.
+// Rows iterates the rows of the table in no particular order. In a recorded
+// view every row yielded counts as read; rows the scan did not see (rows
+// added meanwhile) are not verified.
 func (tx ReadTx) Rows(table string) iter.Seq2[UUID, Row] {
 	return func(yield func(UUID, Row) bool) {
 		t := tx.r.schema.byName[table]
@@ -320,7 +330,9 @@ func (tx ReadTx) Rows(table string) iter.Seq2[UUID, Row] {
 			return
 		}
 		for id, enc := range tx.r.tables[t.index] {
-			if !yield(id, Row{t: t, id: id, enc: enc}) {
+			row := Row{t: t, id: id, enc: enc}
+			tx.rec.add(t, id, row, true)
+			if !yield(id, row) {
 				return
 			}
 		}

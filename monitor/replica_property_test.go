@@ -22,7 +22,9 @@ import (
 // operations, and that Apply reported exactly the rows that changed.
 //
 // The reference model below shares nothing with the code under test except
-// Atom (for ordering) and the schema.
+// Atom (for ordering) and the schema, and nothing with testserver's diff
+// either: its state is the rows each operation leaves, and its diffs are
+// computed from their definition (refDiff).
 
 // refDatum is a column value in the model: keys sorted, vals parallel (maps).
 type refDatum struct{ keys, vals []Atom }
@@ -159,48 +161,54 @@ func sortRef(d *refDatum) {
 	d.keys, d.vals = keys, vals
 }
 
-// refDiff is the update2 "modify" value that turns old into new, as
-// ovsdb-server computes it. With oldStyle, columns of at most one element
-// get the per-element difference (libovsdb's server) instead of the new
-// value.
+// refDiff is the update2 "modify" value that turns old into new, written
+// from RFC 7047's definition rather than from any implementation's merge:
+// for a column of at most one element (unless oldStyle), the new value, as
+// ovsdb-server sends it; for a set, every element that is in exactly one of
+// old and new; for a map, every key of old missing from new (with its old
+// value) and every key of new that old lacks or holds with another value
+// (with its new value). With oldStyle, columns of at most one element get
+// the per-element difference too, as libovsdb's server sends them.
 func refDiff(t *ColumnType, old, new refDatum, oldStyle bool) refDatum {
 	if t.IsScalar() || (t.Max == 1 && !oldStyle) {
 		return new
 	}
-	var d refDatum
-	i, j := 0, 0
-	for i < len(old.keys) || j < len(new.keys) {
-		var c int
-		switch {
-		case i == len(old.keys):
-			c = 1
-		case j == len(new.keys):
-			c = -1
-		default:
-			c = old.keys[i].Compare(new.keys[j])
+	// find returns the index of key k in d, or -1.
+	find := func(d refDatum, k Atom) int {
+		for i, x := range d.keys {
+			if x.Equal(k) {
+				return i
+			}
 		}
-		switch {
-		case c < 0:
-			d.keys = append(d.keys, old.keys[i])
-			if t.IsMap() {
-				d.vals = append(d.vals, old.vals[i])
-			}
-			i++
-		case c > 0:
-			d.keys = append(d.keys, new.keys[j])
-			if t.IsMap() {
-				d.vals = append(d.vals, new.vals[j])
-			}
-			j++
-		default:
-			if t.IsMap() && !old.vals[i].Equal(new.vals[j]) {
-				d.keys = append(d.keys, new.keys[j])
-				d.vals = append(d.vals, new.vals[j])
-			}
-			i++
-			j++
+		return -1
+	}
+	var d refDatum
+	add := func(k Atom, v Atom) {
+		d.keys = append(d.keys, k)
+		if t.IsMap() {
+			d.vals = append(d.vals, v)
 		}
 	}
+	val := func(src refDatum, i int) Atom {
+		if t.IsMap() {
+			return src.vals[i]
+		}
+		return Atom{}
+	}
+	for i, k := range old.keys {
+		if find(new, k) < 0 {
+			add(k, val(old, i)) // removed
+		}
+	}
+	for j, k := range new.keys {
+		switch i := find(old, k); {
+		case i < 0:
+			add(k, val(new, j)) // added
+		case t.IsMap() && !old.vals[i].Equal(new.vals[j]):
+			add(k, new.vals[j]) // value changed
+		}
+	}
+	sortRef(&d)
 	return d
 }
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
 )
 
 // ErrSchema is wrapped by every error NewSchema returns.
@@ -110,10 +112,24 @@ type Schema struct {
 	Version string
 	Tables  []*TableSchema
 	byName  map[string]*TableSchema
+	// skipUnknown makes the parsers skip tables and columns that are not
+	// in the schema instead of rejecting them (see SkippingUnknown).
+	skipUnknown bool
 }
 
 // Table returns the table with the given name, or nil.
 func (s *Schema) Table(name string) *TableSchema { return s.byName[name] }
+
+// SkippingUnknown returns a copy of s for which the parsers skip the
+// tables and columns an update names that s lacks (their JSON must still be
+// valid, and a table update an object), instead of rejecting the update.
+// It suits a client that monitors a fixed subset of a schema a newer
+// server may extend.
+func (s *Schema) SkippingUnknown() *Schema {
+	c := *s
+	c.skipUnknown = true
+	return &c
+}
 
 // ParseDatabaseSchema parses a database schema (the result of get_schema,
 // or the schema column of a _Server Database row) with libovsdb's parser,
@@ -383,7 +399,7 @@ func enumAtom(t AtomicType, v any) (Atom, error) {
 func (b *BaseType) checkAtom(a Atom) error {
 	if b.Enum != nil {
 		if _, found := slices.BinarySearchFunc(b.Enum, a, Atom.Compare); !found {
-			return fmt.Errorf("%s is not one of the allowed values", truncate(a.String(), 80))
+			return fmt.Errorf("%s is not one of the allowed values", ovsjson.Truncate(a.String(), 80))
 		}
 		return nil
 	}

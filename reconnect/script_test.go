@@ -8,8 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pmezard/go-difflib/difflib"
+
 	"github.com/ovsdbcs/ovsdbcs/reconnect/internal/script"
-	"github.com/ovsdbcs/ovsdbcs/reconnect/internal/textdiff"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.out from the driver's transcripts")
@@ -49,7 +50,11 @@ func TestScripts(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%v (run with -update to create it)", err)
 			}
-			if diff := textdiff.Unified(outPath, "transcript of "+in, string(want), got.String()); diff != "" {
+			if string(want) != got.String() {
+				diff, _ := difflib.GetUnifiedDiffString(difflib.UnifiedDiff{
+					A: difflib.SplitLines(string(want)), B: difflib.SplitLines(got.String()),
+					FromFile: outPath, ToFile: "transcript of " + in, Context: 3,
+				})
 				t.Errorf("transcript differs (-want +got; run with -update to accept):\n%s", diff)
 			}
 		})

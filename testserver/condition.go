@@ -2,6 +2,8 @@ package testserver
 
 import (
 	"encoding/json"
+
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // This file parses and evaluates RFC 7047 conditions ("where" clauses): a
@@ -40,7 +42,7 @@ type condition []clause
 // parseCondition parses a where list for table t. named resolves named-uuid
 // references (transactions only).
 func parseCondition(raw json.RawMessage, t *tableSchema, named *namedUUIDs) (condition, error) {
-	v, err := decodeJSON(raw)
+	v, err := jsonnum.Decode(raw)
 	if err != nil {
 		return nil, syntaxError(nil, "invalid JSON")
 	}

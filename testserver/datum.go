@@ -8,6 +8,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // This file holds OVSDB values: atoms, and datums (the value of one column:
@@ -22,9 +25,8 @@ type uuidAtom string
 
 const zeroUUID = "00000000-0000-0000-0000-000000000000"
 
-var uuidPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
-
-func isUUID(s string) bool { return uuidPattern.MatchString(s) }
+// isUUID reports whether s is a uuid in the 8-4-4-4-12 form, either case.
+func isUUID(s string) bool { _, ok := ovsjson.ParseUUID(s); return ok }
 
 // datum is a column value: keys sorted and unique; vals parallel to keys for
 // maps, nil otherwise. Datums are never modified in place once built.
@@ -475,7 +477,7 @@ func maxMembers(t *colType) int64 {
 
 // parseDatumRaw parses a column value from raw JSON.
 func parseDatumRaw(raw json.RawMessage, t *colType, named *namedUUIDs) (datum, error) {
-	v, err := decodeJSON(raw)
+	v, err := jsonnum.Decode(raw)
 	if err != nil {
 		return datum{}, syntaxError(nil, "invalid JSON")
 	}

@@ -11,6 +11,8 @@ import (
 	"sort"
 	"testing"
 	"time"
+
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // wire is a tiny raw JSON-RPC client: it sends JSON text and reads the
@@ -216,7 +218,7 @@ var rowKeyRE = regexp.MustCompile(`^(U\d*|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0
 // becomes the sorted list of its normalized values.
 func normJSON(t testing.TB, s string) string {
 	t.Helper()
-	v, err := decodeJSON([]byte(s))
+	v, err := jsonnum.Decode([]byte(s))
 	if err != nil {
 		t.Fatalf("bad JSON %s: %v", s, err)
 	}

@@ -3,6 +3,8 @@ package testserver
 import (
 	"encoding/json"
 	"sort"
+
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // This file implements monitors: parsing monitor / monitor_cond /
@@ -39,7 +41,7 @@ type monitor struct {
 
 // parseMonitorRequests parses the <monitor-requests> object.
 func parseMonitorRequests(s *dbSchema, version int, raw json.RawMessage) (map[string]*monitorTable, error) {
-	v, err := decodeJSON(raw)
+	v, err := jsonnum.Decode(raw)
 	obj, ok := v.(map[string]any)
 	if err != nil || !ok {
 		return nil, syntaxError(raw, "monitor-requests must be object")

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // This file is the server side of the JSON-RPC 1.0 codec: decoding the
@@ -61,37 +64,36 @@ func (m *rpcMessage) kind() msgKind {
 // closes the connection on it, as ovsdb-server does (EPROTO).
 var errProtocol = errors.New("testserver: invalid JSON-RPC message")
 
-// parseMessage validates one JSON value as a JSON-RPC message.
-func parseMessage(raw json.RawMessage) (*rpcMessage, error) {
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(raw, &fields); err != nil || fields == nil {
-		return nil, fmt.Errorf("%w: message is not a JSON object", errProtocol)
+// parseMessage types one message that sc validated (a JSON object with
+// JSON-RPC members only, each once) and checks its members.
+func parseMessage(raw []byte, sc *ovsjson.Scanner) (*rpcMessage, error) {
+	member := func(i int) json.RawMessage {
+		sp := sc.Value(i)
+		if sp.End == 0 {
+			return nil
+		}
+		return raw[sp.Start:sp.End:sp.End]
 	}
-	m := &rpcMessage{}
-	for k, v := range fields {
-		switch k {
-		case "method":
-			if err := json.Unmarshal(v, &m.Method); err != nil {
-				return nil, fmt.Errorf("%w: method is not a string", errProtocol)
-			}
-		case "params":
-			m.ParamsRaw = v
-			if err := json.Unmarshal(v, &m.Params); err != nil || m.Params == nil {
-				return nil, fmt.Errorf("%w: params is not an array", errProtocol)
-			}
-		case "id":
-			m.ID = v
-		case "result":
-			m.Result = v
-		case "error":
-			m.Error = v
-		default:
-			return nil, fmt.Errorf("%w: unknown member %q", errProtocol, k)
+	m := &rpcMessage{
+		ID:     member(ovsjson.MemberID),
+		Result: member(ovsjson.MemberResult),
+		Error:  member(ovsjson.MemberError),
+	}
+	method := member(ovsjson.MemberMethod)
+	if method != nil {
+		if err := json.Unmarshal(method, &m.Method); err != nil {
+			return nil, fmt.Errorf("%w: method is not a string", errProtocol)
+		}
+	}
+	if v := member(ovsjson.MemberParams); v != nil {
+		m.ParamsRaw = v
+		if err := json.Unmarshal(v, &m.Params); err != nil || m.Params == nil {
+			return nil, fmt.Errorf("%w: params is not an array", errProtocol)
 		}
 	}
 	switch m.kind() {
 	case kindRequest, kindNotification:
-		if _, ok := fields["method"]; !ok {
+		if method == nil {
 			return nil, fmt.Errorf("%w: request without method", errProtocol)
 		}
 		if m.ParamsRaw == nil {
@@ -118,7 +120,7 @@ func marshal(v any) []byte {
 // canonical re-encodes raw JSON with sorted object keys and no spaces, the
 // way ovsdb-server prints the "syntax" member of its errors.
 func canonical(raw json.RawMessage) string {
-	v, err := decodeJSON(raw)
+	v, err := jsonnum.Decode(raw)
 	if err != nil {
 		return string(raw)
 	}
@@ -152,17 +154,6 @@ func ovsNumbers(v any) any {
 		return out
 	}
 	return v
-}
-
-// decodeJSON decodes raw into generic values with numbers kept as json.Number.
-func decodeJSON(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
 }
 
 func encodeReply(id, result json.RawMessage) []byte {

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // This file parses OVSDB database schemas (RFC 7047 section 3.2) into the
@@ -165,7 +167,7 @@ var idPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // parseSchema parses a database schema.
 func parseSchema(raw []byte) (*dbSchema, error) {
-	v, err := decodeJSON(raw)
+	v, err := jsonnum.Decode(raw)
 	if err != nil {
 		return nil, fmt.Errorf("schema is not JSON: %w", err)
 	}

@@ -8,6 +8,9 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ovsdbcs/ovsdbcs/internal/ovsjson"
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // This file is one client connection to a member: a reader goroutine that
@@ -111,10 +114,9 @@ func (cr countingReader) Read(p []byte) (int, error) {
 func (s *session) readLoop() {
 	c := s.c
 	defer c.wg.Done()
-	dec := json.NewDecoder(countingReader{s.conn, &s.m.counters.received})
+	fr := newFrameReader(countingReader{s.conn, &s.m.counters.received})
 	for {
-		var raw json.RawMessage
-		err := dec.Decode(&raw)
+		raw, sc, err := fr.next()
 		c.mu.Lock()
 		if s.closed {
 			c.mu.Unlock()
@@ -122,10 +124,12 @@ func (s *session) readLoop() {
 		}
 		if err != nil {
 			reason := "read error"
-			if errors.Is(err, io.EOF) {
+			var se *ovsjson.SyntaxError
+			switch {
+			case errors.Is(err, io.EOF):
 				reason = "client closed"
-			} else if _, ok := err.(*json.SyntaxError); ok {
-				reason = "malformed JSON"
+			case errors.As(err, &se):
+				reason = "malformed JSON-RPC message: " + se.Msg
 			}
 			c.closeSession(s, reason)
 			c.mu.Unlock()
@@ -133,7 +137,7 @@ func (s *session) readLoop() {
 		}
 		s.lastRecv = time.Now()
 		s.probeSent = false
-		msg, err := parseMessage(raw)
+		msg, err := parseMessage(raw, sc)
 		if err != nil {
 			c.closeSession(s, err.Error())
 			c.mu.Unlock()
@@ -402,7 +406,7 @@ func (c *Cluster) handleMonitor(s *session, msg *rpcMessage, version int) {
 		c.replyError(s, msg.ID, syntaxError(msg.ParamsRaw, "invalid parameters"))
 		return
 	}
-	if v, err := decodeJSON(msg.Params[2]); err != nil {
+	if v, err := jsonnum.Decode(msg.Params[2]); err != nil {
 		c.replyError(s, msg.ID, syntaxError(msg.Params[2], "monitor-requests must be object"))
 		return
 	} else if _, isObj := v.(map[string]any); !isObj {
@@ -461,7 +465,7 @@ func (c *Cluster) handleCondChange(s *session, msg *rpcMessage) {
 		c.replyError(s, msg.ID, syntaxError(msg.Params[0], "unknown monitor session"))
 		return
 	}
-	v, _ := decodeJSON(msg.Params[2])
+	v, _ := jsonnum.Decode(msg.Params[2])
 	reqs, ok := v.(map[string]any)
 	if !ok {
 		c.replyError(s, msg.ID, newError("syntax error", "monitor-cond-change-requests must be object"))

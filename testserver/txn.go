@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // This file is the transaction engine: it runs the operations of one
@@ -99,13 +101,17 @@ func ovsErrorOf(err error) *ovsError {
 	return newError("internal error", "%v", err)
 }
 
-// opParser reads the members of one operation object.
+// opParser reads the members of one operation object. Its reading
+// methods record the first error and do nothing once there is one, so an
+// operation reads its members in order and checks once, with finish: the
+// error is the one ovsdb-server reports first.
 type opParser struct {
 	raw  json.RawMessage
 	obj  map[string]json.RawMessage
 	used map[string]bool
 	idx  int
 	n    int
+	err  error // the first error
 }
 
 func (p *opParser) fail(format string, args ...any) *ovsError {
@@ -114,31 +120,41 @@ func (p *opParser) fail(format string, args ...any) *ovsError {
 	return e
 }
 
-func (p *opParser) member(name string, required bool) (json.RawMessage, *ovsError) {
+// member returns the member name, or nil when it is absent (an error if
+// required).
+func (p *opParser) member(name string, required bool) json.RawMessage {
+	if p.err != nil {
+		return nil
+	}
 	v, ok := p.obj[name]
 	if !ok {
 		if required {
-			return nil, p.fail("Required '%s' member is missing.", name)
+			p.err = p.fail("Required '%s' member is missing.", name)
 		}
-		return nil, nil
+		return nil
 	}
 	p.used[name] = true
-	return v, nil
+	return v
 }
 
-func (p *opParser) str(name string, required bool) (string, *ovsError) {
-	raw, err := p.member(name, required)
-	if err != nil || raw == nil {
-		return "", err
+// str returns the string member name, or "" when it is absent.
+func (p *opParser) str(name string, required bool) string {
+	raw := p.member(name, required)
+	if raw == nil {
+		return ""
 	}
 	var s string
 	if json.Unmarshal(raw, &s) != nil {
-		return "", p.fail("Type mismatch for member '%s'.", name)
+		p.err = p.fail("Type mismatch for member '%s'.", name)
 	}
-	return s, nil
+	return s
 }
 
-func (p *opParser) finish() *ovsError {
+// finish returns the first error, or an error if a member was not read.
+func (p *opParser) finish() error {
+	if p.err != nil {
+		return p.err
+	}
 	var extra []string
 	for k := range p.obj {
 		if !p.used[k] {
@@ -152,16 +168,30 @@ func (p *opParser) finish() *ovsError {
 	return nil
 }
 
-func (p *opParser) table(s *dbSchema) (*tableSchema, *ovsError) {
-	name, err := p.str("table", true)
-	if err != nil {
-		return nil, err
+// table returns the table the "table" member names.
+func (p *opParser) table(s *dbSchema) *tableSchema {
+	name := p.str("table", true)
+	if p.err != nil {
+		return nil
 	}
 	t := s.tables[name]
 	if t == nil {
-		return nil, p.fail("No table named %s.", name)
+		p.err = p.fail("No table named %s.", name)
 	}
-	return t, nil
+	return t
+}
+
+// where returns the condition of the "where" member, for table ts.
+func (p *opParser) where(ts *tableSchema, named *namedUUIDs) condition {
+	raw := p.member("where", true)
+	if p.err != nil {
+		return nil
+	}
+	cond, err := parseCondition(raw, ts, named)
+	if err != nil {
+		p.err = err
+	}
+	return cond
 }
 
 func (t *txn) execOp(raw json.RawMessage, idx, n int) (any, error) {
@@ -169,9 +199,9 @@ func (t *txn) execOp(raw json.RawMessage, idx, n int) (any, error) {
 	if json.Unmarshal(raw, &p.obj) != nil || p.obj == nil {
 		return nil, syntaxError(raw, "Parsing ovsdb operation %d of %d failed: Type mismatch for member 'op'.", idx, n)
 	}
-	op, err := p.str("op", true)
-	if err != nil {
-		return nil, err
+	op := p.str("op", true)
+	if p.err != nil {
+		return nil, p.err
 	}
 	switch op {
 	case "insert":
@@ -187,13 +217,10 @@ func (t *txn) execOp(raw json.RawMessage, idx, n int) (any, error) {
 	case "wait":
 		return t.opWait(p)
 	case "commit":
-		raw, err := p.member("durable", true)
-		if err != nil {
-			return nil, err
-		}
+		raw := p.member("durable", true)
 		var b bool
-		if json.Unmarshal(raw, &b) != nil {
-			return nil, p.fail("Type mismatch for member 'durable'.")
+		if p.err == nil && json.Unmarshal(raw, &b) != nil {
+			p.err = p.fail("Type mismatch for member 'durable'.")
 		}
 		if err := p.finish(); err != nil {
 			return nil, err
@@ -205,18 +232,13 @@ func (t *txn) execOp(raw json.RawMessage, idx, n int) (any, error) {
 		}
 		return nil, newError("aborted", "aborted by request")
 	case "comment":
-		if _, err := p.str("comment", true); err != nil {
-			return nil, err
-		}
+		p.str("comment", true)
 		if err := p.finish(); err != nil {
 			return nil, err
 		}
 		return map[string]any{}, nil
 	case "assert":
-		lock, err := p.str("lock", true)
-		if err != nil {
-			return nil, err
-		}
+		lock := p.str("lock", true)
 		if err := p.finish(); err != nil {
 			return nil, err
 		}
@@ -292,17 +314,9 @@ func (t *txn) match(table string, cond condition) []*row {
 	return out
 }
 
-func (t *txn) where(p *opParser, ts *tableSchema) (condition, error) {
-	raw, err := p.member("where", true)
-	if err != nil {
-		return nil, err
-	}
-	return parseCondition(raw, ts, t.named)
-}
-
 // parseRow parses the "row" member: column -> value.
 func (t *txn) parseRow(raw json.RawMessage, ts *tableSchema) (map[string]datum, []string, error) {
-	v, err := decodeJSON(raw)
+	v, err := jsonnum.Decode(raw)
 	obj, ok := v.(map[string]any)
 	if err != nil || !ok {
 		return nil, nil, syntaxError(raw, "row must be an object")
@@ -328,24 +342,12 @@ func (t *txn) parseRow(raw json.RawMessage, ts *tableSchema) (map[string]datum, 
 }
 
 func (t *txn) opInsert(p *opParser) (any, error) {
-	ts, perr := p.table(t.schema)
-	if perr != nil {
-		return nil, perr
-	}
-	rowRaw, perr := p.member("row", true)
-	if perr != nil {
-		return nil, perr
-	}
-	uuidName, perr := p.str("uuid-name", false)
-	if perr != nil {
-		return nil, perr
-	}
-	explicit, perr := p.str("uuid", false)
-	if perr != nil {
-		return nil, perr
-	}
-	if perr := p.finish(); perr != nil {
-		return nil, perr
+	ts := p.table(t.schema)
+	rowRaw := p.member("row", true)
+	uuidName := p.str("uuid-name", false)
+	explicit := p.str("uuid", false)
+	if err := p.finish(); err != nil {
+		return nil, err
 	}
 	var u string
 	switch {
@@ -422,21 +424,13 @@ func (t *txn) columnList(raw json.RawMessage, ts *tableSchema) ([]string, error)
 }
 
 func (t *txn) opSelect(p *opParser) (any, error) {
-	ts, perr := p.table(t.schema)
-	if perr != nil {
-		return nil, perr
-	}
-	cond, err := t.where(p, ts)
-	if err != nil {
+	ts := p.table(t.schema)
+	cond := p.where(ts, t.named)
+	colsRaw := p.member("columns", false)
+	if err := p.finish(); err != nil {
 		return nil, err
 	}
-	colsRaw, perr := p.member("columns", false)
-	if perr != nil {
-		return nil, perr
-	}
-	if perr := p.finish(); perr != nil {
-		return nil, perr
-	}
+	var err error
 	cols := allColumns(ts)
 	if colsRaw != nil {
 		if cols, err = t.columnList(colsRaw, ts); err != nil {
@@ -451,20 +445,11 @@ func (t *txn) opSelect(p *opParser) (any, error) {
 }
 
 func (t *txn) opUpdate(p *opParser) (any, error) {
-	ts, perr := p.table(t.schema)
-	if perr != nil {
-		return nil, perr
-	}
-	cond, err := t.where(p, ts)
-	if err != nil {
+	ts := p.table(t.schema)
+	cond := p.where(ts, t.named)
+	rowRaw := p.member("row", true)
+	if err := p.finish(); err != nil {
 		return nil, err
-	}
-	rowRaw, perr := p.member("row", true)
-	if perr != nil {
-		return nil, perr
-	}
-	if perr := p.finish(); perr != nil {
-		return nil, perr
 	}
 	vals, names, err := t.parseRow(rowRaw, ts)
 	if err != nil {
@@ -494,16 +479,10 @@ func (t *txn) opUpdate(p *opParser) (any, error) {
 }
 
 func (t *txn) opDelete(p *opParser) (any, error) {
-	ts, perr := p.table(t.schema)
-	if perr != nil {
-		return nil, perr
-	}
-	cond, err := t.where(p, ts)
-	if err != nil {
+	ts := p.table(t.schema)
+	cond := p.where(ts, t.named)
+	if err := p.finish(); err != nil {
 		return nil, err
-	}
-	if perr := p.finish(); perr != nil {
-		return nil, perr
 	}
 	if t.env.readOnly {
 		return nil, newError("not allowed", "delete operation not allowed on table in reserved database %s", t.schema.name)
@@ -525,7 +504,7 @@ type mutation struct {
 var arithmetic = map[string]bool{"+=": true, "-=": true, "*=": true, "/=": true, "%=": true}
 
 func (t *txn) parseMutations(raw json.RawMessage, ts *tableSchema) ([]mutation, error) {
-	v, err := decodeJSON(raw)
+	v, err := jsonnum.Decode(raw)
 	list, ok := v.([]any)
 	if err != nil || !ok {
 		return nil, syntaxError(raw, "Parse error in mutations.")
@@ -589,20 +568,11 @@ func (t *txn) parseMutations(raw json.RawMessage, ts *tableSchema) ([]mutation, 
 }
 
 func (t *txn) opMutate(p *opParser) (any, error) {
-	ts, perr := p.table(t.schema)
-	if perr != nil {
-		return nil, perr
-	}
-	cond, err := t.where(p, ts)
-	if err != nil {
+	ts := p.table(t.schema)
+	cond := p.where(ts, t.named)
+	mraw := p.member("mutations", true)
+	if err := p.finish(); err != nil {
 		return nil, err
-	}
-	mraw, perr := p.member("mutations", true)
-	if perr != nil {
-		return nil, perr
-	}
-	if perr := p.finish(); perr != nil {
-		return nil, perr
 	}
 	muts, err := t.parseMutations(mraw, ts)
 	if err != nil {
@@ -746,39 +716,21 @@ func arith(a, b atom, op string) (atom, error) {
 }
 
 func (t *txn) opWait(p *opParser) (any, error) {
-	ts, perr := p.table(t.schema)
-	if perr != nil {
-		return nil, perr
-	}
-	cond, err := t.where(p, ts)
-	if err != nil {
+	ts := p.table(t.schema)
+	cond := p.where(ts, t.named)
+	colsRaw := p.member("columns", true)
+	until := p.str("until", true)
+	rowsRaw := p.member("rows", true)
+	timeoutRaw := p.member("timeout", false)
+	if err := p.finish(); err != nil {
 		return nil, err
-	}
-	colsRaw, perr := p.member("columns", true)
-	if perr != nil {
-		return nil, perr
-	}
-	until, perr := p.str("until", true)
-	if perr != nil {
-		return nil, perr
-	}
-	rowsRaw, perr := p.member("rows", true)
-	if perr != nil {
-		return nil, perr
-	}
-	timeoutRaw, perr := p.member("timeout", false)
-	if perr != nil {
-		return nil, perr
-	}
-	if perr := p.finish(); perr != nil {
-		return nil, perr
 	}
 	if until != "==" && until != "!=" {
 		return nil, syntaxError(until, "\"until\" must be \"==\" or \"!=\"")
 	}
 	timeout := int64(math.MaxInt64)
 	if timeoutRaw != nil {
-		v, err := decodeJSON(timeoutRaw)
+		v, err := jsonnum.Decode(timeoutRaw)
 		n, ierr := jsonInt(v)
 		if err != nil || ierr != nil || n < 0 {
 			return nil, syntaxError(timeoutRaw, "\"timeout\" must be a nonnegative integer")

@@ -249,7 +249,7 @@ func (c *Cluster) TransferLeadership(ctx context.Context, method TransferMethod)
 		// The reply may be lost when the process exits first; its exit is
 		// what counts.
 		if _, err := m.Appctl(ctx, "exit"); err != nil && !p.exited() {
-			log.V(1).Info("exit command reply", "member", from, "err", err.Error())
+			log.V(1).Info("exit command reply", "member", from, "err", err)
 		}
 	case TransferTerm:
 		if err := p.signal(syscall.SIGTERM); err != nil {

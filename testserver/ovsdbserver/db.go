@@ -1,12 +1,13 @@
 package ovsdbserver
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
+
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // TxnError is returned by Transact when the server ran the transaction but
@@ -130,7 +131,7 @@ func dump(ctx context.Context, remote, db string, schema schemaInfo) (Contents, 
 				if c == "_uuid" || c == "_version" {
 					continue
 				}
-				vals[c], err = decodeNumber(v)
+				vals[c], err = jsonnum.Decode(v)
 				if err != nil {
 					return nil, fmt.Errorf("ovsdbserver: dump %s: %w", t, err)
 				}
@@ -148,16 +149,6 @@ func uuidOf(raw json.RawMessage) (string, error) {
 		return "", fmt.Errorf("bad _uuid %s", raw)
 	}
 	return u[1], nil
-}
-
-func decodeNumber(raw []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return v, nil
 }
 
 // Canonical returns a copy of c with every value passed through

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/ovsdbcs/ovsdbcs/testserver"
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 	"github.com/ovsdbcs/ovsdbcs/testserver/ovsdbserver"
 )
 
@@ -414,10 +415,8 @@ func stripNotificationID(raw json.RawMessage) any {
 }
 
 func decodeUseNumber(raw []byte) any {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
+	v, err := jsonnum.Decode(raw)
+	if err != nil {
 		return fmt.Sprintf("<invalid JSON: %v: %q>", err, raw)
 	}
 	return v

@@ -7,6 +7,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/ovsdbcs/ovsdbcs/testserver/internal/jsonnum"
 )
 
 // recordingTB records Skipf and Fatalf instead of acting on them.
@@ -88,7 +90,7 @@ Servers:
 
 func TestCanonicalValue(t *testing.T) {
 	dec := func(s string) any {
-		v, err := decodeNumber([]byte(s))
+		v, err := jsonnum.Decode([]byte(s))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -201,7 +201,7 @@ func (l *launch) startMembers(ctx context.Context, n int, create, afterFirst fun
 			return nil
 		}
 		if errors.Is(err, errPortInUse) && attempt < maxStartAttempts && ctx.Err() == nil {
-			l.env.cfg.logger.Info("port taken during start, retrying with new ports", "attempt", attempt, "err", err.Error())
+			l.env.cfg.logger.Info("port taken during start, retrying with new ports", "attempt", attempt, "err", err)
 			l.discardAttempt()
 			continue
 		}

@@ -1,7 +1,7 @@
 // Command failover measures how fast leader-only clients follow a leadership
 // transfer on a real 3-member ovsdb-server cluster (Lab schema, table Item):
-// ovsdbcs's cs.Client and libovsdb v0.7.0's client (configured as the lab's
-// go-peer), side by side on the same transfers.
+// ovsdbcs's cs.Client and libovsdb v0.7.0's client (leader-only, see
+// internal/clients), side by side on the same transfers.
 //
 // Per transfer k: t0 just before the transfer is issued; once another member
 // is leader, mark-k is inserted through the cluster's leader; then each
@@ -105,7 +105,7 @@ func main() {
 	flag.DurationVar(&o.gap, "gap", 2*time.Second, "pause between transfers")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-transfer wait for each client before it counts as a timeout")
 	flag.StringVar(&clientList, "clients", "ovsdbcs,libovsdb", "clients to measure: ovsdbcs (default election-aware policy), ovsdbcs-ovs (Open vSwitch's exact rule), libovsdb")
-	flag.BoolVar(&o.together, "together", true, "all clients on one cluster, watching the same transfers (false: one fresh cluster per client, one after the other, as the lab did)")
+	flag.BoolVar(&o.together, "together", true, "all clients on one cluster, watching the same transfers (false: one fresh cluster per client, one after the other)")
 	flag.StringVar(&o.jsonPath, "json", "", "write per-transfer results and summaries to this file")
 	flag.BoolVar(&o.verbose, "v", false, "print every transfer")
 	flag.StringVar(&o.csLog, "cs-log", "", "write the ovsdbcs clients' logs (funcr, with timestamps) to this file")

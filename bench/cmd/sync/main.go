@@ -1,5 +1,5 @@
 // Command sync measures, side by side in one process, ovsdbcs's cs.Client
-// and libovsdb v0.7.0's client (configured as the lab's go-peer) on a real
+// and libovsdb v0.7.0's client (leader-only, see internal/clients) on a real
 // 3-member ovsdb-server cluster holding Lab Item rows:
 //
 //   - initial sync: wall time from creating the client to a replica (cache)
@@ -13,7 +13,7 @@
 //     connection, a window of requests in flight); rows/s each client saw,
 //     from the first write sent to the last row in its replica.
 //
-// Rows are loaded as the lab's load_rows.py does: row i is name
+// Rows are loaded in a fixed shape: row i is name
 // "item-%07d", n i, data "payload-%024d", 10,000 inserts per transaction.
 //
 //	go run ./cmd/sync --sizes 10000,100000 --reps 3 --stream 5000 --json /tmp/sync.json

@@ -17,7 +17,7 @@ import (
 // LabItem is the libovsdb model of the Lab schema's Item table, with the
 // deep-copy and equality methods libovsdb's modelgen would generate (without
 // them libovsdb clones models by a JSON round trip, which would be unfair to
-// it). The lab's go-peer did without them.
+// it).
 type LabItem struct {
 	UUID string `ovsdb:"_uuid"`
 	Name string `ovsdb:"name"`
@@ -34,12 +34,13 @@ func (a *LabItem) CloneModel() model.Model { b := *a; return &b }
 // EqualsModel implements model.ComparableModel.
 func (a *LabItem) EqualsModel(b model.Model) bool { return *a == *b.(*LabItem) }
 
-// Libovsdb is libovsdb v0.7.0's client configured as the lab's go-peer:
+// Libovsdb is libovsdb v0.7.0's client configured as a leader-only libovsdb
+// user typically does it:
 // WithEndpoint for every remote, WithLeaderOnly(true),
 // WithReconnect(60s, backoff.NewExponentialBackOff()) and MonitorAll.
 // Connection attempts are its "trying to connect" log lines (V(3); libovsdb
 // has no dialer option), monitoring is Connected() && CurrentEndpoint() != ""
-// polled every millisecond (as the lab did), rows come from a cache
+// polled every millisecond, rows come from a cache
 // AddFunc handler.
 type Libovsdb struct {
 	cfg    Config

@@ -1,5 +1,6 @@
 // Package stats has the summary figures the benchmark programs print:
-// nearest-rank percentiles (as the lab's peer baselines use) and histograms.
+// nearest-rank percentiles (the smallest value with at least p % of the
+// sample at or below it) and histograms.
 package stats
 
 import (

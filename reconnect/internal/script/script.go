@@ -1,13 +1,74 @@
 // Package script runs reconnect test scripts: the little command language
-// of Open vSwitch's reconnect tests ("ovstest test-reconnect"), driving a
+// of Open vSwitch's reconnect tests (tests/test-reconnect.c, run as
+// "ovstest test-reconnect" by tests/reconnect.at), driving a
 // [reconnect.FSM] and printing the same transcript as OVS 3.1's C driver,
-// byte for byte. The format is specified in the project's
-// shared/spec/reconnect-script.md.
+// byte for byte.
 //
-// The driver owns an integer millisecond clock that starts at 1000 and moves
-// only with "advance", "run N" and "timeout"; it maps the clock to
-// time.UnixMilli. After each non-comment line it prints what changed in the
-// FSM's statistics, the way the C driver does.
+// # Start-up
+//
+// The driver owns an integer millisecond clock, now, that starts at 1000 and
+// moves only with "advance", "run N" and "timeout"; it maps the clock to
+// time.UnixMilli. It creates an FSM at 1000 named "remote" with the
+// defaults (backoff 1000-8000 ms, probe interval 5000 ms, unlimited tries),
+// prints "### t=1000 ###", and takes a first statistics snapshot.
+//
+// # Lines
+//
+// Each input line is echoed as read. A line starting with '#' in column 0
+// is a comment and does nothing more; a blank line prints only its echo.
+// Otherwise the first word is a command and the second, if any, its
+// argument. After the command runs (some print a line of their own), the
+// driver prints, in this order: a blank line and "### t=<now> ###" if the
+// clock moved; the statistics lines that changed (below); and
+// "  <n> tries left" if the FSM's max-tries value changed. Every line the
+// driver prints starts with two spaces, except the time header.
+//
+// # Commands
+//
+// Error arguments are ECONNREFUSED, EOF or nothing; they change only log
+// text, never the transcript.
+//
+//	enable, disable, force-reconnect, connecting, connected, activity,
+//	listening                 call the FSM method of that name at now
+//	disconnected [ERR]        FSM.Disconnected
+//	connect-failed [ERR]      FSM.ConnectFailed
+//	listen-error N            FSM.ListenError (N is an errno)
+//	run [N]                   now += N, then FSM.Run; prints "  should
+//	                          connect", "  should disconnect" or "  should
+//	                          send probe" for the action, nothing for none
+//	advance N                 now += N
+//	timeout                   FSM.Timeout: prints "  advance <t> ms" and
+//	                          moves now by t, or prints "  no timeout"
+//	set-max-tries N           FSM.SetMaxTries
+//	set-backoff-free-tries N  FSM.SetBackoffFreeTries
+//	passive                   FSM.SetPassive(true)
+//	receive-attempted now|LLONG_MAX
+//	                          FSM.ReceiveAttempted at now, or never
+//	                          (the receive guard off)
+//
+// # Statistics lines
+//
+// The driver compares the snapshot taken after the line with the previous
+// one and prints, each only when its condition holds:
+//
+//	"  in <state> for <ms> ms (<backoff> ms backoff)"
+//	    the state, the time in it or the backoff differs
+//	"  created <t>, last activity <t>, last connected <t>"
+//	    one of those absolute times differs (never connected: LLONG_MAX)
+//	"  <n> successful connections out of <n> attempts, seqno <n>"
+//	    one of the three differs
+//	"  connected" or "  disconnected"
+//	    whether the FSM is connected changed
+//	"  last connected <ms> ms ago, connected <ms> ms total"
+//	    the last connection time changed, or the time since it or the
+//	    total did not move with the clock (so it repeats after every clock
+//	    move while disconnected after a connection)
+//	"  disconnected at <t> ms (<ms> ms ago)"
+//	    the last disconnection time changed, or the time since it did not
+//	    move with the clock
+//
+// The comparisons are on values, as in the C driver, so a transition that
+// leaves the state, its age and the backoff unchanged prints no state line.
 package script
 
 import (
