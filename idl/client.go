@@ -1,20 +1,17 @@
 package idl
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/model"
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/ovsdbcs/ovsdbcs/cs"
-	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
 
@@ -144,7 +141,9 @@ func (c *Cache) subscribers() []*subscription {
 }
 
 // Run runs the cs.Client and keeps the typed view in step until ctx ends or
-// the server's schema does not fit the model (an error matching ErrModel).
+// the server's schema does not fit the model (an error matching ErrModel
+// that names the table and column: from the model check, or from the core
+// when the server lacks a table or column the model monitors).
 func (c *Client) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -168,6 +167,12 @@ func (c *Client) Run(ctx context.Context) error {
 	err := <-done
 	if runErr != nil {
 		return runErr
+	}
+	if errors.Is(err, cs.ErrConfig) {
+		// The core refused the server's schema for the tables and columns
+		// the model asked for: the model does not fit it.
+		err = fmt.Errorf("%w: %w", ErrModel, err)
+		c.fail(err)
 	}
 	return err
 }
@@ -428,76 +433,42 @@ func MarshalOperations(ops []ovsdb.Operation) (json.RawMessage, error) {
 	return append(b, ']'), nil
 }
 
-// TransactFunc builds a transaction on a consistent view of the replica
-// with build and sends it, building again on the fresh replica after an
-// error matching cs.ErrTryAgain (the connection was lost, the client is not
-// monitoring, or the outcome is unknown: a build that reads whether its work
-// is done then sends nothing, so each write lands exactly once). An empty
-// build sends nothing and returns nil results.
+// TransactFunc runs a transaction that must happen exactly once with the
+// core's retry helper (cs.Client.TransactFunc): build runs on a consistent
+// view of the replica (Tx, whose typed reads go through the replica's
+// ReadTx, so the helper verifies on the server that what was read has not
+// changed), and runs again on the fresh replica after a stale read, a
+// try-again or an outcome that may have committed; a build that reads
+// whether its work is done then returns no operations, so each write lands
+// once. It returns once the view holds the rows written (see Transact). A
+// build that returns no operations sends nothing and returns nil results.
 func (c *Client) TransactFunc(ctx context.Context, build func(tx *Tx) ([]ovsdb.Operation, error)) ([]ovsdb.OperationResult, error) {
-	for {
-		ops, err := c.buildOnReplica(build)
+	var sent []ovsdb.Operation
+	res, err := c.core.TransactFunc(ctx, func(rtx monitor.ReadTx) ([]ovsdb.Operation, error) {
+		sent = nil
+		t, err := c.ReadTx(rtx)
 		if err != nil {
 			return nil, err
 		}
-		if len(ops) == 0 {
-			return nil, nil
+		if _, rep := c.core.DatabaseSchema(); t.src.si.replica != rep {
+			return nil, fmt.Errorf("%w: the typed view is not bound to the current schema yet", ErrNotSynced)
 		}
-		res, err := c.Transact(ctx, ops...)
-		if err == nil || !retryable(err) {
-			return res, err
-		}
-		c.log.V(1).Info("transaction to retry", "error", err.Error())
-		if err := c.waitMonitoring(ctx); err != nil {
+		ops, err := build(t)
+		if err != nil {
 			return nil, err
 		}
-	}
-}
-
-// retryable reports whether a transaction may be built again: the errors
-// cs marks ErrTryAgain, and the bare "canceled" error ovsdb-server sends for
-// a transaction it dropped (json_string_create("canceled") in
-// ovsdb_jsonrpc_trigger_complete, ovsdb/jsonrpc-server.c), which is not an
-// error object.
-func retryable(err error) bool {
-	if errors.Is(err, cs.ErrTryAgain) {
-		return true
-	}
-	var se *jsonrpc.ServerError
-	return errors.As(err, &se) && (se.Code() == "canceled" || string(bytes.TrimSpace(se.Value)) == `"canceled"`)
-}
-
-func (c *Client) buildOnReplica(build func(tx *Tx) ([]ovsdb.Operation, error)) ([]ovsdb.Operation, error) {
-	_, rep := c.core.DatabaseSchema()
-	if rep == nil {
-		return nil, ErrNotSynced
-	}
-	var ops []ovsdb.Operation
-	var err error
-	rep.View(func(rtx monitor.ReadTx) {
-		var t *Tx
-		if t, err = c.ReadTx(rtx); err != nil {
-			return
+		for i := range ops {
+			// cs marshals operations with encoding/json, which drops an
+			// empty "rows" (see MarshalOperations).
+			if ops[i].Op == ovsdb.OperationWait && len(ops[i].Rows) == 0 {
+				return nil, fmt.Errorf("%w: operation %d: a wait with no rows cannot be sent by TransactFunc; use Transact", ErrValue, i)
+			}
 		}
-		if t.src.si.replica != rep {
-			err = fmt.Errorf("%w: the typed view is not bound to the current schema yet", ErrNotSynced)
-			return
-		}
-		ops, err = build(t)
+		sent = ops
+		return ops, nil
 	})
-	return ops, err
-}
-
-// waitMonitoring waits until the core is MONITORING again.
-func (c *Client) waitMonitoring(ctx context.Context) error {
-	t := time.NewTicker(10 * time.Millisecond)
-	defer t.Stop()
-	for c.core.State() != cs.Monitoring {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-t.C:
-		}
+	if err != nil || len(sent) == 0 {
+		return res, err
 	}
-	return nil
+	return res, c.awaitRows(ctx, touched(sent, res))
 }

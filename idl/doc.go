@@ -36,8 +36,11 @@
 // builders name them), so reads after a write see it (read-your-writes):
 // do not call them from a handler, which runs on the goroutine that
 // updates the view. Reads inside TransactFunc (through Tx) go to the
-// replica itself; there index lookups scan the table, since the view's
-// indexes may lag.
+// replica itself, and each row read becomes a "wait" the server checks
+// (cs.Client.TransactFunc): reads by _uuid cost one row; index lookups and
+// predicates scan the table (the view's indexes may lag the replica), so
+// every row of the table is checked. In a large table find the uuids in
+// the view first (Lookup on the Client), then read them through the Tx.
 //
 // # Handlers
 //
@@ -62,10 +65,12 @@
 // the table and column; map columns are sent as ovsdb.OvsMap, sets as
 // ovsdb.OvsSet, uuids as ovsdb.UUID (named-uuid when not a uuid).
 //
-// TransactFunc builds a transaction on a consistent view of the replica
-// (Tx, whose typed reads go through the replica's ReadTx) and builds it again
-// on the fresh replica after an outcome that may be retried, so a build that
-// checks whether its work is done makes each write land exactly once.
+// TransactFunc runs the core's retry helper (cs.Client.TransactFunc): the
+// build function reads a consistent view of the replica (Tx, whose typed
+// reads go through the replica's ReadTx and are verified on the server) and
+// runs again on the fresh replica after a stale read or an outcome that may
+// have committed, so a build that checks whether its work is done makes
+// each write land exactly once.
 //
 // # Readiness
 //

@@ -218,7 +218,7 @@ func TestRealCluster(t *testing.T) {
 		}
 		got := ctl.Switches()
 		if allMarked && reflect.DeepEqual(got, sws) {
-			t.Logf("%d switches, %d ports, nb_cfg %d = %d port markings + %d ticks (%d ticks built again after an uncertain outcome)",
+			t.Logf("%d switches, %d ports, nb_cfg %d = %d port markings + %d ticks (%d ticks built more than once: stale read, lost connection or unknown outcome)",
 				len(sws), len(marked), nbCfg, seen, ticks, retried)
 			if nbCfg != seen+ticks || seen < len(marked) {
 				t.Fatalf("nb_cfg %d but %d ports marked + %d ticks (%d ports now): a write landed twice or not at all", nbCfg, seen, ticks, len(marked))
