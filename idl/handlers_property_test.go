@@ -26,7 +26,9 @@ type mirror struct {
 	bad  []string
 }
 
-func (m *mirror) fail(format string, args ...any) { m.bad = append(m.bad, fmt.Sprintf(format, args...)) }
+func (m *mirror) fail(format string, args ...any) {
+	m.bad = append(m.bad, fmt.Sprintf(format, args...))
+}
 
 func (m *mirror) OnAdd(_ string, x model.Model) {
 	m.mu.Lock()
