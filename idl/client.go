@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/model"
@@ -43,7 +44,8 @@ type Cache struct {
 	err      error // model validation failure: Run stops
 	syncedCh chan struct{}
 
-	applied chan struct{} // closed (and replaced) whenever the view changes; under mu
+	applied chan struct{} // closed (and replaced) when the view changes and waiting > 0; under mu
+	waiting atomic.Int32  // goroutines in awaitRows
 	stopped chan struct{} // closed when Run has returned (never for a bare Cache)
 }
 
@@ -230,10 +232,14 @@ func (c *Cache) rebind(cur *state, odb *ovsdb.DatabaseSchema, rep *monitor.Repli
 	return nil
 }
 
-// bump wakes the waiters of awaitRows; c.mu is held for writing.
+// bump wakes the goroutines in awaitRows; c.mu is held for writing. (A
+// goroutine that starts waiting after the check reads the view under c.mu
+// after this change, so it misses nothing.)
 func (c *Cache) bump() {
-	close(c.applied)
-	c.applied = make(chan struct{})
+	if c.waiting.Load() > 0 {
+		close(c.applied)
+		c.applied = make(chan struct{})
+	}
 }
 
 func (c *Cache) markSynced() {
@@ -389,6 +395,8 @@ func touched(ops []ovsdb.Operation, results []ovsdb.OperationResult) []rowRef {
 // so that reads after Transact see the transaction's writes. It gives up
 // without error when Run has stopped or the schema changed.
 func (c *Cache) awaitRows(ctx context.Context, rows []rowRef) error {
+	c.waiting.Add(1)
+	defer c.waiting.Add(-1)
 	for len(rows) > 0 {
 		c.mu.RLock()
 		st, wake := c.st, c.applied

@@ -99,7 +99,7 @@ func (s *indexSpec) appendRowKey(buf []byte, row monitor.Row) ([]byte, bool) {
 		if c.key == nil {
 			if c.f.col.Type.IsScalar() {
 				a, _ := d.Atom()
-				buf = appendAtom(buf, a)
+				buf = s.appendAtom(buf, a)
 			} else {
 				buf = d.AppendJSON(buf)
 			}
@@ -109,15 +109,20 @@ func (s *indexSpec) appendRowKey(buf []byte, row monitor.Row) ([]byte, bool) {
 		if !ok {
 			return buf, false
 		}
-		buf = appendAtom(buf, v)
+		buf = s.appendAtom(buf, v)
 	}
 	return buf, true
 }
 
 // appendAtom appends a one-to-one text form of a to buf (rows and models
-// use it alike, so it need not be OVSDB's).
-func appendAtom(buf []byte, a monitor.Atom) []byte {
+// use it alike, so it need not be OVSDB's): a string as is in a
+// one-column index (the column's type is fixed), quoted otherwise (the
+// columns' keys are separated by a 0 byte).
+func (s *indexSpec) appendAtom(buf []byte, a monitor.Atom) []byte {
 	if a.Type() == monitor.TypeString {
+		if len(s.cols) == 1 {
+			return append(buf, a.Str()...)
+		}
 		return strconv.AppendQuote(buf, a.Str())
 	}
 	j, _ := a.MarshalJSON()
@@ -143,7 +148,7 @@ func (s *indexSpec) modelKey(ti *tableInfo, v reflect.Value) (string, bool) {
 				if err != nil {
 					return "", false
 				}
-				buf = appendAtom(buf, a)
+				buf = s.appendAtom(buf, a)
 				continue
 			}
 			d, err := datumOf(c.f, fv, nil, false)
@@ -164,7 +169,7 @@ func (s *indexSpec) modelKey(ti *tableInfo, v reflect.Value) (string, bool) {
 		if err != nil {
 			return "", false
 		}
-		buf = appendAtom(buf, a)
+		buf = s.appendAtom(buf, a)
 	}
 	return string(buf), true
 }
