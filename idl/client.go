@@ -22,7 +22,8 @@ import (
 // and builders of libovsdb's client.API.
 type Client struct {
 	*Cache
-	core *cs.Client
+	core    *cs.Client
+	onEvent func(cs.Event)
 }
 
 // Cache is the typed view with its indexes and handlers, kept in step by
@@ -53,9 +54,10 @@ type Cache struct {
 type Option func(*options)
 
 type options struct {
-	cs     []cs.Option
-	log    logr.Logger
-	buffer int
+	cs      []cs.Option
+	log     logr.Logger
+	buffer  int
+	onEvent func(cs.Event)
 }
 
 // WithCoreOptions passes options to the cs.Client underneath (remotes
@@ -70,6 +72,12 @@ func WithCoreOptions(opts ...cs.Option) Option {
 // the handlers (default 64, at least 1); when they are queued the client
 // stops reading from the server (backpressure).
 func WithEventBuffer(n int) Option { return func(o *options) { o.buffer = max(n, 1) } }
+
+// WithEventFunc makes Run call f with every event of the cs.Client other
+// than updates (state changes, reconnects, recoveries, locks, transaction
+// replies), in order, on Run's goroutine (so, like a handler, f must not
+// wait for a transaction).
+func WithEventFunc(f func(cs.Event)) Option { return func(o *options) { o.onEvent = f } }
 
 // WithLogger sets the logger, also given to the cs.Client.
 func WithLogger(l logr.Logger) Option {
@@ -98,7 +106,7 @@ func New(m model.ClientDBModel, remotes string, opts ...Option) (*Client, error)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{Cache: newCache(db, o.log), core: core}, nil
+	return &Client{Cache: newCache(db, o.log), core: core, onEvent: o.onEvent}, nil
 }
 
 // NewCache returns an empty typed view of m, to be fed with Process.
@@ -155,7 +163,13 @@ func (c *Client) Run(ctx context.Context) error {
 	var runErr error
 	for ev := range c.core.Events() {
 		u, ok := ev.(cs.Update)
-		if !ok || runErr != nil {
+		if !ok {
+			if c.onEvent != nil && runErr == nil {
+				c.onEvent(ev)
+			}
+			continue
+		}
+		if runErr != nil {
 			continue
 		}
 		odb, rep := c.core.DatabaseSchema()

@@ -2,6 +2,7 @@ package idl_test
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"testing/synctest"
 
@@ -9,6 +10,7 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 	"github.com/stretchr/testify/require"
 
+	"github.com/ovsdbcs/ovsdbcs/cs"
 	"github.com/ovsdbcs/ovsdbcs/examples/nbdb"
 	"github.com/ovsdbcs/ovsdbcs/idl"
 )
@@ -103,6 +105,25 @@ func TestCreateReadIndexesHandlers(t *testing.T) {
 		owned, err = idl.Lookup(cl, &nbdb.LogicalSwitchPort{ExternalIDs: map[string]string{"owner": "ctl"}})
 		require.NoError(t, err)
 		require.Empty(t, owned)
+	})
+}
+
+func TestEventFunc(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		var states []string
+		e := newEnv(t, nbModel(t), nbSchema(t), idl.WithEventFunc(func(ev cs.Event) {
+			if sc, ok := ev.(cs.StateChange); ok {
+				mu.Lock()
+				states = append(states, sc.To.String())
+				mu.Unlock()
+			}
+		}))
+		e.waitSynced()
+		synctest.Wait()
+		mu.Lock()
+		defer mu.Unlock()
+		require.Contains(t, states, "MONITORING")
 	})
 }
 
