@@ -198,6 +198,10 @@ func (c *Client) Run(ctx context.Context) error {
 		Dial:          c.cfg.dial,
 		Logger:        c.log.WithName("session"),
 		Observer:      c.observe,
+		Conn: jsonrpc.ConnConfig{
+			MaxBacklogMessages: c.cfg.backlogMessages,
+			MaxBacklogBytes:    c.cfg.backlogBytes,
+		},
 	})
 	if err != nil {
 		c.mu.Unlock()

@@ -92,8 +92,11 @@ func (c *common) checkConn() error {
 	if _, err := parseFailover(c.failover); err != nil {
 		return err
 	}
-	if c.maxBackoff <= 0 {
-		return usageErrorf("--max-backoff must be positive")
+	if c.maxBackoff < time.Second {
+		return usageErrorf("--max-backoff must be at least 1s, the shortest wait after a failure")
+	}
+	if c.probeInterval < 0 || (c.probeInterval > 0 && c.probeInterval < time.Second) {
+		return usageErrorf("--probe-interval must be 0 (no probes) or at least 1s")
 	}
 	if c.timeout < 0 {
 		return usageErrorf("--timeout must not be negative")
@@ -139,11 +142,7 @@ func (c *common) clientOptions(log logr.Logger) []cs.Option {
 		cs.WithMaxBackoff(c.maxBackoff),
 		cs.WithLogger(log),
 	}
-	if c.probeInterval > 0 {
-		opts = append(opts, cs.WithProbeInterval(c.probeInterval))
-	} else {
-		opts = append(opts, cs.WithProbeInterval(-1))
-	}
+	opts = append(opts, cs.WithProbeInterval(c.probeInterval))
 	if c.tls != nil {
 		opts = append(opts, cs.WithTLS(c.tls))
 	}
