@@ -3,6 +3,7 @@ package idl
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -175,45 +176,85 @@ func (s *indexSpec) modelKey(ti *tableInfo, v reflect.Value) (string, bool) {
 }
 
 // uuidSet is the set of rows under one index key: almost always one row
-// (schema indexes are unique once a transaction completes), sometimes many
-// (client indexes).
+// (schema indexes are unique once a transaction completes), often a few,
+// sometimes many (client indexes). The first row is held inline; more go
+// to a slice, and past smallSet to a map. A set in an index is never empty.
 type uuidSet struct {
-	one  monitor.UUID
-	many map[monitor.UUID]struct{} // when more than one
+	first monitor.UUID
+	more  *moreUUIDs
 }
 
+type moreUUIDs struct {
+	rest []monitor.UUID
+	many map[monitor.UUID]struct{} // when set, first and rest are unused
+}
+
+const smallSet = 16
+
 func (u *uuidSet) add(id monitor.UUID) {
-	if u.many != nil {
-		u.many[id] = struct{}{}
+	if u.more == nil {
+		if id != u.first {
+			u.more = &moreUUIDs{rest: []monitor.UUID{id}}
+		}
 		return
 	}
-	if u.one == id {
-		return
+	m := u.more
+	switch {
+	case m.many != nil:
+		m.many[id] = struct{}{}
+	case id == u.first || slices.Contains(m.rest, id):
+	case len(m.rest) < smallSet-1:
+		m.rest = append(m.rest, id)
+	default:
+		m.many = make(map[monitor.UUID]struct{}, 2*smallSet)
+		m.many[u.first] = struct{}{}
+		for _, x := range m.rest {
+			m.many[x] = struct{}{}
+		}
+		m.many[id] = struct{}{}
+		m.rest = nil
 	}
-	u.many = map[monitor.UUID]struct{}{u.one: {}, id: {}}
 }
 
 // remove drops id and reports whether the set is now empty.
 func (u *uuidSet) remove(id monitor.UUID) bool {
-	if u.many == nil {
-		return u.one == id
+	m := u.more
+	if m == nil {
+		return id == u.first
 	}
-	delete(u.many, id)
-	if len(u.many) == 1 {
-		for k := range u.many {
-			u.one = k
-		}
-		u.many = nil
+	if m.many != nil {
+		delete(m.many, id)
+		return len(m.many) == 0
+	}
+	last := len(m.rest) - 1
+	switch i := slices.Index(m.rest, id); {
+	case id == u.first:
+		u.first = m.rest[last]
+		m.rest = m.rest[:last]
+	case i >= 0:
+		m.rest[i] = m.rest[last]
+		m.rest = m.rest[:last]
+	}
+	if len(m.rest) == 0 {
+		u.more = nil
 	}
 	return false
 }
 
 func (u *uuidSet) each(yield func(monitor.UUID) bool) {
-	if u.many == nil {
-		yield(u.one)
+	m := u.more
+	if m != nil && m.many != nil {
+		for id := range m.many {
+			if !yield(id) {
+				return
+			}
+		}
 		return
 	}
-	for id := range u.many {
+	if !yield(u.first) || m == nil {
+		return
+	}
+	for _, id := range m.rest {
 		if !yield(id) {
 			return
 		}
@@ -232,7 +273,7 @@ func (x *index) add(key []byte, id monitor.UUID) {
 		s.add(id)
 		return
 	}
-	x.m[string(key)] = &uuidSet{one: id}
+	x.m[string(key)] = &uuidSet{first: id}
 }
 
 func (x *index) remove(key []byte, id monitor.UUID) {
