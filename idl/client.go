@@ -24,6 +24,7 @@ type Client struct {
 	*Cache
 	core    *cs.Client
 	onEvent func(cs.Event)
+	ran     atomic.Bool
 }
 
 // Cache is the typed view with its indexes and handlers, kept in step by
@@ -45,9 +46,10 @@ type Cache struct {
 	err      error // model validation failure: Run stops
 	syncedCh chan struct{}
 
-	applied chan struct{} // closed (and replaced) when the view changes and waiting > 0; under mu
-	waiting atomic.Int32  // goroutines in awaitRows
-	stopped chan struct{} // closed when Run has returned (never for a bare Cache)
+	applied  chan struct{} // closed (and replaced) when the view changes and waiting > 0; under mu
+	waiting  atomic.Int32  // goroutines in awaitRows
+	stopOnce sync.Once
+	stopped  chan struct{} // closed when Run has returned (never for a bare Cache)
 }
 
 // Option configures New.
@@ -155,9 +157,12 @@ func (c *Cache) subscribers() []*subscription {
 // that names the table and column: from the model check, or from the core
 // when the server lacks a table or column the model monitors).
 func (c *Client) Run(ctx context.Context) error {
+	if c.ran.Swap(true) {
+		return errors.New("idl: Run called twice")
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	defer close(c.stopped)
+	defer c.stopOnce.Do(func() { close(c.stopped) })
 	done := make(chan error, 1)
 	go func() { done <- c.core.Run(ctx) }()
 	var runErr error
@@ -308,7 +313,8 @@ func (c *Cache) read(fn func(src source) error) error {
 }
 
 // View calls fn with a consistent view: every read through v sees the same
-// state of the typed view (no update is applied while fn runs).
+// state of the typed view (no update is applied while fn runs, so keep fn
+// short, and do not call Transact or TransactFunc from it).
 func (c *Cache) View(fn func(v API) error) error {
 	return c.read(func(src source) error { return fn(API{r: fixed{src}}) })
 }

@@ -154,3 +154,11 @@ func TestTransactFuncExactlyOnce(t *testing.T) {
 		require.Equal(t, 1, n)
 	})
 }
+
+func TestRunTwice(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		e := newEnv(t, nbModel(t), nbSchema(t))
+		e.waitSynced()
+		require.Error(t, e.cl.Run(context.Background()))
+	})
+}
