@@ -17,3 +17,14 @@ func (c *Client) DatabaseSchema() (*ovsdb.DatabaseSchema, *monitor.Replica) {
 	defer c.mu.Unlock()
 	return c.m.schemaDB, c.m.replica
 }
+
+// UpdatesQueued returns how many Update events the client has queued since
+// it was created. Each is queued in the same step that applied it to the
+// replica, so a consumer that has taken this many Update events from
+// Events has seen every change the replica holds (while a Replica.View is
+// open the count cannot move past it).
+func (c *Client) UpdatesQueued() uint64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.updates
+}

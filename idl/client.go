@@ -46,10 +46,12 @@ type Cache struct {
 	err      error // model validation failure: Run stops
 	syncedCh chan struct{}
 
-	applied  chan struct{} // closed (and replaced) when the view changes and waiting > 0; under mu
-	waiting  atomic.Int32  // goroutines in awaitRows
-	stopOnce sync.Once
-	stopped  chan struct{} // closed when Run has returned (never for a bare Cache)
+	applied chan struct{} // closed (and replaced) when the view changes and waiting > 0; under mu
+	waiting atomic.Int32  // goroutines in awaitRows
+	// processed counts the cs.Update events Client.Run has processed.
+	processed atomic.Uint64
+	stopOnce  sync.Once
+	stopped   chan struct{} // closed when Run has returned (never for a bare Cache)
 }
 
 // Option configures New.
@@ -178,7 +180,9 @@ func (c *Client) Run(ctx context.Context) error {
 			continue
 		}
 		odb, rep := c.core.DatabaseSchema()
-		if err := c.Process(odb, rep, u); err != nil {
+		err := c.Process(odb, rep, u)
+		c.processed.Add(1)
+		if err != nil {
 			c.log.Error(err, "server schema does not fit the model; stopping")
 			c.fail(err)
 			runErr = err
@@ -344,7 +348,7 @@ func (c *Cache) ReadTx(tx monitor.ReadTx) (*Tx, error) {
 	if st == nil {
 		return nil, ErrNotSynced
 	}
-	t := &Tx{src: txSource{si: st.si, tx: tx}}
+	t := &Tx{src: txSource{si: st.si, tx: tx, c: c}}
 	t.API = API{r: t}
 	return t, nil
 }
@@ -481,6 +485,10 @@ func (c *Client) TransactFunc(ctx context.Context, build func(tx *Tx) ([]ovsdb.O
 		if _, rep := c.core.DatabaseSchema(); t.src.si.replica != rep {
 			return nil, fmt.Errorf("%w: the typed view is not bound to the current schema yet", ErrNotSynced)
 		}
+		// While build runs the replica cannot change: if Run has processed
+		// every update the replica holds, the view's indexes are exact
+		// for it, and lookups use them instead of scanning.
+		t.src.caughtUp = c.processed.Load() == c.core.UpdatesQueued()
 		ops, err := build(t)
 		if err != nil {
 			return nil, err

@@ -37,10 +37,13 @@
 // do not call them from a handler, which runs on the goroutine that
 // updates the view. Reads inside TransactFunc (through Tx) go to the
 // replica itself, and each row read becomes a "wait" the server checks
-// (cs.Client.TransactFunc): reads by _uuid cost one row; index lookups and
-// predicates scan the table (the view's indexes may lag the replica), so
-// every row of the table is checked. In a large table find the uuids in
-// the view first (Lookup on the Client), then read them through the Tx.
+// (cs.Client.TransactFunc). Index lookups there (Get by a schema index,
+// Where, Lookup) use the view's indexes when the view holds every update the
+// replica holds (the usual case: the replica cannot move while the build
+// runs), so only the rows found are read; otherwise, and for predicates
+// (WhereCache, List with a function), the table is scanned and every row
+// scanned is verified. As in OVS, the absence of rows not found is not
+// verified: rely on the schema's indexes for uniqueness.
 //
 // # Handlers
 //

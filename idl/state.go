@@ -117,6 +117,26 @@ func (st *state) indexRemove(ts *tableState, row monitor.Row) {
 	}
 }
 
+// indexed returns the rows under key in index i of the view, if the view
+// is caught up with the replica s reads.
+func (s txSource) indexed(ti *tableInfo, i int, key string) ([]monitor.UUID, bool) {
+	if !s.caughtUp || s.c == nil {
+		return nil, false
+	}
+	s.c.mu.RLock()
+	defer s.c.mu.RUnlock()
+	if s.c.st == nil || s.c.st.si != s.si {
+		return nil, false
+	}
+	var ids []monitor.UUID
+	if set := s.c.st.tables[ti.name].indexes[i].m[key]; set != nil {
+		for id := range set.each {
+			ids = append(ids, id)
+		}
+	}
+	return ids, true
+}
+
 // holds reports whether the view has, for each of rows of a modelled table,
 // the same row as the replica it was built from (or neither has it).
 func (st *state) holds(rows []rowRef) bool {
@@ -180,12 +200,16 @@ func (s stateSource) lookup(ti *tableInfo, i int, key string) iter.Seq[monitor.R
 	}
 }
 
-// txSource reads a replica through the ReadTx of a transaction. Index
-// lookups scan the table, since the typed view's indexes may lag the
-// replica by the updates not yet processed.
+// txSource reads a replica through the ReadTx of a transaction (every row
+// read is recorded, and verified by cs.Client.TransactFunc). Index lookups
+// use the view's index when the view holds exactly the replica's contents
+// (caughtUp), reading each row found through the ReadTx; otherwise they
+// scan the table, since the view may lag the replica.
 type txSource struct {
-	si *schemaInfo
-	tx monitor.ReadTx
+	si       *schemaInfo
+	tx       monitor.ReadTx
+	c        *Cache
+	caughtUp bool
 }
 
 func (s txSource) schema() *schemaInfo { return s.si }
@@ -201,6 +225,20 @@ func (s txSource) rows(ti *tableInfo) iter.Seq2[monitor.UUID, monitor.Row] {
 func (s txSource) lookup(ti *tableInfo, i int, key string) iter.Seq[monitor.Row] {
 	return func(yield func(monitor.Row) bool) {
 		spec := ti.indexes[i]
+		if ids, ok := s.indexed(ti, i, key); ok {
+			var buf []byte
+			for _, id := range ids {
+				r, found := s.tx.Get(ti.name, id)
+				if !found {
+					continue
+				}
+				var match bool
+				if buf, match = spec.appendRowKey(buf[:0], r); match && string(buf) == key && !yield(r) {
+					return
+				}
+			}
+			return
+		}
 		var buf []byte
 		for _, r := range s.tx.Rows(ti.name) {
 			var ok bool
