@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"strings"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/ovsdbcs/ovsdbcs/cmd/ovsdb-cs/internal/ovstable"
 	"github.com/ovsdbcs/ovsdbcs/cs"
 	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/metrics"
 )
 
 // common holds the flags every command that talks to a server shares: how
@@ -33,6 +35,7 @@ type common struct {
 	certificate   string
 	caCert        string
 	timeout       time.Duration
+	metricsAddr   string
 	verbose       verbosity
 	tls           *tls.Config
 
@@ -57,6 +60,7 @@ func (c *common) addConnFlags(fs *flagSet) {
 	fs.StringVar(&c.certificate, "certificate", "", "certificate `FILE` (PEM) for ssl: remotes")
 	fs.StringVar(&c.caCert, "ca-cert", "", "CA certificate `FILE` (PEM) that must sign the server's certificate")
 	fs.DurationVar(&c.timeout, "timeout", 0, "give up after `time` (0: never); exit status 1")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the client at http://`ADDR`/metrics (e.g. 127.0.0.1:9476)")
 	fs.alias("p", "private-key")
 	fs.alias("c", "certificate")
 	fs.alias("C", "ca-cert")
@@ -182,6 +186,11 @@ func newSession(c *common, client *cs.Client, onEvent func(cs.Event) error) *ses
 func (s *session) run(ctx context.Context, log logr.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	col, stopMetrics, err := s.serveMetrics(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	done := make(chan error, 1)
 	go func() { done <- s.client.Run(ctx) }()
 	tick := time.NewTicker(250 * time.Millisecond)
@@ -199,6 +208,9 @@ func (s *session) run(ctx context.Context, log logr.Logger) error {
 				continue // drain until Run returns and closes the channel
 			}
 			s.report(ev)
+			if col != nil {
+				col.Observe(ev)
+			}
 			if s.onEvent != nil {
 				if handleErr = s.onEvent(ev); handleErr != nil {
 					log.V(1).Info("stopping", "reason", handleErr.Error())
@@ -217,6 +229,27 @@ func (s *session) run(ctx context.Context, log logr.Logger) error {
 		return nil
 	}
 	return runErr
+}
+
+// serveMetrics starts serving the client's metrics when --metrics-addr is
+// set: it listens at once (so a bad address fails the command before it
+// connects), says where on stderr, and serves until ctx ends or stop is
+// called; stop ends the server and waits for it. The collector is nil
+// without --metrics-addr.
+func (s *session) serveMetrics(ctx context.Context) (col *metrics.Collector, stop func(), err error) {
+	if s.c.metricsAddr == "" {
+		return nil, func() {}, nil
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.c.metricsAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	col = metrics.NewCollector(s.client, metrics.WithLeaderOnly(s.c.leaderOnly))
+	s.c.e.progressf("serving metrics on http://%s/metrics", ln.Addr())
+	ctx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- metrics.ServeListener(ctx, ln, col) }()
+	return col, func() { cancel(); <-served }, nil
 }
 
 // report writes the state line an event calls for.
