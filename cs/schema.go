@@ -18,13 +18,18 @@ func (c *Client) DatabaseSchema() (*ovsdb.DatabaseSchema, *monitor.Replica) {
 	return c.m.schemaDB, c.m.replica
 }
 
-// UpdatesQueued returns how many Update events the client has queued since
-// it was created. Each is queued in the same step that applied it to the
-// replica, so a consumer that has taken this many Update events from
-// Events has seen every change the replica holds (while a Replica.View is
-// open the count cannot move past it).
-func (c *Client) UpdatesQueued() uint64 {
-	c.mu.Lock()
+// TryReplicaState returns the replica and how many Update events the
+// client has queued since it was created (each is queued in the step that
+// applied it to the replica, so a consumer that has taken this many Update
+// events from Events has seen every change the replica holds). It does not
+// wait: ok is false when the client's lock is held, as it is while an
+// update waits to be applied. It is safe to call inside a replica view
+// (Replica.View, the build function of TransactFunc), where waiting for the
+// lock could deadlock with that update waiting for the view.
+func (c *Client) TryReplicaState() (r *monitor.Replica, updates uint64, ok bool) {
+	if !c.mu.TryLock() {
+		return nil, 0, false
+	}
 	defer c.mu.Unlock()
-	return c.updates
+	return c.m.replica, c.updates, true
 }

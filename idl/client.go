@@ -348,7 +348,7 @@ func (c *Cache) ReadTx(tx monitor.ReadTx) (*Tx, error) {
 	if st == nil {
 		return nil, ErrNotSynced
 	}
-	t := &Tx{src: txSource{si: st.si, tx: tx, c: c}}
+	t := &Tx{src: txSource{si: st.si, tx: tx, c: c, stale: new(bool)}}
 	t.API = API{r: t}
 	return t, nil
 }
@@ -422,11 +422,18 @@ func (c *Cache) awaitRows(ctx context.Context, rows []rowRef) error {
 	c.waiting.Add(1)
 	defer c.waiting.Add(-1)
 	for len(rows) > 0 {
+		// The view's rows are taken under c.mu and the replica's read
+		// after it is released: c.mu is never held while waiting for the
+		// replica's lock (a transaction's build holds the replica's lock
+		// and may take c.mu for an index lookup).
 		c.mu.RLock()
 		st, wake := c.st, c.applied
-		caught := st != nil && st.holds(rows)
+		var view []viewRow
+		if st != nil {
+			view = st.rowsOf(rows)
+		}
 		c.mu.RUnlock()
-		if caught || st == nil {
+		if st == nil || replicaHolds(st.si.replica, view) {
 			return nil
 		}
 		select {
@@ -482,14 +489,21 @@ func (c *Client) TransactFunc(ctx context.Context, build func(tx *Tx) ([]ovsdb.O
 		if err != nil {
 			return nil, err
 		}
-		if _, rep := c.core.DatabaseSchema(); t.src.si.replica != rep {
-			return nil, fmt.Errorf("%w: the typed view is not bound to the current schema yet", ErrNotSynced)
+		// The core's lock is not waited for here: an update may hold it
+		// while it waits for this view of the replica to end.
+		if rep, queued, ok := c.core.TryReplicaState(); ok {
+			if rep != t.src.si.replica {
+				return nil, fmt.Errorf("%w: the typed view is not bound to the current schema yet", ErrNotSynced)
+			}
+			// The replica cannot change while build runs: if Run has
+			// processed every update it holds, the view's indexes are
+			// exact for it, and lookups use them instead of scanning.
+			t.src.caughtUp = c.processed.Load() == queued
 		}
-		// While build runs the replica cannot change: if Run has processed
-		// every update the replica holds, the view's indexes are exact
-		// for it, and lookups use them instead of scanning.
-		t.src.caughtUp = c.processed.Load() == c.core.UpdatesQueued()
 		ops, err := build(t)
+		if err == nil && *t.src.stale {
+			err = fmt.Errorf("%w: the server's schema changed; the typed view is not bound to it yet", ErrNotSynced)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -137,17 +137,35 @@ func (s txSource) indexed(ti *tableInfo, i int, key string) ([]monitor.UUID, boo
 	return ids, true
 }
 
-// holds reports whether the view has, for each of rows of a modelled table,
-// the same row as the replica it was built from (or neither has it).
-func (st *state) holds(rows []rowRef) bool {
+// viewRow is a row of the view (found or not) to compare with the replica.
+type viewRow struct {
+	rowRef
+	row   monitor.Row
+	found bool
+}
+
+// rowsOf returns the view's rows of the modelled tables among rows; the
+// caller holds Cache.mu.
+func (st *state) rowsOf(rows []rowRef) []viewRow {
+	out := make([]viewRow, 0, len(rows))
 	for _, r := range rows {
 		ts := st.tables[r.table]
 		if ts == nil {
 			continue
 		}
-		vr, vok := ts.rows[r.id]
-		rr, rok := st.si.replica.Get(r.table, r.id)
-		if vok != rok || (vok && !vr.Equal(rr)) {
+		row, ok := ts.rows[r.id]
+		out = append(out, viewRow{rowRef: r, row: row, found: ok})
+	}
+	return out
+}
+
+// replicaHolds reports whether replica has each of view's rows as the view
+// has it (or neither has it). It takes the replica's lock, so the caller
+// must not hold Cache.mu.
+func replicaHolds(replica *monitor.Replica, view []viewRow) bool {
+	for _, v := range view {
+		rr, ok := replica.Get(v.table, v.id)
+		if ok != v.found || (ok && !v.row.Equal(rr)) {
 			return false
 		}
 	}
@@ -210,16 +228,39 @@ type txSource struct {
 	tx       monitor.ReadTx
 	c        *Cache
 	caughtUp bool
+	// stale is set when a row read was made with another schema than the
+	// view's (the server's schema changed and the view is not bound to
+	// the new one yet): such rows read as absent.
+	stale *bool
 }
 
 func (s txSource) schema() *schemaInfo { return s.si }
 
+// fits checks that r was made with the schema the view is bound to.
+func (s txSource) fits(ti *tableInfo, r monitor.Row) bool {
+	if r.Table() != ti.ts {
+		*s.stale = true
+		return false
+	}
+	return true
+}
+
 func (s txSource) get(ti *tableInfo, id monitor.UUID) (monitor.Row, bool) {
-	return s.tx.Get(ti.name, id)
+	r, ok := s.tx.Get(ti.name, id)
+	if ok && !s.fits(ti, r) {
+		return monitor.Row{}, false
+	}
+	return r, ok
 }
 
 func (s txSource) rows(ti *tableInfo) iter.Seq2[monitor.UUID, monitor.Row] {
-	return s.tx.Rows(ti.name)
+	return func(yield func(monitor.UUID, monitor.Row) bool) {
+		for id, r := range s.tx.Rows(ti.name) {
+			if s.fits(ti, r) && !yield(id, r) {
+				return
+			}
+		}
+	}
 }
 
 func (s txSource) lookup(ti *tableInfo, i int, key string) iter.Seq[monitor.Row] {
@@ -228,7 +269,7 @@ func (s txSource) lookup(ti *tableInfo, i int, key string) iter.Seq[monitor.Row]
 		if ids, ok := s.indexed(ti, i, key); ok {
 			var buf []byte
 			for _, id := range ids {
-				r, found := s.tx.Get(ti.name, id)
+				r, found := s.get(ti, id)
 				if !found {
 					continue
 				}
@@ -240,7 +281,7 @@ func (s txSource) lookup(ti *tableInfo, i int, key string) iter.Seq[monitor.Row]
 			return
 		}
 		var buf []byte
-		for _, r := range s.tx.Rows(ti.name) {
+		for _, r := range s.rows(ti) {
 			var ok bool
 			if buf, ok = spec.appendRowKey(buf[:0], r); ok && string(buf) == key {
 				if !yield(r) {
