@@ -142,8 +142,6 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 		}
 	}
 	c.policy = fp
-	rejectLimit := failover.NewLogLimiter(fp.p.Config().LogBurst, fp.p.Config().LogInterval)
-	var rejectMu sync.Mutex
 	c.m = newMachine(machineConfig{
 		database:      database,
 		clusterID:     cid,
@@ -153,11 +151,7 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 		selection:     cfg.selection,
 		lock:          cfg.lock,
 		log:           log,
-		rejectLog: func() (bool, int) {
-			rejectMu.Lock()
-			defer rejectMu.Unlock()
-			return rejectLimit.Allow(time.Now())
-		},
+		rejectLimit:   failover.NewLogLimiter(fp.p.Config().LogBurst, fp.p.Config().LogInterval),
 	})
 	for _, t := range cfg.condOrder {
 		if _, _, err := c.m.setCondition(t, cfg.conditions[t]); err != nil {
@@ -351,7 +345,7 @@ func (c *Client) step(ev jsonrpc.Event) {
 		if ev.Conn != c.conn {
 			return
 		}
-		c.apply(c.m.message(ev.Msg))
+		c.apply(c.m.message(time.Now(), ev.Msg))
 	case jsonrpc.EventDisconnected:
 		if ev.Conn != c.conn {
 			return
@@ -395,7 +389,7 @@ func (c *Client) apply(o output) {
 		}
 		switch a.kind {
 		case actRetry:
-			c.log.V(1).Info("forcing a reconnect", "fromMonitoring", a.fromMonitoring, "reason", a.reason)
+			c.log.V(1).Info("forcing a reconnect", "fromMonitoring", a.fromMonitoring, "err", a.reason)
 			c.policy.retry(c.sess, c.connSeq(), c.m.remote, a.fromMonitoring, a.reason)
 		case actDisconnect:
 			c.policy.disconnect(c.sess, c.connSeq(), c.m.remote, a.fromMonitoring, a.reason)
@@ -558,7 +552,7 @@ func (c *Client) track(ev Event) {
 					c.recoveries = c.recoveries[:maxRecoveries-1]
 				}
 				c.recoveries = append(c.recoveries, r)
-				c.log.Info("monitoring again", "remote", r.Remote, "recovery", r.Duration, "attempts", r.Attempts, "sweeps", r.Sweeps, "backoffUsed", r.BackoffUsed, "from", r.From, "reason", r.Reason)
+				c.log.Info("monitoring again", "remote", r.Remote, "recovery", r.Duration, "attempts", r.Attempts, "sweeps", r.Sweeps, "backoffUsed", r.BackoffUsed, "from", r.From, "leftBecause", r.Reason)
 				c.queue(Recovered{r})
 			} else if !c.everMonitors {
 				c.log.Info("monitoring", "remote", e.Remote)
@@ -687,7 +681,7 @@ func (c *Client) IsLockContended() bool {
 func (c *Client) SetLeaderOnly(v bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.apply(c.m.setLeaderOnly(v))
+	c.apply(c.m.setLeaderOnly(time.Now(), v))
 }
 
 // SetRemotes replaces the remote list. The live connection is kept if its
