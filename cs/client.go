@@ -192,6 +192,11 @@ func (c *Client) Run(ctx context.Context) error {
 		Dial:          c.cfg.dial,
 		Logger:        c.log.WithName("session"),
 		Observer:      c.observe,
+		Conn: jsonrpc.ConnConfig{
+			MaxBacklogMessages: c.cfg.backlogMessages,
+			MaxBacklogBytes:    c.cfg.backlogBytes,
+			MaxQueuedBytes:     c.cfg.recvQueueBytes,
+		},
 	})
 	if err != nil {
 		c.mu.Unlock()

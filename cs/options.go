@@ -39,6 +39,9 @@ type config struct {
 	// Send backlog limits, as jsonrpc.ConnConfig's MaxBacklogMessages and
 	// MaxBacklogBytes: 0 the default, negative no limit.
 	backlogMessages, backlogBytes int
+	// recvQueueBytes is jsonrpc.ConnConfig's MaxQueuedBytes (0: the
+	// default); only tests set it, to fill the receive queue quickly.
+	recvQueueBytes int
 }
 
 // DefaultRequestTimeout is how long the client waits for the reply to each

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ovsdbcs/ovsdbcs/failover"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
@@ -828,28 +829,51 @@ func TestRunReturnsOnCancelWithoutLeaks(t *testing.T) {
 	})
 }
 
+// TestEventsApplyBackpressure: while nobody reads Events the client stops
+// reading the socket. Once its receive queue (4 KiB here) is full the
+// server's writes to it block: the bytes the server has sent stop growing
+// although it has more updates to send. Reading the events again lets
+// every update through, in order, none lost.
 func TestEventsApplyBackpressure(t *testing.T) {
 	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 1, nil, WithEventBuffer(1))
+		h := newHarness(t, 1, nil, WithEventBuffer(1), func(c *config) { c.recvQueueBytes = 4 << 10 })
 		h.started = true
 		go func() { h.done <- h.cl.Run(h.ctx) }()
-		for i := range 20 {
-			h.insert(fmt.Sprint("r", i), i)
-		}
-		h.settle()
-		// Nobody reads: the client waits with one event buffered.
-		if n := len(h.cl.Events()); n != 1 {
-			t.Fatalf("%d events buffered", n)
-		}
-		rows := 0
-		for rows < 20 {
-			if u, ok := (<-h.cl.Events()).(Update); ok {
-				rows += len(u.Changes)
+		// Read the events up to MONITORING, then stop reading.
+		for {
+			if sc, ok := (<-h.cl.Events()).(StateChange); ok && sc.To == Monitoring {
+				break
 			}
 		}
-		if rows != 20 || !mapsEqual(h.replicaItems(), h.serverItems()) {
-			t.Fatalf("%d row changes delivered, want 20", rows)
+		member := h.c.Member(0)
+		big := strings.Repeat("x", 1024)
+		insert := func(i int) {
+			ops := fmt.Sprintf(`[{"op":"insert","table":"Item","row":{"name":"r%d","n":%d,"data":%q}}]`, i, i, big)
+			_, err := h.c.Transact(context.Background(), ops)
+			require.NoError(t, err)
 		}
+		const rows = 40 // 40 KiB of updates: far more than the client holds
+		for i := range rows {
+			insert(i)
+		}
+		h.settle()
+		sent := member.Counters().BytesSent
+		insert(rows)
+		h.settle()
+		require.Equal(t, sent, member.Counters().BytesSent, "the server sent more to a client that stopped reading")
+		require.Less(t, h.cl.Replica().Len("Item"), rows, "the client applied every update without its events being read")
+
+		got := 0
+		for got < rows+1 {
+			if u, ok := (<-h.cl.Events()).(Update); ok {
+				for _, c := range u.Changes {
+					require.Equal(t, fmt.Sprintf("%q", fmt.Sprint("r", got)), c.New.Get("name").String(), "update order")
+					got++
+				}
+			}
+		}
+		require.Greater(t, member.Counters().BytesSent, sent)
+		require.Equal(t, h.serverItems(), h.replicaItems())
 		go func() {
 			for range h.cl.Events() {
 			}
