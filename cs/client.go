@@ -360,9 +360,7 @@ func (c *Client) step(ev jsonrpc.Event) {
 		c.monSeq = 0
 		c.apply(c.m.connectionLost(ev.Err))
 		if !errors.Is(ev.Err, jsonrpc.ErrForcedReconnect) && c.sess != nil {
-			if wasMonitoring {
-				c.log.Info("connection to the server lost", "remote", ev.Remote, "err", ev.Err)
-			}
+			// The session logged the drop ("connection dropped").
 			c.policy.dropped(c.sess, ev.Seqno, ev.Remote, wasMonitoring, ev.Err)
 		}
 	}
@@ -557,7 +555,7 @@ func (c *Client) track(ev Event) {
 					c.recoveries = c.recoveries[:maxRecoveries-1]
 				}
 				c.recoveries = append(c.recoveries, r)
-				c.log.Info("monitoring again", "remote", r.Remote, "recovery", r.Duration, "attempts", r.Attempts, "sweeps", r.Sweeps, "backoffUsed", r.BackoffUsed, "from", r.From, "leftBecause", r.Reason)
+				c.log.Info("monitoring again", "remote", r.Remote, "recovery", r.Duration, "attempts", r.Attempts, "sweeps", r.Sweeps, "backoffUsed", r.BackoffUsed, "from", r.From, "reason", r.Reason)
 				c.queue(Recovered{r})
 			} else if !c.everMonitors {
 				c.log.Info("monitoring", "remote", e.Remote)
