@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"strconv"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -195,6 +196,42 @@ func TestConnCallContext(t *testing.T) {
 		m, err := c.Recv(context.Background())
 		if err != nil || m.Method != "n" {
 			t.Fatalf("Recv = %v, %v; want the notification", m, err)
+		}
+	})
+}
+
+// A Conn remembers the latest maxCanceled canceled requests, so that their
+// late replies are dropped; a reply to an older one reaches Recv like any
+// reply nobody waits for. The pending entries themselves go at once.
+func TestConnCanceledRequestsBounded(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, p := pipeConn(t, ConnConfig{})
+		go func() { // the peer reads the requests and never answers
+			for {
+				if _, err := p.rd.next(); err != nil {
+					return
+				}
+			}
+		}()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		n := maxCanceled + 10
+		for range n {
+			if _, err := c.Call(ctx, "slow"); !errors.Is(err, context.Canceled) {
+				t.Fatalf("Call = %v, want Canceled", err)
+			}
+		}
+		c.mu.Lock()
+		pending, canceled := len(c.pending), len(c.canceled)
+		c.mu.Unlock()
+		if pending != 0 || canceled != maxCanceled {
+			t.Fatalf("%d pending, %d canceled remembered; want 0, %d", pending, canceled, maxCanceled)
+		}
+		// Ids 1..n were used: 1 was forgotten, n is remembered.
+		p.write(`{"id":` + strconv.Itoa(n) + `,"result":1,"error":null}{"id":1,"result":2,"error":null}`)
+		m, err := c.Recv(context.Background())
+		if err != nil || string(m.ID) != "1" {
+			t.Fatalf("Recv = %v, %v; want the reply to the forgotten request 1", m, err)
 		}
 	})
 }

@@ -411,6 +411,9 @@ func (s *Session) runLocked(now time.Time) {
 			return
 		case reconnect.Connect:
 			s.connectLocked(now)
+			if s.listenReq != nil {
+				return // the loop opens the listener, then steps again
+			}
 		case reconnect.Disconnect:
 			reason := ErrForcedReconnect
 			switch state {

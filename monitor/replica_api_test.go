@@ -4,15 +4,18 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // applyJSON parses an update2 params text (with @N uuids) and applies it.
 func applyJSON(t *testing.T, r *Replica, params string) []RowChange {
 	t.Helper()
 	u, err := ParseUpdate2(r.Schema(), []byte(expandUUIDs(params)))
-	mustOK(t, err)
+	require.NoError(t, err)
 	changes, err := r.Apply(u)
-	mustOK(t, err)
+	require.NoError(t, err)
 	return changes
 }
 
@@ -74,9 +77,9 @@ func TestModifyCases(t *testing.T) {
 			applyJSON(t, r, fmt.Sprintf(`[null, {"Types": {%q: {"insert": {%q: %s}}}}]`, id, c.col, c.old))
 			changes := applyJSON(t, r, fmt.Sprintf(`[null, {"Types": {%q: {"modify": {%q: %s}}}}]`, id, c.col, c.diff))
 			row, ok := r.Get("Types", testUUID(t, id))
-			mustTrue(t, ok)
+			require.True(t, ok)
 			want, err := ParseDatum(col(t, s, "Types", c.col), []byte(expandUUIDs(c.new)))
-			mustOK(t, err)
+			require.NoError(t, err)
 			got := row.Get(c.col)
 			if !got.Equal(want) {
 				t.Fatalf("%s: %s modified by %s = %s, want %s", c.col, c.old, c.diff, shortUUIDs(got.String()), c.new)
@@ -101,23 +104,23 @@ func TestRowsAreImmutable(t *testing.T) {
 	tags := before.Get("tags")
 	changes := applyJSON(t, r, `[null, {"Item": {"@1": {"modify": {"name": "b", "tags": "y"}}}}]`)
 	applyJSON(t, r, `[null, {"Item": {"@1": {"delete": null}}}]`)
-	check.Equal(t, `{"enabled":false,"ext":["map",[]],"n":["set",[]],"name":"a","refs":["set",[]],"tags":"x"}`, before.String())
-	check.Equal(t, `"x"`, tags.String())
-	check.Equal(t, `"b"`, changes[0].New.Get("name").String())
-	check.True(t, changes[0].Old.Equal(before))
+	assert.Equal(t, `{"enabled":false,"ext":["map",[]],"n":["set",[]],"name":"a","refs":["set",[]],"tags":"x"}`, before.String())
+	assert.Equal(t, `"x"`, tags.String())
+	assert.Equal(t, `"b"`, changes[0].New.Get("name").String())
+	assert.True(t, changes[0].Old.Equal(before))
 	_, ok := r.Get("Item", testUUID(t, "@1"))
-	check.False(t, ok)
-	check.Equal(t, 0, r.Len("Item"))
-	check.Equal(t, 0, r.Len("Nope"))
+	assert.False(t, ok)
+	assert.Equal(t, 0, r.Len("Item"))
+	assert.Equal(t, 0, r.Len("Nope"))
 	_, ok = r.Get("Nope", UUID{})
-	check.False(t, ok)
+	assert.False(t, ok)
 
 	var zero Row
-	check.False(t, zero.Valid())
-	check.Equal(t, "null", zero.String())
+	assert.False(t, zero.Valid())
+	assert.Equal(t, "null", zero.String())
 	_, ok = zero.Column("name")
-	check.False(t, ok)
-	check.Equal(t, 0, zero.Get("name").Len())
+	assert.False(t, ok)
+	assert.Equal(t, 0, zero.Get("name").Len())
 }
 
 // Readers see whole updates only: every update changes two rows together,
@@ -170,20 +173,20 @@ func TestConcurrentReaders(t *testing.T) {
 		t.Fatal(err)
 	}
 	row, _ := r.Get("Item", testUUID(t, "@2"))
-	check.Equal(t, int64(updates), row.Get("n").Int())
+	assert.Equal(t, int64(updates), row.Get("n").Int())
 }
 
 // The same parsed Update can be applied to two replicas.
 func TestUpdateReuse(t *testing.T) {
 	s := testSchema(t)
 	u, err := ParseMonitorCondReply(s, []byte(expandUUIDs(`{"Item": {"@1": {"initial": {"name": "a"}}}}`)))
-	mustOK(t, err)
+	require.NoError(t, err)
 	r1, r2 := NewReplica(s), NewReplica(s)
 	_, err = r1.Apply(u)
-	mustOK(t, err)
+	require.NoError(t, err)
 	_, err = r2.Apply(u)
-	mustOK(t, err)
-	check.Equal(t, dump(r1), dump(r2))
+	require.NoError(t, err)
+	assert.Equal(t, dump(r1), dump(r2))
 }
 
 // Rows wider than 64 KiB use 4-byte offsets.
@@ -199,13 +202,40 @@ func TestWideRow(t *testing.T) {
 	}
 	applyJSON(t, r, `[null, {"Item": {"@1": {"insert": {"name": "wide", "tags": ["set", [`+string(tags)+`]], "enabled": true}}}}]`)
 	row, _ := r.Get("Item", testUUID(t, "@1"))
-	check.Equal(t, 5000, row.Get("tags").Len())
-	check.Equal(t, "wide", row.Get("name").Str())
-	check.True(t, row.Get("enabled").Bool())
+	assert.Equal(t, 5000, row.Get("tags").Len())
+	assert.Equal(t, "wide", row.Get("name").Str())
+	assert.True(t, row.Get("enabled").Bool())
 	applyJSON(t, r, `[null, {"Item": {"@1": {"modify": {"tags": ["set", ["tag-00000-padding-padding", "new"]]}}}}]`)
 	row, _ = r.Get("Item", testUUID(t, "@1"))
-	check.Equal(t, 5000, row.Get("tags").Len())
-	check.True(t, row.Get("tags").Contains(StringAtom("new")))
-	check.False(t, row.Get("tags").Contains(StringAtom("tag-00000-padding-padding")))
-	check.True(t, row.Get("enabled").Bool())
+	assert.Equal(t, 5000, row.Get("tags").Len())
+	assert.True(t, row.Get("tags").Contains(StringAtom("new")))
+	assert.False(t, row.Get("tags").Contains(StringAtom("tag-00000-padding-padding")))
+	assert.True(t, row.Get("enabled").Bool())
+}
+
+// ParseTableUpdates2 reads a bare <table-updates2> as a change; with a
+// schema from SkippingUnknown, tables and columns the schema lacks are
+// skipped (their JSON still checked) instead of rejected.
+func TestParseTableUpdates2SkippingUnknown(t *testing.T) {
+	s := testSchema(t)
+	const id = "00000000-0000-0000-0000-000000000001"
+	in := []byte(`{"Item":{"` + id + `":{"insert":{"name":"a","future":[1,{"x":null}]}}},"Other":{"x":1}}`)
+
+	_, err := ParseTableUpdates2(s, in)
+	require.ErrorIs(t, err, ErrMalformed, "unknown table and column with the plain schema")
+
+	u, err := ParseTableUpdates2(s.SkippingUnknown(), in)
+	require.NoError(t, err)
+	assert.False(t, u.Clear)
+	r := NewReplica(s)
+	_, err = r.Apply(u)
+	require.NoError(t, err)
+	row, ok := r.Get("Item", MustParseUUID(id))
+	require.True(t, ok)
+	assert.Equal(t, "a", row.Get("name").Str())
+
+	for _, bad := range []string{`{"Other":[]}`, `{"Item":{"` + id + `":{"modify":{"future":[}}}}`} {
+		_, err := ParseTableUpdates2(s.SkippingUnknown(), []byte(bad))
+		assert.ErrorIs(t, err, ErrMalformed, bad)
+	}
 }

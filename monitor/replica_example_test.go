@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
+
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
 

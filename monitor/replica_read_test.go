@@ -3,6 +3,8 @@ package monitor
 import (
 	"slices"
 	"testing"
+
+	"github.com/stretchr/testify/require"
 )
 
 func TestViewRecordedRecordsEachRowReadOnce(t *testing.T) {
@@ -10,7 +12,7 @@ func TestViewRecordedRecordsEachRowReadOnce(t *testing.T) {
 	applyJSON(t, r, `[null, {"Types": {"@1": {"insert": {"i": 1}}, "@2": {"insert": {"i": 2}}}}]`)
 	id := func(s string) UUID {
 		u, err := ParseUUID(expandUUIDs(s)[1:37])
-		mustOK(t, err)
+		require.NoError(t, err)
 		return u
 	}
 	reads := r.ViewRecorded(func(tx ReadTx) {

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
 )
 
 // TestAgainstOVSDBServer checks the parsers and the replica against a real
@@ -45,15 +47,15 @@ func TestAgainstOVSDBServer(t *testing.T) {
 		default:
 			u, err = ParseMonitorCondSinceReply(s, result)
 		}
-		mustOK(t, err)
+		require.NoError(t, err)
 		r := NewReplica(s)
 		_, err = r.Apply(u)
-		mustOK(t, err)
+		require.NoError(t, err)
 		replicas[fmt.Sprintf(`["v%d"]`, i+1)] = r
 	}
 	apply := func(method string, params []byte) {
 		id, err := NotificationMonitorID(params)
-		mustOK(t, err)
+		require.NoError(t, err)
 		r := replicas[string(id)]
 		if r == nil {
 			t.Fatalf("notification for unknown monitor %s", id)
@@ -113,7 +115,7 @@ func TestAgainstOVSDBServer(t *testing.T) {
 		}
 		result := c.call(t, "transact", json.RawMessage(`["Test",`+strings.Join(ops, ",")+`]`), apply)
 		var results []map[string]json.RawMessage
-		mustOK(t, json.Unmarshal(result, &results))
+		require.NoError(t, json.Unmarshal(result, &results))
 		n := 0
 		for i, res := range results {
 			if e, bad := res["error"]; bad {
@@ -121,7 +123,7 @@ func TestAgainstOVSDBServer(t *testing.T) {
 			}
 			if uuid, ok := res["uuid"]; ok {
 				var pair []string
-				mustOK(t, json.Unmarshal(uuid, &pair))
+				require.NoError(t, json.Unmarshal(uuid, &pair))
 				live[inserted[n]] = append(live[inserted[n]], pair[1])
 				n++
 			}
@@ -146,21 +148,21 @@ func compareWithServer(t *testing.T, c *rpcClient, s *Schema, name string, r *Re
 		var res []struct {
 			Rows []map[string]json.RawMessage `json:"rows"`
 		}
-		mustOK(t, json.Unmarshal(result, &res))
+		require.NoError(t, json.Unmarshal(result, &res))
 		rows := res[0].Rows
 		if r.Len(ts.Name) != len(rows) {
 			t.Fatalf("monitor %s: table %s has %d rows, the server %d", name, ts.Name, r.Len(ts.Name), len(rows))
 		}
 		for _, sr := range rows {
 			var pair []string
-			mustOK(t, json.Unmarshal(sr["_uuid"], &pair))
+			require.NoError(t, json.Unmarshal(sr["_uuid"], &pair))
 			row, ok := r.Get(ts.Name, MustParseUUID(pair[1]))
 			if !ok {
 				t.Fatalf("monitor %s: row %s %s missing", name, ts.Name, pair[1])
 			}
 			for _, col := range ts.Columns {
 				want, err := ParseDatum(&col.Type, sr[col.Name])
-				mustOK(t, err)
+				require.NoError(t, err)
 				if got := row.At(col.Index); !got.Equal(want) {
 					t.Fatalf("monitor %s: %s %s column %s = %s, server has %s", name, ts.Name, pair[1], col.Name, got, want)
 				}
@@ -183,7 +185,7 @@ func startOVSDBServer(t *testing.T, schema string) string {
 		t.Skip("ovsdb-server or ovsdb-tool not installed (Debian package openvswitch-switch); skipping")
 	}
 	dir, err := os.MkdirTemp("", "ovsmon")
-	mustOK(t, err)
+	require.NoError(t, err)
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	db := filepath.Join(dir, "t.db")
 	if out, err := exec.Command(tool, "create", db, schema).CombinedOutput(); err != nil {
@@ -193,7 +195,7 @@ func startOVSDBServer(t *testing.T, schema string) string {
 	cmd := exec.Command(server, "--no-chdir", "-vconsole:off", "-vfile:info",
 		"--log-file="+filepath.Join(dir, "server.log"), "--unixctl="+filepath.Join(dir, "server.ctl"),
 		"--remote=punix:"+sock, db)
-	mustOK(t, cmd.Start())
+	require.NoError(t, cmd.Start())
 	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
@@ -230,7 +232,7 @@ type rpcMessage struct {
 func dialRPC(t *testing.T, sock string) *rpcClient {
 	t.Helper()
 	conn, err := net.Dial("unix", sock)
-	mustOK(t, err)
+	require.NoError(t, err)
 	t.Cleanup(func() { conn.Close() })
 	return &rpcClient{conn: conn, dec: json.NewDecoder(conn)}
 }
@@ -241,13 +243,13 @@ func (c *rpcClient) call(t *testing.T, method string, params any, notify func(me
 	t.Helper()
 	c.next++
 	req, err := json.Marshal(map[string]any{"method": method, "params": params, "id": c.next})
-	mustOK(t, err)
-	mustOK(t, c.conn.SetDeadline(time.Now().Add(30*time.Second)))
+	require.NoError(t, err)
+	require.NoError(t, c.conn.SetDeadline(time.Now().Add(30*time.Second)))
 	_, err = c.conn.Write(req)
-	mustOK(t, err)
+	require.NoError(t, err)
 	for {
 		var m rpcMessage
-		mustOK(t, c.dec.Decode(&m))
+		require.NoError(t, c.dec.Decode(&m))
 		if m.Method != "" {
 			if m.Method == "echo" {
 				continue
@@ -279,7 +281,7 @@ func (c *rpcClient) selectUUIDs(t *testing.T, table string) []string {
 			UUID []string `json:"_uuid"`
 		} `json:"rows"`
 	}
-	mustOK(t, json.Unmarshal(result, &res))
+	require.NoError(t, json.Unmarshal(result, &res))
 	var out []string
 	for _, r := range res[0].Rows {
 		out = append(out, r.UUID[1])

@@ -9,31 +9,33 @@ import (
 	"testing"
 
 	"github.com/ovn-org/libovsdb/ovsdb/serverdb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 func TestUUID(t *testing.T) {
 	u, err := ParseUUID("ABCDEF01-2345-6789-abcd-ef0123456789")
-	mustOK(t, err)
-	check.Equal(t, "abcdef01-2345-6789-abcd-ef0123456789", u.String())
-	check.Equal(t, byte(0xab), u[0])
-	check.Equal(t, byte(0x89), u[15])
-	check.False(t, u.IsZero())
-	check.True(t, UUID{}.IsZero())
+	require.NoError(t, err)
+	assert.Equal(t, "abcdef01-2345-6789-abcd-ef0123456789", u.String())
+	assert.Equal(t, byte(0xab), u[0])
+	assert.Equal(t, byte(0x89), u[15])
+	assert.False(t, u.IsZero())
+	assert.True(t, UUID{}.IsZero())
 
 	for _, bad := range []string{"", "abcdef01-2345-6789-abcd-ef012345678", "abcdef01-2345-6789-abcd-ef01234567890",
 		"abcdef01x2345-6789-abcd-ef0123456789", "abcdef01-2345-6789-abcd-ef012345678g", "{abcdef01-2345-6789-abcd-ef01234567}"} {
 		_, err := ParseUUID(bad)
-		check.ErrorIs(t, err, ErrBadUUID, bad)
+		assert.ErrorIs(t, err, ErrBadUUID, bad)
 	}
 
 	b, err := json.Marshal(u)
-	mustOK(t, err)
-	check.Equal(t, `"abcdef01-2345-6789-abcd-ef0123456789"`, string(b))
+	require.NoError(t, err)
+	assert.Equal(t, `"abcdef01-2345-6789-abcd-ef0123456789"`, string(b))
 	var back UUID
-	mustOK(t, json.Unmarshal(b, &back))
-	check.Equal(t, u, back)
-	check.ErrorIs(t, json.Unmarshal([]byte(`"nope"`), &back), ErrBadUUID)
-	check.Panics(t, func() { MustParseUUID("nope") })
+	require.NoError(t, json.Unmarshal(b, &back))
+	assert.Equal(t, u, back)
+	assert.ErrorIs(t, json.Unmarshal([]byte(`"nope"`), &back), ErrBadUUID)
+	assert.Panics(t, func() { MustParseUUID("nope") })
 }
 
 func TestAtom(t *testing.T) {
@@ -54,89 +56,89 @@ func TestAtom(t *testing.T) {
 		{Atom{}, "null"},
 	}
 	for _, c := range cases {
-		check.Equal(t, c.json, c.a.String())
+		assert.Equal(t, c.json, c.a.String())
 		b, err := c.a.MarshalJSON()
-		mustOK(t, err)
-		check.Equal(t, c.json, string(b))
+		require.NoError(t, err)
+		assert.Equal(t, c.json, string(b))
 	}
-	check.Equal(t, TypeUUID, UUIDAtom(u).Type())
-	check.Equal(t, u, UUIDAtom(u).UUID())
-	check.Equal(t, int64(5), IntegerAtom(5).Int())
-	check.Equal(t, 1.5, RealAtom(1.5).Float())
-	check.True(t, BooleanAtom(true).Bool())
-	check.Equal(t, "x", StringAtom("x").Str())
+	assert.Equal(t, TypeUUID, UUIDAtom(u).Type())
+	assert.Equal(t, u, UUIDAtom(u).UUID())
+	assert.Equal(t, int64(5), IntegerAtom(5).Int())
+	assert.Equal(t, 1.5, RealAtom(1.5).Float())
+	assert.True(t, BooleanAtom(true).Bool())
+	assert.Equal(t, "x", StringAtom("x").Str())
 	// Accessors of the wrong type give zero values.
-	check.Equal(t, int64(0), StringAtom("5").Int())
-	check.Equal(t, 0.0, IntegerAtom(5).Float())
-	check.False(t, IntegerAtom(1).Bool())
-	check.Equal(t, "", IntegerAtom(1).Str())
-	check.Equal(t, UUID{}, StringAtom(string(u[:])).UUID())
+	assert.Equal(t, int64(0), StringAtom("5").Int())
+	assert.Equal(t, 0.0, IntegerAtom(5).Float())
+	assert.False(t, IntegerAtom(1).Bool())
+	assert.Equal(t, "", IntegerAtom(1).Str())
+	assert.Equal(t, UUID{}, StringAtom(string(u[:])).UUID())
 
-	check.Negative(t, IntegerAtom(-5).Compare(IntegerAtom(3)))
-	check.Negative(t, RealAtom(-5).Compare(RealAtom(-4.5)))
-	check.Negative(t, BooleanAtom(false).Compare(BooleanAtom(true)))
-	check.Negative(t, StringAtom("B").Compare(StringAtom("a")))
-	check.Negative(t, StringAtom("a").Compare(StringAtom("é")))
-	check.Negative(t, UUIDAtom(MustParseUUID("0fffffff-ffff-ffff-ffff-ffffffffffff")).Compare(UUIDAtom(MustParseUUID("10000000-0000-0000-0000-000000000000"))))
-	check.Negative(t, IntegerAtom(100).Compare(StringAtom("")), "atoms of different types order by type")
-	check.True(t, RealAtom(0).Equal(RealAtom(math.Copysign(0, -1))))
+	assert.Negative(t, IntegerAtom(-5).Compare(IntegerAtom(3)))
+	assert.Negative(t, RealAtom(-5).Compare(RealAtom(-4.5)))
+	assert.Negative(t, BooleanAtom(false).Compare(BooleanAtom(true)))
+	assert.Negative(t, StringAtom("B").Compare(StringAtom("a")))
+	assert.Negative(t, StringAtom("a").Compare(StringAtom("é")))
+	assert.Negative(t, UUIDAtom(MustParseUUID("0fffffff-ffff-ffff-ffff-ffffffffffff")).Compare(UUIDAtom(MustParseUUID("10000000-0000-0000-0000-000000000000"))))
+	assert.Negative(t, IntegerAtom(100).Compare(StringAtom("")), "atoms of different types order by type")
+	assert.True(t, RealAtom(0).Equal(RealAtom(math.Copysign(0, -1))))
 
-	check.Equal(t, "integer", TypeInteger.String())
-	check.Equal(t, "AtomicType(9)", AtomicType(9).String())
+	assert.Equal(t, "integer", TypeInteger.String())
+	assert.Equal(t, "AtomicType(9)", AtomicType(9).String())
 }
 
 func TestNewSchema(t *testing.T) {
 	db := loadDBSchema(t, "testdata/test.ovsschema")
 
 	s, err := NewSchema(db, nil)
-	mustOK(t, err)
-	check.Equal(t, "Test", s.Name)
-	check.Equal(t, []string{"Empty", "Item", "Types"}, tableNames(s))
+	require.NoError(t, err)
+	assert.Equal(t, "Test", s.Name)
+	assert.Equal(t, []string{"Empty", "Item", "Types"}, tableNames(s))
 	item := s.Table("Item")
-	mustTrue(t, nil != item)
+	require.True(t, nil != item)
 	var cols []string
 	for i, c := range item.Columns {
-		check.Equal(t, i, c.Index)
+		assert.Equal(t, i, c.Index)
 		cols = append(cols, c.Name)
 	}
-	check.Equal(t, []string{"enabled", "ext", "n", "name", "refs", "tags"}, cols, "columns sorted by name")
+	assert.Equal(t, []string{"enabled", "ext", "n", "name", "refs", "tags"}, cols, "columns sorted by name")
 	refs := item.Column("refs").Type
-	check.Equal(t, "Item", refs.Key.RefTable)
-	check.Equal(t, "weak", refs.Key.RefType)
-	check.Equal(t, Unlimited, refs.Max)
-	check.Equal(t, "set of uuid (min 0, max unlimited)", refs.String())
-	check.True(t, item.Column("ext").Type.IsMap())
-	check.True(t, item.Column("name").Type.IsScalar())
-	check.True(t, item.Column("n").Type.IsOptional())
-	check.Nil(t, item.Column("nope"))
-	check.Nil(t, s.Table("Nope"))
+	assert.Equal(t, "Item", refs.Key.RefTable)
+	assert.Equal(t, "weak", refs.Key.RefType)
+	assert.Equal(t, Unlimited, refs.Max)
+	assert.Equal(t, "set of uuid (min 0, max unlimited)", refs.String())
+	assert.True(t, item.Column("ext").Type.IsMap())
+	assert.True(t, item.Column("name").Type.IsScalar())
+	assert.True(t, item.Column("n").Type.IsOptional())
+	assert.Nil(t, item.Column("nope"))
+	assert.Nil(t, s.Table("Nope"))
 
 	types := s.Table("Types")
-	check.Equal(t, []Atom{StringAtom("blue"), StringAtom("green"), StringAtom("red")}, types.Column("e").Type.Key.Enum)
-	check.Equal(t, int64(1), types.Column("rng").Type.Key.MinInteger)
-	check.Equal(t, int64(10), types.Column("rng").Type.Key.MaxInteger)
-	check.Equal(t, -1.5, types.Column("rr").Type.Key.MinReal)
-	check.Equal(t, 2.5, types.Column("rr").Type.Key.MaxReal)
-	check.Equal(t, 3, types.Column("short").Type.Key.MaxLength)
-	check.Equal(t, int64(math.MinInt64), types.Column("i").Type.Key.MinInteger)
+	assert.Equal(t, []Atom{StringAtom("blue"), StringAtom("green"), StringAtom("red")}, types.Column("e").Type.Key.Enum)
+	assert.Equal(t, int64(1), types.Column("rng").Type.Key.MinInteger)
+	assert.Equal(t, int64(10), types.Column("rng").Type.Key.MaxInteger)
+	assert.Equal(t, -1.5, types.Column("rr").Type.Key.MinReal)
+	assert.Equal(t, 2.5, types.Column("rr").Type.Key.MaxReal)
+	assert.Equal(t, 3, types.Column("short").Type.Key.MaxLength)
+	assert.Equal(t, int64(math.MinInt64), types.Column("i").Type.Key.MinInteger)
 
 	// A selection of tables and columns; _uuid and _version are ignored.
 	s, err = NewSchema(db, map[string][]string{"Item": {"name", "_uuid", "tags", "_version", "name"}, "Empty": nil})
-	mustOK(t, err)
-	check.Equal(t, []string{"Empty", "Item"}, tableNames(s))
-	check.Len(t, s.Table("Item").Columns, 2)
-	check.Len(t, s.Table("Empty").Columns, 1)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Empty", "Item"}, tableNames(s))
+	assert.Len(t, s.Table("Item").Columns, 2)
+	assert.Len(t, s.Table("Empty").Columns, 1)
 	_, err = ParseUpdate2(s, []byte(`[null, {"Item": {"00000000-0000-0000-0000-000000000001": {"insert": {"n": 1}}}}]`))
-	check.ErrorContains(t, err, `unknown column "n"`)
+	assert.ErrorContains(t, err, `unknown column "n"`)
 	_, err = ParseUpdate2(s, []byte(`[null, {"Types": {}}]`))
-	check.ErrorContains(t, err, `unknown table "Types"`)
+	assert.ErrorContains(t, err, `unknown table "Types"`)
 
 	_, err = NewSchema(db, map[string][]string{"Nope": nil})
-	check.ErrorIs(t, err, ErrSchema)
+	assert.ErrorIs(t, err, ErrSchema)
 	_, err = NewSchema(db, map[string][]string{"Item": {"nope"}})
-	check.ErrorIs(t, err, ErrSchema)
+	assert.ErrorIs(t, err, ErrSchema)
 	_, err = NewSchema(nil, nil)
-	check.ErrorIs(t, err, ErrSchema)
+	assert.ErrorIs(t, err, ErrSchema)
 
 	for _, text := range []string{
 		`{"name":"X","tables":{"T":{"columns":{"c":{"type":{"key":"integer","min":2,"max":3}}}}}}`,
@@ -146,18 +148,18 @@ func TestNewSchema(t *testing.T) {
 		`{"name":"X","tables":{"T":{"columns":{"_c":{"type":"integer"}}}}}`,
 	} {
 		_, err := NewSchema(parseDBSchema(t, text), nil)
-		check.ErrorIs(t, err, ErrSchema, text)
+		assert.ErrorIs(t, err, ErrSchema, text)
 	}
 }
 
 func TestParseDatabaseSchema(t *testing.T) {
 	raw, err := os.ReadFile("testdata/test.ovsschema")
-	mustOK(t, err)
+	require.NoError(t, err)
 	db, err := ParseDatabaseSchema(raw)
-	mustOK(t, err)
+	require.NoError(t, err)
 	s, err := NewSchema(db, nil)
-	mustOK(t, err)
-	check.Len(t, s.Tables, 3)
+	require.NoError(t, err)
+	assert.Len(t, s.Tables, 3)
 	for _, bad := range []string{
 		``, `[]`, `{}`, `{"name":"x"}`,
 		`{"name":"x","tables":{"T":{"columns":{"c":{}}}}}`,
@@ -165,13 +167,13 @@ func TestParseDatabaseSchema(t *testing.T) {
 		`{"name":"x","tables":{"T":{"columns":{"c":{"type":{"key":{"type":"uuid","enum":["uuid","x"]}}}}}}}`,
 	} {
 		_, err := ParseDatabaseSchema([]byte(bad))
-		check.ErrorIs(t, err, ErrSchema, bad)
+		assert.ErrorIs(t, err, ErrSchema, bad)
 	}
 	// libovsdb accepts a type without a key; NewSchema does not.
 	db, err = ParseDatabaseSchema([]byte(`{"name":"x","tables":{"T":{"columns":{"c":{"type":{"value":"string"}}}}}}`))
-	mustOK(t, err)
+	require.NoError(t, err)
 	_, err = NewSchema(db, nil)
-	check.ErrorIs(t, err, ErrSchema)
+	assert.ErrorIs(t, err, ErrSchema)
 }
 
 func tableNames(s *Schema) []string {
@@ -187,22 +189,22 @@ func tableNames(s *Schema) []string {
 func TestRealSchemas(t *testing.T) {
 	server := serverdb.Schema()
 	s, err := NewSchema(&server, nil)
-	mustOK(t, err)
+	require.NoError(t, err)
 	db := s.Table("Database")
-	mustTrue(t, nil != db)
-	check.Equal(t, []Atom{StringAtom("clustered"), StringAtom("relay"), StringAtom("standalone")}, db.Column("model").Type.Key.Enum)
+	require.True(t, nil != db)
+	assert.Equal(t, []Atom{StringAtom("clustered"), StringAtom("relay"), StringAtom("standalone")}, db.Column("model").Type.Key.Enum)
 	u, err := ParseMonitorCondReply(s, []byte(`{"Database":{"5c1928c7-e044-46dd-a207-a8a4703fd1dc":{"initial":{
 		"name":"OVN_Northbound","model":"clustered","connected":true,"leader":true,"schema":"{}",
 		"cid":["uuid","0f0e0d0c-0b0a-0908-0706-050403020100"],"sid":["uuid","1f0e0d0c-0b0a-0908-0706-050403020100"],"index":12345}}}}`))
-	mustOK(t, err)
+	require.NoError(t, err)
 	r := NewReplica(s)
 	_, err = r.Apply(u)
-	mustOK(t, err)
+	require.NoError(t, err)
 	row, ok := r.Get("Database", MustParseUUID("5c1928c7-e044-46dd-a207-a8a4703fd1dc"))
-	mustTrue(t, ok)
-	check.Equal(t, int64(12345), row.Get("index").Int())
-	check.Equal(t, "clustered", row.Get("model").Str())
-	check.True(t, row.Get("leader").Bool())
+	require.True(t, ok)
+	assert.Equal(t, int64(12345), row.Get("index").Int())
+	assert.Equal(t, "clustered", row.Get("model").Str())
+	assert.True(t, row.Get("leader").Bool())
 
 	for _, path := range []string{"/usr/share/openvswitch/vswitch.ovsschema", "/usr/share/ovn/ovn-nb.ovsschema", "/usr/share/ovn/ovn-sb.ovsschema"} {
 		if _, err := os.Stat(path); err != nil {
@@ -210,8 +212,8 @@ func TestRealSchemas(t *testing.T) {
 		}
 		t.Run(path, func(t *testing.T) {
 			s, err := NewSchema(loadDBSchema(t, path), nil)
-			mustOK(t, err)
-			check.NotEmpty(t, s.Tables)
+			require.NoError(t, err)
+			assert.NotEmpty(t, s.Tables)
 		})
 	}
 }
@@ -221,99 +223,99 @@ func TestDatumAccessors(t *testing.T) {
 	parse := func(column, js string) Datum {
 		t.Helper()
 		d, err := ParseDatum(col(t, s, "Types", column), []byte(js))
-		mustOK(t, err)
+		require.NoError(t, err)
 		return d
 	}
 	u1 := MustParseUUID("00000000-0000-0000-0000-000000000001")
 	u2 := MustParseUUID("00000000-0000-0000-0000-000000000002")
 
 	d := parse("i", "42")
-	check.Equal(t, int64(42), d.Int())
-	check.Equal(t, 1, d.Len())
-	check.False(t, d.IsDefault())
+	assert.Equal(t, int64(42), d.Int())
+	assert.Equal(t, 1, d.Len())
+	assert.False(t, d.IsDefault())
 	d = parse("i", "0")
-	check.True(t, d.IsDefault())
-	check.Equal(t, 1, d.Len(), "a scalar always has one atom")
+	assert.True(t, d.IsDefault())
+	assert.Equal(t, 1, d.Len(), "a scalar always has one atom")
 	a, ok := d.Atom()
-	check.True(t, ok)
-	check.Equal(t, IntegerAtom(0), a)
+	assert.True(t, ok)
+	assert.Equal(t, IntegerAtom(0), a)
 
-	check.Equal(t, 2.5, parse("r", "2.5").Float())
-	check.True(t, parse("b", "true").Bool())
-	check.Equal(t, "x", parse("s", `"x"`).Str())
-	check.Equal(t, u1, parse("u", `["uuid","00000000-0000-0000-0000-000000000001"]`).UUID())
+	assert.Equal(t, 2.5, parse("r", "2.5").Float())
+	assert.True(t, parse("b", "true").Bool())
+	assert.Equal(t, "x", parse("s", `"x"`).Str())
+	assert.Equal(t, u1, parse("u", `["uuid","00000000-0000-0000-0000-000000000001"]`).UUID())
 
 	d = parse("oi", `["set",[]]`)
-	check.Equal(t, 0, d.Len())
+	assert.Equal(t, 0, d.Len())
 	_, ok = d.Atom()
-	check.False(t, ok)
-	check.Equal(t, int64(0), d.Int())
-	check.Equal(t, `["set",[]]`, d.String())
-	check.Equal(t, int64(7), parse("oi", "7").Int())
+	assert.False(t, ok)
+	assert.Equal(t, int64(0), d.Int())
+	assert.Equal(t, `["set",[]]`, d.String())
+	assert.Equal(t, int64(7), parse("oi", "7").Int())
 
 	d = parse("ss", `["set",["b","a","c"]]`)
-	check.Equal(t, []string{"a", "b", "c"}, d.Strings())
-	check.True(t, d.Contains(StringAtom("b")))
-	check.False(t, d.Contains(StringAtom("d")))
-	check.False(t, d.Contains(IntegerAtom(1)))
-	check.Equal(t, `["set",["a","b","c"]]`, d.String())
+	assert.Equal(t, []string{"a", "b", "c"}, d.Strings())
+	assert.True(t, d.Contains(StringAtom("b")))
+	assert.False(t, d.Contains(StringAtom("d")))
+	assert.False(t, d.Contains(IntegerAtom(1)))
+	assert.Equal(t, `["set",["a","b","c"]]`, d.String())
 
 	d = parse("us", `["set",[["uuid","00000000-0000-0000-0000-000000000002"],["uuid","00000000-0000-0000-0000-000000000001"]]]`)
-	check.Equal(t, []UUID{u1, u2}, d.UUIDs())
-	check.Equal(t, []int64{-3, 5}, parse("is", `["set",[5,-3]]`).Ints())
+	assert.Equal(t, []UUID{u1, u2}, d.UUIDs())
+	assert.Equal(t, []int64{-3, 5}, parse("is", `["set",[5,-3]]`).Ints())
 
 	d = parse("msi", `["map",[["b",2],["a",1]]]`)
-	check.Equal(t, 2, d.Len())
+	assert.Equal(t, 2, d.Len())
 	v, ok := d.Lookup(StringAtom("b"))
-	check.True(t, ok)
-	check.Equal(t, int64(2), v.Int())
+	assert.True(t, ok)
+	assert.Equal(t, int64(2), v.Int())
 	_, ok = d.Lookup(StringAtom("c"))
-	check.False(t, ok)
-	check.Equal(t, []string{"a", "b"}, d.Strings(), "the keys of a map")
+	assert.False(t, ok)
+	assert.Equal(t, []string{"a", "b"}, d.Strings(), "the keys of a map")
 	var keys []string
 	for k, v := range d.Pairs() {
 		keys = append(keys, k.Str()+"="+v.String())
 	}
-	check.Equal(t, []string{"a=1", "b=2"}, keys)
-	check.Equal(t, `["map",[["a",1],["b",2]]]`, d.String())
-	check.Equal(t, map[string]string{}, parse("msi", `["map",[]]`).StringMap())
+	assert.Equal(t, []string{"a=1", "b=2"}, keys)
+	assert.Equal(t, `["map",[["a",1],["b",2]]]`, d.String())
+	assert.Equal(t, map[string]string{}, parse("msi", `["map",[]]`).StringMap())
 
 	d = parse("om", `["map",[["k","v"]]]`)
-	check.Equal(t, map[string]string{"k": "v"}, d.StringMap())
+	assert.Equal(t, map[string]string{"k": "v"}, d.StringMap())
 
 	// A set with min 1 defaults to one default atom.
 	d = Datum{t: col(t, s, "Types", "ss1")}
-	check.True(t, d.IsDefault())
-	check.Equal(t, 1, d.Len())
-	check.Equal(t, []string{""}, d.Strings())
-	check.Equal(t, `""`, d.String())
-	check.True(t, parse("ss1", `["set",[""]]`).IsDefault())
-	check.True(t, parse("ss1", `""`).Equal(d))
+	assert.True(t, d.IsDefault())
+	assert.Equal(t, 1, d.Len())
+	assert.Equal(t, []string{""}, d.Strings())
+	assert.Equal(t, `""`, d.String())
+	assert.True(t, parse("ss1", `["set",[""]]`).IsDefault())
+	assert.True(t, parse("ss1", `""`).Equal(d))
 
 	// The zero Datum reads as empty.
 	var z Datum
-	check.Equal(t, 0, z.Len())
-	check.Nil(t, z.Strings())
-	check.Equal(t, "null", z.String())
+	assert.Equal(t, 0, z.Len())
+	assert.Nil(t, z.Strings())
+	assert.Equal(t, "null", z.String())
 	_, ok = z.Lookup(StringAtom("x"))
-	check.False(t, ok)
-	check.Nil(t, z.Type())
+	assert.False(t, ok)
+	assert.Nil(t, z.Type())
 
 	// Datums of different columns are never equal.
-	check.False(t, parse("oi", "1").Equal(parse("is", "1")))
+	assert.False(t, parse("oi", "1").Equal(parse("is", "1")))
 }
 
 func TestNewDatum(t *testing.T) {
 	s := testSchema(t)
 	d, err := NewDatum(col(t, s, "Types", "ss"), StringAtom("b"), StringAtom("a"))
-	mustOK(t, err)
-	check.Equal(t, `["set",["a","b"]]`, d.String())
+	require.NoError(t, err)
+	assert.Equal(t, `["set",["a","b"]]`, d.String())
 	d, err = NewDatum(col(t, s, "Types", "msi"), StringAtom("z"), IntegerAtom(1), StringAtom("a"), IntegerAtom(2))
-	mustOK(t, err)
-	check.Equal(t, `["map",[["a",2],["z",1]]]`, d.String())
+	require.NoError(t, err)
+	assert.Equal(t, `["map",[["a",2],["z",1]]]`, d.String())
 	d, err = NewDatum(col(t, s, "Types", "i"), IntegerAtom(0))
-	mustOK(t, err)
-	check.True(t, d.IsDefault())
+	require.NoError(t, err)
+	assert.True(t, d.IsDefault())
 
 	for name, c := range map[string]struct {
 		col   string
@@ -330,12 +332,12 @@ func TestNewDatum(t *testing.T) {
 		"not a number": {"r", []Atom{RealAtom(math.NaN())}},
 	} {
 		_, err := NewDatum(col(t, s, "Types", c.col), c.atoms...)
-		check.Error(t, err, name)
+		assert.Error(t, err, name)
 	}
 	_, err = NewDatum(nil)
-	check.Error(t, err)
+	assert.Error(t, err)
 	_, err = ParseDatum(nil, []byte("1"))
-	check.Error(t, err)
+	assert.Error(t, err)
 }
 
 // Strings must be valid UTF-8 without NUL, as in Open vSwitch.
@@ -344,7 +346,7 @@ func TestParseStrings(t *testing.T) {
 	typ := col(t, s, "Types", "s")
 	for _, bad := range []string{"\"\xff\"", "\"a\xc3\"", "\"tab\tin\"", "\"\x00\"", `"\u00"`, `"\ud800\u0041"`, `"\udc00"`, `"x`, `"\`} {
 		_, err := ParseDatum(typ, []byte(bad))
-		check.ErrorIs(t, err, ErrMalformed, "%q", bad)
+		assert.ErrorIs(t, err, ErrMalformed, "%q", bad)
 	}
 	for in, want := range map[string]string{
 		`"\u00e9\ud83d\ude00"`:       "é😀",
@@ -353,8 +355,8 @@ func TestParseStrings(t *testing.T) {
 		`"mixed \u0041 and \u00e9x"`: "mixed A and éx",
 	} {
 		d, err := ParseDatum(typ, []byte(in))
-		mustOK(t, err)
-		check.Equal(t, want, d.Str(), in)
+		require.NoError(t, err)
+		assert.Equal(t, want, d.Str(), in)
 	}
 }
 
@@ -364,64 +366,64 @@ func TestDeepNesting(t *testing.T) {
 	const depth = 1000000
 	deep := strings.Repeat("[", depth) + strings.Repeat("]", depth)
 	u, err := ParseUpdate2(s, []byte("["+deep+", {}]"))
-	mustOK(t, err)
-	check.Len(t, u.MonitorID, 2*depth)
+	require.NoError(t, err)
+	assert.Len(t, u.MonitorID, 2*depth)
 	_, err = ParseUpdate2(s, []byte("["+strings.Repeat("[", depth)+", {}]"))
-	check.ErrorIs(t, err, ErrMalformed)
+	assert.ErrorIs(t, err, ErrMalformed)
 	_, err = ParseUpdate2(s, []byte(`[null, {"Item": {"00000000-0000-0000-0000-000000000001": {"insert": {"tags": `+deep+`}}}}]`))
-	check.ErrorIs(t, err, ErrMalformed)
+	assert.ErrorIs(t, err, ErrMalformed)
 }
 
 func TestNotificationMonitorID(t *testing.T) {
 	id, err := NotificationMonitorID([]byte(` [ ["monid", "OVN_Northbound"] , "ignored" ] `))
-	mustOK(t, err)
-	check.Equal(t, `["monid","OVN_Northbound"]`, string(id))
+	require.NoError(t, err)
+	assert.Equal(t, `["monid","OVN_Northbound"]`, string(id))
 	for _, bad := range []string{``, `{}`, `[]`, `[["monid"`, `[nul]`} {
 		_, err := NotificationMonitorID([]byte(bad))
-		check.ErrorIs(t, err, ErrMalformed, bad)
+		assert.ErrorIs(t, err, ErrMalformed, bad)
 	}
 	s := testSchema(t)
 	_, err = ParseNotification(s, "update4", []byte(`[null, {}]`))
-	check.ErrorIs(t, err, ErrMalformed)
+	assert.ErrorIs(t, err, ErrMalformed)
 	_, err = ParseUpdate2(nil, []byte(`[null, {}]`))
-	check.Error(t, err)
+	assert.Error(t, err)
 }
 
 func TestUpdateAccessors(t *testing.T) {
 	s := testSchema(t)
 	u, err := ParseUpdate3(s, []byte(`[1, "00000000-0000-0000-0000-00000000000a", {"Types": {"00000000-0000-0000-0000-000000000001": {"delete": null}},
 		"Item": {"00000000-0000-0000-0000-000000000001": {"delete": null}, "00000000-0000-0000-0000-000000000002": {"delete": null}}}]`))
-	mustOK(t, err)
-	check.Equal(t, 3, u.NumRows())
-	check.Equal(t, []string{"Types", "Item"}, u.Tables())
-	check.True(t, u.HasLastID)
-	check.Equal(t, "00000000-0000-0000-0000-00000000000a", u.LastID.String())
-	check.Equal(t, "1", string(u.MonitorID))
-	check.Equal(t, 2, u.Version)
-	check.False(t, u.Clear)
+	require.NoError(t, err)
+	assert.Equal(t, 3, u.NumRows())
+	assert.Equal(t, []string{"Types", "Item"}, u.Tables())
+	assert.True(t, u.HasLastID)
+	assert.Equal(t, "00000000-0000-0000-0000-00000000000a", u.LastID.String())
+	assert.Equal(t, "1", string(u.MonitorID))
+	assert.Equal(t, 2, u.Version)
+	assert.False(t, u.Clear)
 }
 
 func TestErrorsAreTyped(t *testing.T) {
 	s := testSchema(t)
 	_, err := ParseMonitorCondReply(s, []byte(`{"Item": {"x": {}}}`))
-	check.ErrorIs(t, err, ErrMalformed)
-	check.False(t, errors.Is(err, ErrInconsistent))
+	assert.ErrorIs(t, err, ErrMalformed)
+	assert.False(t, errors.Is(err, ErrInconsistent))
 
 	r := NewReplica(s)
 	u, err := ParseUpdate2(s, []byte(`[null, {"Item": {"00000000-0000-0000-0000-000000000001": {"delete": null}}}]`))
-	mustOK(t, err)
+	require.NoError(t, err)
 	_, err = r.Apply(u)
-	check.ErrorIs(t, err, ErrInconsistent)
+	assert.ErrorIs(t, err, ErrInconsistent)
 	var ie *InconsistencyError
-	mustTrue(t, errors.As(err, &ie))
-	check.Equal(t, "Item", ie.Table)
-	check.Equal(t, "delete", ie.Op)
-	check.Equal(t, "no such row", ie.Reason)
-	check.Equal(t, MustParseUUID("00000000-0000-0000-0000-000000000001"), ie.UUID)
+	require.True(t, errors.As(err, &ie))
+	assert.Equal(t, "Item", ie.Table)
+	assert.Equal(t, "delete", ie.Op)
+	assert.Equal(t, "no such row", ie.Reason)
+	assert.Equal(t, MustParseUUID("00000000-0000-0000-0000-000000000001"), ie.UUID)
 
 	// An update parsed with one schema cannot go to a replica of another.
 	other, err := NewSchema(loadDBSchema(t, "testdata/test.ovsschema"), nil)
-	mustOK(t, err)
+	require.NoError(t, err)
 	_, err = NewReplica(other).Apply(u)
-	check.ErrorContains(t, err, "another schema")
+	assert.ErrorContains(t, err, "another schema")
 }

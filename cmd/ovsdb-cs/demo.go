@@ -30,6 +30,11 @@ connection attempts it took, whether a backoff wait was used, and the rows
 the client saw versus the rows written. The exit status is 0 when the
 client's replica matches the cluster's data and no row was missed or
 duplicated, 1 otherwise.
+
+Examples:
+  ovsdb-cs demo
+  ovsdb-cs demo --transfers=3 --election-delay=200ms
+  ovsdb-cs demo --failover=ovs --election-delay=5ms
 `
 
 // demoConfig is the parsed command line of "demo".
@@ -228,7 +233,9 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	clientDone := make(chan error, 1)
-	go func() { clientDone <- runClient(ctx, client, w.handle, log) }()
+	s := newSession(&common{e: e, leaderOnly: true}, client, w.handle)
+	s.quiet = true
+	go func() { clientDone <- s.run(ctx, log) }()
 	defer func() {
 		cancel()
 		<-clientDone

@@ -1,22 +1,32 @@
-// Command ovsdb-cs watches a clustered OVSDB database through the ovsdb-cs
-// client-sync library, and shows the library at work.
+// Command ovsdb-cs is ovsdb-client's monitor, dump, transact and list
+// commands on top of the ovsdb-cs client-sync library: the same arguments
+// and the same output, but SERVER may list every member of a RAFT cluster,
+// and ovsdb-cs works with the cluster leader and follows it when
+// leadership moves.
 //
 // Usage:
 //
-//	ovsdb-cs monitor [flags] REMOTES DATABASE [TABLE[,TABLE...]]
+//	ovsdb-cs monitor      [flags] [SERVER] [DATABASE] TABLE [COLUMN,...]...
+//	ovsdb-cs monitor-cond [flags] [SERVER] [DATABASE] CONDITION TABLE [COLUMN,...]...
+//	ovsdb-cs dump         [flags] [SERVER] [DATABASE] [TABLE [COLUMN...]]
+//	ovsdb-cs transact     [flags] [SERVER] TRANSACTION
+//	ovsdb-cs list-dbs     [flags] [SERVER]
+//	ovsdb-cs list-tables  [flags] [SERVER] [DATABASE]
+//	ovsdb-cs list-columns [flags] [SERVER] [DATABASE] [TABLE]
 //	ovsdb-cs demo [flags]
 //	ovsdb-cs testserver [-n 3] [--schema FILE]
 //
-// "monitor" follows the cluster leader (with --leader-only, the default) and
-// prints every state change, reconnect, recovery and row change, as text or
-// as one JSON object per line (--format=json). "demo" runs a fake 3-member
-// cluster in-process, moves its leadership around while writing rows, and
-// shows how the client follows. "testserver" runs the fake cluster on
-// loopback TCP ports for other programs to use.
+// Data goes to standard output in ovsdb-client's formats (-f
+// table|list|csv|html|json; monitor also --format=events, one JSON object
+// per event); connection state, logs and errors go to standard error.
+// "demo" runs a fake 3-member cluster in-process, moves its leadership
+// around while writing rows, and shows how the client follows; "testserver"
+// runs the fake cluster on loopback TCP ports for other programs to use.
+// docs/cli.md documents every command.
 //
-// Events go to standard output; progress, logs and errors go to standard
-// error. The exit status is 0 on success (including an interrupt by SIGINT
-// or SIGTERM), 1 when the command failed, and 2 for a usage error.
+// The exit status is 0 on success (including an interrupt by SIGINT or
+// SIGTERM), 1 when the command failed, 2 for a usage error and 3 when a
+// transaction may or may not have committed.
 package main
 
 import (
@@ -76,6 +86,12 @@ func (e *env) progressf(format string, args ...any) {
 
 var commands = []command{
 	{"monitor", "print a database's changes, following the cluster leader", runMonitor},
+	{"monitor-cond", "print the changes of the rows matching a condition, following the leader", runMonitorCond},
+	{"dump", "print a consistent snapshot of a database, read from the leader", runDump},
+	{"transact", "run a transaction on the leader, retrying what is safe to retry", runTransact},
+	{"list-dbs", "list the databases a server serves", runListDBs},
+	{"list-tables", "list the tables of a database", runListTables},
+	{"list-columns", "list the columns of a table (or of every table)", runListColumns},
 	{"demo", "show leader-only failover against an in-process fake cluster", runDemo},
 	{"testserver", "run a fake clustered OVSDB server on loopback TCP", runTestServer},
 }
@@ -106,7 +122,8 @@ Commands:
 	fmt.Fprintf(w, `
 Run "ovsdb-cs COMMAND --help" for a command's flags.
 Events go to stdout; progress, logs and errors to stderr.
-Exit status: 0 success or interrupted, 1 failure, 2 usage error.
+Exit status: 0 success or interrupted, 1 failure, 2 usage error,
+3 a transaction may or may not have committed.
 `)
 }
 
@@ -133,9 +150,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 		err := c.run(ctx, e, args[1:])
 		var ue *usageError
+		var mc *maybeCommittedError
 		switch {
 		case err == nil, errors.Is(err, errHelp):
 			return exitOK
+		case errors.As(err, &mc):
+			fmt.Fprintf(stderr, "ovsdb-cs %s: error: %v\n", name, err)
+			return exitMaybeCommitted
 		case errors.As(err, &ue):
 			fmt.Fprintf(stderr, "ovsdb-cs %s: %v\nRun \"ovsdb-cs %s --help\" for usage.\n", name, err, name)
 			return exitUsage

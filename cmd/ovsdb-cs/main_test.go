@@ -115,7 +115,8 @@ func TestHelp(t *testing.T) {
 		}
 		for _, args := range [][]string{{c.name, "--help"}, {c.name, "-h"}, {"help", c.name}} {
 			code, out, errOut := runSync(t, args...)
-			if code != exitOK || !strings.Contains(out, "Usage: ovsdb-cs "+c.name) || !strings.Contains(out, "--help") || errOut != "" {
+			if code != exitOK || !strings.Contains(out, "Usage: ovsdb-cs "+c.name) || !strings.Contains(out, "--help") || errOut != "" ||
+				!strings.Contains(out, "Example") {
 				t.Errorf("%q: exit %d, stdout:\n%s\nstderr:\n%s", args, code, out, errOut)
 			}
 		}
@@ -132,16 +133,19 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"testserver", "--bogus"}, "flag provided but not defined: -bogus"},
 		{[]string{"testserver", "-n", "0"}, "-n must be at least 1"},
 		{[]string{"testserver", "extra"}, "unexpected arguments"},
-		{[]string{"monitor"}, "want REMOTES DATABASE"},
-		{[]string{"monitor", "tcp:127.0.0.1:1", "Lab", "Item", "more"}, "want REMOTES DATABASE"},
-		{[]string{"monitor", "--format=yaml", "tcp:127.0.0.1:1", "Lab"}, "--format"},
-		{[]string{"monitor", "bogus:remote", "Lab"}, "REMOTES"},
-		{[]string{"monitor", "ssl:127.0.0.1:1", "Lab"}, "ssl: remotes need"},
-		{[]string{"monitor", "--ca-cert=x", "tcp:127.0.0.1:1", "Lab"}, "apply only to ssl:"},
-		{[]string{"monitor", "--max-backoff=0s", "tcp:127.0.0.1:1", "Lab"}, "--max-backoff"},
+		{[]string{"monitor"}, "want [SERVER] [DATABASE] TABLE"},
+		{[]string{"monitor-cond", "Item"}, "want [SERVER] [DATABASE] CONDITION TABLE"},
+		{[]string{"monitor", "--format=yaml", "tcp:127.0.0.1:1", "Lab", "Item"}, `--format: unknown output format "yaml"`},
+		{[]string{"monitor", "--data=yaml", "tcp:127.0.0.1:1", "Lab", "Item"}, `--data: unknown data format "yaml"`},
+		{[]string{"monitor", "bogus:remote", "Lab", "Item"}, "SERVER"},
+		{[]string{"monitor", "ssl:127.0.0.1:1", "Lab", "Item"}, "ssl: remotes need"},
+		{[]string{"monitor", "--ca-cert=x", "tcp:127.0.0.1:1", "Lab", "Item"}, "apply only to ssl:"},
+		{[]string{"monitor", "--max-backoff=0s", "tcp:127.0.0.1:1", "Lab", "Item"}, "--max-backoff"},
+		{[]string{"dump", "--format=yaml", "tcp:127.0.0.1:1"}, "--format"},
+		{[]string{"transact"}, "want [SERVER] TRANSACTION"},
 		{[]string{"demo", "-n", "1"}, "-n must be at least 2"},
 		{[]string{"demo", "--failover=fast"}, "--failover: unknown policy"},
-		{[]string{"monitor", "--failover=fast", "tcp:127.0.0.1:1", "Lab"}, "--failover: unknown policy"},
+		{[]string{"monitor", "--failover=fast", "tcp:127.0.0.1:1", "Lab", "Item"}, "--failover: unknown policy"},
 	} {
 		code, out, errOut := runSync(t, tc.args...)
 		if code != exitUsage || !strings.Contains(errOut, tc.want) || out != "" {

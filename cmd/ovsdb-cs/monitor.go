@@ -11,161 +11,194 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-logr/logr"
-
 	"github.com/ovsdbcs/ovsdbcs/cmd/ovsdb-cs/internal/eventfmt"
+	"github.com/ovsdbcs/ovsdbcs/cmd/ovsdb-cs/internal/ovstable"
 	"github.com/ovsdbcs/ovsdbcs/cs"
 	"github.com/ovsdbcs/ovsdbcs/failover"
-	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 )
 
-const monitorHelp = `Usage: ovsdb-cs monitor [flags] REMOTES DATABASE [TABLE[,TABLE...]]
+const monitorHelp = `Usage: ovsdb-cs monitor [flags] [SERVER] [DATABASE] TABLE [COLUMN,...]...
 
-Monitors DATABASE on the servers in REMOTES (comma-separated OVSDB remotes,
-e.g. tcp:10.0.0.1:6641,tcp:10.0.0.2:6641, or ssl:, unix:, [IPv6]; a cid:UUID
-item pins the cluster) and prints every change: like "ovsdb-client monitor",
-but with --leader-only (the default) it stays with the RAFT cluster leader
-and follows it to the new leader when leadership moves, without waiting out
-a reconnect backoff. Without TABLE every table is monitored.
+Prints the contents of COLUMNs in TABLE and every change to them, like
+"ovsdb-client monitor", with the same arguments and output; but SERVER may
+list every member of a cluster (comma-separated remotes) and ovsdb-cs stays
+with the RAFT cluster leader (--leader-only, the default), following it to
+the new leader when leadership moves, where ovsdb-client exits when its
+server goes away. After a leader change it prints what changed meanwhile:
+no change is lost or printed twice. (The table formats monitor with
+ovsdb-client's method, so that rows come in its order, and the new leader
+sends every row again; --format=events uses monitor_cond_since and gets
+only what changed.)
 
-Events (state changes, reconnects, recoveries, full resyncs, row changes) go
-to stdout: readable tables by default, or with --format=json one JSON object
-per line, each with "ts" (RFC 3339, nanoseconds) and "event":
+TABLE may be ALL: every table, each table captioned with its name.
+Without COLUMNs every column is monitored (ovsdb-client adds the _version
+pseudo-column, which ovsdb-cs does not show). COLUMNs may include the
+selectors !initial, !insert, !delete and !modify to hide those kinds of
+change. Several COLUMN arguments for one table are merged.
+
+SERVER defaults to ` + defaultServer + `; DATABASE to Open_vSwitch or the
+server's only database (required with several remotes). Table and column
+names are checked against the server's schema at once: a misspelt name is
+an error naming the closest valid one.
+
+Output (stdout) is ovsdb-client's: --format table (default), list, csv,
+html or json, --data string|bare|json, --no-headings, --pretty, --bare,
+--timestamp. --format=events writes instead one JSON object per line for
+every event, with "ts" (RFC 3339, nanoseconds) and "event":
   {"event":"state","state":"MONITORING","remote":"tcp:127.0.0.1:6641"}
   {"event":"reconnect","reason":"...","remote":"..."}
   {"event":"clear"}                  (a full resync's rows follow)
-  {"event":"update","table":"T","uuid":"...","op":"insert|modify|delete","row":{...}}
+  {"event":"update","table":"T","uuid":"...","op":"insert","row":{...}}
+  {"event":"update",...,"op":"modify","row":{...},"old":{changed columns}}
+  {"event":"update",...,"op":"delete","old":{...}}
   {"event":"recovered","ms":1.23,"remote":"...","from":"...","reason":"...",
    "attempts":2,"sweeps":1,"backoff_used":false}
-"row" is the whole row after the change (absent for delete) in OVSDB JSON
-notation. Logs (-v) and errors go to stderr. Runs until SIGINT or SIGTERM.
+"row" is the whole row after the change, "old" the old values (for modify,
+of the columns that changed), in OVSDB JSON notation.
+
+Connection state goes to stderr, one line per change ("monitoring
+tcp:...:6641 (leader)", "left ...: reason", "no leader yet, retrying in
+N s", "recovered in ... ms"). Runs until SIGINT or SIGTERM (exit 0).
+
+Examples:
+  ovsdb-cs monitor tcp:10.0.0.1:6641,tcp:10.0.0.2:6641,tcp:10.0.0.3:6641 \
+      OVN_Northbound Logical_Switch name,ports
+  ovsdb-cs monitor -f csv --timestamp unix:/run/ovn/ovnnb_db.sock \
+      OVN_Northbound Logical_Switch_Port 'name,up,!initial'
+  ovsdb-cs monitor --format=events tcp:10.0.0.1:6641 OVN_Northbound ALL
 `
 
-// monitorConfig is the parsed command line of "monitor".
-type monitorConfig struct {
-	remotes  string
-	database string
-	tables   []string
+const monitorCondHelp = `Usage: ovsdb-cs monitor-cond [flags] [SERVER] [DATABASE] CONDITION TABLE [COLUMN,...]...
 
-	leaderOnly    bool
-	format        string
-	probeInterval time.Duration
-	maxBackoff    time.Duration
-	noShuffle     bool
-	failover      string
-	privateKey    string
-	certificate   string
-	caCert        string
-	verbose       verbosity
-}
+Like "ovsdb-cs monitor", for the rows of TABLE matching CONDITION, printed
+as "ovsdb-client monitor-cond" prints them (update2: an inserted row shows
+only its non-default columns, a modify the changed columns as diffs, a
+delete no column). CONDITION is ovsdb-client's: a JSON array of clauses
+[COLUMN, FUNCTION, VALUE] (FUNCTION one of == != < <= > >= includes
+excludes), true or false; a row is monitored when it matches one clause.
+ALL is not allowed.
 
-func parseMonitorArgs(e *env, args []string) (*monitorConfig, error) {
-	cfg := &monitorConfig{}
-	fs := newFlagSet(e, "monitor", monitorHelp)
-	fs.BoolVar(&cfg.leaderOnly, "leader-only", true, "accept only the cluster leader (--leader-only=false: any member in the cluster)")
-	fs.StringVar(&cfg.format, "format", "text", "output `format`: text or json")
-	fs.DurationVar(&cfg.probeInterval, "probe-interval", 5*time.Second, "inactivity probe `interval` (0 disables probes)")
-	fs.DurationVar(&cfg.maxBackoff, "max-backoff", 8*time.Second, "longest `wait` between connection attempts")
-	fs.BoolVar(&cfg.noShuffle, "no-shuffle", false, "try the remotes in the order given instead of a random one")
-	fs.StringVar(&cfg.failover, "failover", "election-aware", "retry `policy` after leaving a server: election-aware, or ovs (Open vSwitch's rule exactly)")
-	fs.StringVar(&cfg.privateKey, "private-key", "", "private key `FILE` (PEM) for ssl: remotes")
-	fs.StringVar(&cfg.certificate, "certificate", "", "certificate `FILE` (PEM) for ssl: remotes")
-	fs.StringVar(&cfg.caCert, "ca-cert", "", "CA certificate `FILE` (PEM) that must sign the server's certificate")
-	fs.alias("p", "private-key")
-	fs.alias("c", "certificate")
-	fs.alias("C", "ca-cert")
-	addVerbose(fs, &cfg.verbose)
-	pos, err := parseArgs(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	switch len(pos) {
-	case 2, 3:
-	default:
-		return nil, usageErrorf("want REMOTES DATABASE [TABLE[,TABLE...]], got %d arguments", len(pos))
-	}
-	cfg.remotes, cfg.database = pos[0], pos[1]
-	if cfg.database == "" {
-		return nil, usageErrorf("empty DATABASE")
-	}
-	if len(pos) == 3 {
-		for t := range strings.SplitSeq(pos[2], ",") {
-			if t = strings.TrimSpace(t); t != "" {
-				cfg.tables = append(cfg.tables, t)
-			}
-		}
-		if len(cfg.tables) == 0 {
-			return nil, usageErrorf("no table named in %q", pos[2])
-		}
-	}
-	if _, err := eventfmt.ParseFormat(cfg.format); err != nil {
-		return nil, usageErrorf("--format: %v", err)
-	}
-	if _, err := parseFailover(cfg.failover); err != nil {
-		return nil, err
-	}
-	if cfg.maxBackoff <= 0 {
-		return nil, usageErrorf("--max-backoff must be positive")
-	}
-	if _, _, err := jsonrpc.ParseRemotes(cfg.remotes); err != nil {
-		return nil, usageErrorf("REMOTES: %v", err)
-	}
-	hasSSL := false
-	for _, r := range jsonrpc.SplitRemotes(cfg.remotes) {
-		if strings.HasPrefix(strings.TrimSpace(r), "ssl:") {
-			hasSSL = true
-		}
-	}
-	tlsGiven := cfg.privateKey != "" || cfg.certificate != "" || cfg.caCert != ""
-	if hasSSL && (cfg.privateKey == "" || cfg.certificate == "" || cfg.caCert == "") {
-		return nil, usageErrorf("ssl: remotes need --private-key, --certificate and --ca-cert")
-	}
-	if tlsGiven && !hasSSL {
-		return nil, usageErrorf("--private-key, --certificate and --ca-cert apply only to ssl: remotes")
-	}
-	return cfg, nil
-}
+Examples:
+  ovsdb-cs monitor-cond tcp:10.0.0.1:6641,tcp:10.0.0.2:6641 OVN_Northbound \
+      '[["name","==","sw0"]]' Logical_Switch name,ports
+  ovsdb-cs monitor-cond -f json tcp:10.0.0.1:6641 OVN_Northbound \
+      '[["up","==",true]]' Logical_Switch_Port name,up
+`
 
 func runMonitor(ctx context.Context, e *env, args []string) error {
-	cfg, err := parseMonitorArgs(e, args)
+	return monitorCommand(ctx, e, "monitor", monitorHelp, args, false)
+}
+
+func runMonitorCond(ctx context.Context, e *env, args []string) error {
+	return monitorCommand(ctx, e, "monitor-cond", monitorCondHelp, args, true)
+}
+
+func monitorCommand(ctx context.Context, e *env, name, help string, args []string, cond bool) error {
+	c := &common{e: e}
+	fs := newFlagSet(e, name, help)
+	c.addConnFlags(fs)
+	c.addOutputFlags(fs, true, true)
+	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
-	format, _ := eventfmt.ParseFormat(cfg.format)
-	log := logger(e.stderr, cfg.verbose).WithName("cs")
-	mode, _ := parseFailover(cfg.failover)
-	opts := []cs.Option{
-		cs.WithFailoverPolicy(failover.Config{Mode: mode}),
-		cs.WithLeaderOnly(cfg.leaderOnly),
-		cs.WithShuffle(!cfg.noShuffle),
-		cs.WithMaxBackoff(cfg.maxBackoff),
-		cs.WithLogger(log),
+	if err := c.checkConn(); err != nil {
+		return err
 	}
-	if cfg.probeInterval > 0 {
-		opts = append(opts, cs.WithProbeInterval(cfg.probeInterval))
-	} else {
-		opts = append(opts, cs.WithProbeInterval(-1))
+	events, err := c.checkOutput()
+	if err != nil {
+		return err
 	}
-	if len(cfg.tables) > 0 {
-		opts = append(opts, cs.WithTables(cfg.tables...))
+	minArgs := 1
+	if cond {
+		minArgs = 2
 	}
-	if cfg.caCert != "" {
-		tc, err := loadTLS(cfg.privateKey, cfg.certificate, cfg.caCert)
+	if len(pos) < minArgs {
+		if cond {
+			return usageErrorf("want [SERVER] [DATABASE] CONDITION TABLE [COLUMN,...]...")
+		}
+		return usageErrorf("want [SERVER] [DATABASE] TABLE [COLUMN,...]...")
+	}
+	ctx, cancel := c.withTimeout(ctx)
+	defer cancel()
+	t, rest, err := c.serverArgs(ctx, pos, minArgs, true)
+	if err != nil {
+		return err
+	}
+	if len(rest) < minArgs {
+		return usageErrorf("want [SERVER] [DATABASE] TABLE [COLUMN,...]..., got no TABLE")
+	}
+	var condArg string
+	if cond {
+		condArg, rest = rest[0], rest[1:]
+	}
+	tables, err := parseMonitorTables(t, rest, cond)
+	if err != nil {
+		return err
+	}
+	log := logger(e.stderr, c.verbose).WithName("cs")
+	opts := c.clientOptions(log)
+	for _, mt := range tables {
+		opts = append(opts, cs.WithColumns(mt.name, mt.columnNames()...))
+	}
+	if !events {
+		opts = append(opts, cs.WithMaxMonitorVersion(monitorVersion(cond)))
+	}
+	if cond {
+		where, err := parseCondition(t, tables[0].name, condArg)
 		if err != nil {
 			return err
 		}
-		opts = append(opts, cs.WithTLS(tc))
+		if where != nil {
+			opts = append(opts, cs.WithCondition(tables[0].name, where))
+		}
 	}
-	client, err := cs.New(cfg.database, cfg.remotes, opts...)
+	client, err := cs.New(t.database, t.remotes, opts...)
 	if err != nil {
 		return err
 	}
-	e.progressf("monitoring database %s on %s (leader only: %t)", cfg.database, cfg.remotes, cfg.leaderOnly)
-	p := eventfmt.New(e.stdout, format)
-	err = runClient(ctx, client, func(ev cs.Event) error { return printEvent(p, ev) }, log)
+	var handle func(cs.Event) error
+	if events {
+		p := eventfmt.New(e.stdout)
+		handle = func(ev cs.Event) error { return printEvent(p, ev) }
+	} else {
+		tp := &tablePrinter{p: ovstable.NewPrinter(e.stdout, c.style), tables: tables, v2: cond, timestamp: c.timestamp, now: time.Now}
+		synced := false
+		handle = func(ev cs.Event) error {
+			u, ok := ev.(cs.Update)
+			if !ok {
+				return nil
+			}
+			initial := u.MonitorReply && !synced
+			synced = true
+			return tp.print(u.Changes, initial)
+		}
+	}
+	s := newSession(c, client, handle)
+	err = s.run(ctx, log)
+	if err == nil && ctx.Err() != nil && c.timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errTimeout
+	}
 	st := client.Stats()
-	e.progressf("stopped: %d connections lost, %d recoveries%s", st.Reconnects, len(st.Recoveries), recoverySummary(st.Recoveries))
+	if st.Reconnects > 0 {
+		e.progressf("stopped: %d connections lost, %d recoveries%s", st.Reconnects, len(st.Recoveries), recoverySummary(st.Recoveries))
+	}
 	return err
+}
+
+// monitorVersion is the monitor method ovsdb-client uses: "monitor" (1)
+// for monitor, "monitor_cond" (2) for monitor-cond. The table formats use
+// it so that the server sends the rows of an update in the order it sends
+// them to ovsdb-client (it writes monitor_cond_since updates in another
+// order), which decides the order ovsdb-client prints them in. The price:
+// after a leader change the new leader sends every row again instead of
+// what changed (ovsdb-cs prints only the difference). --format=events
+// uses monitor_cond_since.
+func monitorVersion(cond bool) int {
+	if cond {
+		return 2
+	}
+	return 1
 }
 
 // recoverySummary describes recovery times as ", median X, max Y", or "".
@@ -191,35 +224,7 @@ func parseFailover(name string) (failover.Mode, error) {
 	return 0, usageErrorf("--failover: unknown policy %q (want %s or %s)", name, failover.ElectionAware, failover.OVS)
 }
 
-// runClient runs client until ctx ends, passing every event to handle. An
-// error from handle stops the client and is returned; the end of ctx is a
-// clean exit (nil).
-func runClient(ctx context.Context, client *cs.Client, handle func(cs.Event) error, log logr.Logger) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- client.Run(ctx) }()
-	var handleErr error
-	for ev := range client.Events() {
-		if handleErr != nil {
-			continue // drain until Run returns and closes the channel
-		}
-		if handleErr = handle(ev); handleErr != nil {
-			log.Error(handleErr, "stopping")
-			cancel()
-		}
-	}
-	runErr := <-done
-	switch {
-	case handleErr != nil:
-		return handleErr
-	case runErr == nil, errors.Is(runErr, context.Canceled), errors.Is(runErr, context.DeadlineExceeded):
-		return nil
-	}
-	return runErr
-}
-
-// printEvent prints one cs event.
+// printEvent prints one cs event in the events format.
 func printEvent(p *eventfmt.Printer, ev cs.Event) error {
 	switch ev := ev.(type) {
 	case cs.StateChange:

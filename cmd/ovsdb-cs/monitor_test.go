@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -99,7 +101,7 @@ func checkFollowsLeader(t *testing.T, remotes string,
 	transfer func() (newLeader string),
 	transfers int,
 ) {
-	r := start(t, "monitor", "--format=json", "--no-shuffle", remotes, "Lab", "Item")
+	r := start(t, "monitor", "--format=events", "--no-shuffle", remotes, "Lab", "Item")
 	ev := &jsonEvents{out: r.stdout}
 
 	first := ev.next(t, "MONITORING", isEvent("state", map[string]any{"state": "MONITORING"}))
@@ -149,12 +151,18 @@ func checkFollowsLeader(t *testing.T, remotes string,
 	if row["name"] != "first" || fmt.Sprint(row["n"]) != "42" || row["data"] != "x" {
 		t.Fatalf("modify must carry the whole new row, got %v", row)
 	}
+	if old, _ := upd["old"].(map[string]any); len(old) != 2 || fmt.Sprint(old["n"]) != "1" || old["data"] != "" {
+		t.Fatalf("modify must carry the old values of the changed columns (n, data), got %v", upd["old"])
+	}
 	if _, err := transact(t.Context(), `[{"op":"delete","table":"Item","where":[["name","==","first"]]}]`); err != nil {
 		t.Fatal(err)
 	}
 	upd = ev.next(t, "the delete", isEvent("update", map[string]any{"uuid": id, "op": "delete"}))
 	if _, ok := upd["row"]; ok {
 		t.Fatalf("delete carries a row: %v", upd)
+	}
+	if old, _ := upd["old"].(map[string]any); old["name"] != "first" || fmt.Sprint(old["n"]) != "42" {
+		t.Fatalf("delete must carry the old row, got %v", upd["old"])
 	}
 
 	// No row change was printed twice.
@@ -188,21 +196,19 @@ func TestMonitorJSONFollowsLeader(t *testing.T) {
 	checkFollowsLeader(t, c.Remotes(), leaderRemote, c.Transact, transfer, 3)
 }
 
-func TestMonitorText(t *testing.T) {
+func TestMonitorTable(t *testing.T) {
 	c := newCluster(t)
-	r := start(t, "monitor", c.Remotes(), "Lab")
-	r.stdout.waitFor(t, "MONITORING", func(s string) bool {
-		return strings.Contains(s, "state MONITORING remote="+c.Member(c.Leader()).Remote())
+	r := start(t, "monitor", c.Remotes(), "Lab", "Item", "name,n")
+	r.stderr.waitFor(t, "MONITORING", func(s string) bool {
+		return strings.Contains(s, "monitoring "+c.Member(c.Leader()).Remote()+" (leader)")
 	})
 	id := insertItem(t, c.Transact, "texty", 7)
 	out := r.stdout.waitFor(t, "the insert table", func(s string) bool { return strings.Contains(s, id) })
-	for _, want := range []string{"Item table\n", "row                                  action data n name\n", id + " insert \"\"   7 texty\n"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("text output lacks %q:\n%s", want, out)
-		}
-	}
-	if !strings.Contains(r.stderr.String(), "monitoring database Lab") {
-		t.Errorf("no progress line on stderr: %q", r.stderr)
+	want := "row                                  action name  n\n" +
+		"------------------------------------ ------ ----- -\n" +
+		id + " insert texty 7\n"
+	if !strings.Contains(out, want) {
+		t.Errorf("table output lacks\n%s\ngot:\n%s", want, out)
 	}
 	if code := r.stop(t); code != exitOK {
 		t.Fatalf("exit %d", code)
@@ -211,7 +217,7 @@ func TestMonitorText(t *testing.T) {
 
 func TestMonitorVerboseLogs(t *testing.T) {
 	c := newCluster(t)
-	r := start(t, "monitor", "-v", "--format", "json", c.Remotes(), "Lab")
+	r := start(t, "monitor", "-v", "--format", "events", c.Remotes(), "Lab", "ALL")
 	r.stdout.waitFor(t, "MONITORING", func(s string) bool { return strings.Contains(s, `"state":"MONITORING"`) })
 	r.stderr.waitFor(t, "logs on stderr", func(s string) bool { return strings.Contains(s, `"msg"=`) })
 	if strings.Contains(r.stdout.String(), `"msg"=`) {
@@ -220,26 +226,64 @@ func TestMonitorVerboseLogs(t *testing.T) {
 	r.stop(t)
 }
 
-func TestMonitorUnknownDatabaseKeepsTrying(t *testing.T) {
-	// A database the cluster does not serve is not a crash: the client keeps
-	// trying (with backoff) until interrupted, and exits cleanly.
+func TestMonitorNameErrors(t *testing.T) {
+	// Unknown databases, tables and columns fail at once, naming the
+	// closest valid name, like ovsdb-client.
 	c := newCluster(t)
-	r := start(t, "monitor", "--format=json", "--max-backoff=50ms", c.Remotes(), "NoSuchDB")
-	r.stdout.waitFor(t, "a reconnect", func(s string) bool { return strings.Contains(s, `"event":"reconnect"`) })
-	if code := r.stop(t); code != exitOK {
-		t.Fatalf("exit %d", code)
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"monitor", c.Remotes(), "Lbb", "Item"}, `no database named "Lbb" (did you mean "Lab"?)`},
+		{[]string{"monitor", c.Remotes(), "Lab", "Itme"}, `Lab does not have a table named "Itme" (did you mean "Item"?)`},
+		{[]string{"monitor", c.Remotes(), "Lab", "Item", "name,nn"}, `table "Item" in Lab does not have a column named "nn" (did you mean "n"?)`},
+		{[]string{"monitor", c.Remotes(), "Lab", "Item", "name,name"}, `column "name" mentioned multiple times`},
+		{[]string{"monitor-cond", c.Remotes(), "Lab", "[[\"nam\",\"==\",\"a\"]]", "Item"}, `does not have a column named "nam" (did you mean "name"?)`},
+		{[]string{"monitor-cond", c.Remotes(), "Lab", "[true]", "ALL"}, `ALL tables are not allowed with condition`},
+		{[]string{"dump", c.Remotes(), "Lab", "Itme"}, `(did you mean "Item"?)`},
+		{[]string{"list-columns", c.Remotes(), "Lab", "Itme"}, `(did you mean "Item"?)`},
+		{[]string{"transact", c.Remotes(), `["Lbb",{"op":"comment","comment":"x"}]`}, `no database named "Lbb" (did you mean "Lab"?)`},
+		{[]string{"transact", c.Remotes(), `{"op":"comment"}`}, `not a valid OVSDB query`},
+		{[]string{"dump", "tcp:127.0.0.1:1", "Lab"}, `failed to connect to tcp:127.0.0.1:1`},
+	} {
+		code, out, errOut := runSync(t, tc.args...)
+		if code != exitFail || !strings.Contains(errOut, tc.want) || out != "" {
+			t.Errorf("%q: exit %d, want %d; stderr %q should contain %q; stdout %q", tc.args, code, exitFail, errOut, tc.want, out)
+		}
 	}
 }
 
 func TestDemoElectionDelay(t *testing.T) {
-	// With an election window, the election-aware policy re-sweeps instead
-	// of waiting out the backoff.
-	code, out, errOut := runSync(t, "demo", "--transfers=3", "--interval=20ms", "--election-delay=5ms")
-	if code != exitOK {
-		t.Fatalf("demo exit %d\nstdout:\n%s\nstderr:\n%s", code, out, errOut)
-	}
-	if !strings.Contains(out, "election-aware failover policy") || !strings.Contains(out, "replica matches the cluster: yes") {
-		t.Fatalf("demo output:\n%s", out)
+	// With an election window after each transfer (no member is leader for
+	// 200 ms), the first sweep over the members finds every member healthy
+	// and none leader. The election-aware policy then sweeps again (after
+	// 5 ms, 10 ms, ...) where Open vSwitch's rule goes straight to the
+	// reconnect backoff. The timeline's recovery lines prove it: with the
+	// election-aware policy every recovery took two sweeps or more, with
+	// --failover=ovs exactly one. The window is long enough that the first
+	// sweep always falls inside it.
+	re := regexp.MustCompile(`again after [^(]*\((\d+) attempts, (\d+) sweeps, backoff used: (yes|no)\)`)
+	for _, tc := range []struct {
+		policy string
+		ok     func(sweeps int) bool
+		want   string
+	}{
+		{"election-aware", func(n int) bool { return n >= 2 }, "2 sweeps or more (a re-sweep)"},
+		{"ovs", func(n int) bool { return n == 1 }, "1 sweep"},
+	} {
+		code, out, errOut := runSync(t, "demo", "--transfers=3", "--interval=20ms", "--election-delay=200ms", "--failover="+tc.policy)
+		if code != exitOK {
+			t.Fatalf("%s: demo exit %d\nstdout:\n%s\nstderr:\n%s", tc.policy, code, out, errOut)
+		}
+		recs := re.FindAllStringSubmatch(out, -1)
+		if len(recs) != 3 {
+			t.Fatalf("%s: want 3 recovery lines in the timeline, got %d:\n%s", tc.policy, len(recs), out)
+		}
+		for _, m := range recs {
+			if sweeps, _ := strconv.Atoi(m[2]); !tc.ok(sweeps) {
+				t.Errorf("%s: a recovery took %s sweeps, want %s\n%s", tc.policy, m[2], tc.want, out)
+			}
+		}
 	}
 }
 
@@ -252,5 +296,88 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+func TestMonitorStateLines(t *testing.T) {
+	// Connection state goes to stderr, one line per change: the leader
+	// monitored, the leader left and why, "no leader yet" with the wait
+	// while no member leads, then the new leader and the recovery.
+	c := newCluster(t)
+	r := start(t, "monitor", "--max-backoff=1s", c.Remotes(), "Lab", "Item", "name")
+	r.stderr.waitFor(t, "monitoring", func(s string) bool { return strings.Contains(s, "(leader)\n") })
+	old := c.Member(c.Leader()).Remote()
+	if err := c.StepDown(); err != nil {
+		t.Fatal(err)
+	}
+	r.stderr.waitFor(t, "the blind line", func(s string) bool {
+		return strings.Contains(s, "ovsdb-cs: left "+old+": ") && strings.Contains(s, "ovsdb-cs: no leader yet, retrying in ")
+	})
+	if err := c.Elect(2); err != nil {
+		t.Fatal(err)
+	}
+	to := c.Member(2).Remote()
+	errOut := r.stderr.waitFor(t, "the new leader", func(s string) bool {
+		return strings.Contains(s, "ovsdb-cs: monitoring "+to+" (leader)\n") && strings.Contains(s, "ovsdb-cs: recovered in ")
+	})
+	if code := r.stop(t); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	// While blind, a line per change of the wait, not per attempt.
+	if n := strings.Count(errOut, "no leader yet"); n > 10 {
+		t.Errorf("%d \"no leader yet\" lines:\n%s", n, errOut)
+	}
+	if r.stdout.String() != "" && !strings.HasPrefix(r.stdout.String(), "row ") {
+		t.Errorf("stdout holds more than tables:\n%s", r.stdout)
+	}
+	t.Logf("stderr:\n%s", errOut)
+}
+
+func TestMonitorTableFollowsLeader(t *testing.T) {
+	c := newCluster(t)
+	transfer := func() string {
+		if err := c.TransferLeadership(testserver.AnyOther); err != nil {
+			t.Fatal(err)
+		}
+		return c.Member(c.Leader()).Remote()
+	}
+	checkTableFollowsLeader(t, c.Remotes(), c.Transact, transfer, 3)
+}
+
+// checkTableFollowsLeader checks that the table formats follow the leader:
+// after each transfer the rows written meanwhile are printed once, as
+// inserts, and nothing else (the new leader's full reply is diffed against
+// the replica). Rows already in the table are not shown (!initial).
+func checkTableFollowsLeader(t *testing.T, remotes string,
+	transact func(ctx context.Context, ops any) ([]json.RawMessage, error),
+	transfer func() (newLeader string),
+	transfers int,
+) {
+	r := start(t, "monitor", "-f", "csv", "--no-headings", remotes, "Lab", "Item", "name,!initial")
+	r.stderr.waitFor(t, "monitoring", func(s string) bool { return strings.Contains(s, "(leader)\n") })
+	var ids []string
+	for i := range transfers + 1 {
+		if i > 0 {
+			to := transfer()
+			r.stderr.waitFor(t, "the new leader", func(s string) bool {
+				return strings.Contains(s, "monitoring "+to+" (leader)\n")
+			})
+		}
+		id := insertItem(t, transact, fmt.Sprintf("row%d", i), i)
+		ids = append(ids, id)
+		r.stdout.waitFor(t, "the insert", func(s string) bool { return strings.Contains(s, id+",insert,row") })
+	}
+	if code := r.stop(t); code != exitOK {
+		t.Fatalf("exit %d", code)
+	}
+	var want strings.Builder
+	for i, id := range ids {
+		if i > 0 {
+			want.WriteString("\n")
+		}
+		fmt.Fprintf(&want, "%s,insert,row%d\n", id, i)
+	}
+	if got := r.stdout.String(); got != want.String() {
+		t.Fatalf("stdout:\n%s\nwant:\n%s", got, want.String())
 	}
 }

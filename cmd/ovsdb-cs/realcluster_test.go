@@ -15,13 +15,21 @@ import (
 // vSwitch, and fails then when OVSDBCS_REQUIRE_OVSDB_SERVER=1.
 func TestMonitorRealCluster(t *testing.T) {
 	c := ovsdbserver.StartCluster(t, 3, ovsdbserver.LabSchema())
-	leaderRemote := func() string {
-		i, err := c.WaitLeader(t.Context())
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c.Member(i).Remote()
-	}
+	t.Run("events", func(t *testing.T) {
+		transact, transfer := realClusterSteering(t, c)
+		checkRealClusterEvents(t, c, transact, transfer)
+	})
+	t.Run("table", func(t *testing.T) {
+		transact, transfer := realClusterSteering(t, c)
+		checkTableFollowsLeader(t, c.Remotes(), transact, transfer, 3)
+	})
+}
+
+// realClusterSteering returns a transact function taking a JSON array of
+// operations, and a function that moves the leadership of c and returns
+// the new leader's remote.
+func realClusterSteering(t *testing.T, c *ovsdbserver.Cluster) (
+	func(ctx context.Context, ops any) ([]json.RawMessage, error), func() string) {
 	transact := func(ctx context.Context, ops any) ([]json.RawMessage, error) {
 		var list []json.RawMessage
 		if err := json.Unmarshal([]byte(ops.(string)), &list); err != nil {
@@ -39,6 +47,18 @@ func TestMonitorRealCluster(t *testing.T) {
 			t.Fatal(err)
 		}
 		return c.Member(tr.To).Remote()
+	}
+	return transact, transfer
+}
+
+func checkRealClusterEvents(t *testing.T, c *ovsdbserver.Cluster,
+	transact func(ctx context.Context, ops any) ([]json.RawMessage, error), transfer func() string) {
+	leaderRemote := func() string {
+		i, err := c.WaitLeader(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Member(i).Remote()
 	}
 	checkFollowsLeader(t, c.Remotes(), leaderRemote, transact, transfer, 5)
 	want, err := c.Dump(t.Context())

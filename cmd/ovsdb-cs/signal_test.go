@@ -86,7 +86,7 @@ func TestSignalsExitCleanly(t *testing.T) {
 	if strings.Count(remotes, "tcp:127.0.0.1:") != 3 {
 		t.Fatalf("testserver printed %q", remotes)
 	}
-	mon, first := startCmd(true, "monitor", "--format=json", remotes, "Lab")
+	mon, first := startCmd(true, "monitor", "--format=events", remotes, "Lab", "Item")
 	if !strings.Contains(first, `"event":"state"`) {
 		t.Fatalf("monitor's first line: %q", first)
 	}

@@ -20,7 +20,7 @@ SIGINT or SIGTERM.
 
 Example:
   ovsdb-cs testserver -n 3 --transfer-every 2s
-  ovsdb-cs monitor tcp:127.0.0.1:P1,tcp:127.0.0.1:P2,tcp:127.0.0.1:P3 Lab
+  ovsdb-cs monitor tcp:127.0.0.1:P1,tcp:127.0.0.1:P2,tcp:127.0.0.1:P3 Lab Item
 `
 
 // testServerConfig is the parsed command line of "testserver".

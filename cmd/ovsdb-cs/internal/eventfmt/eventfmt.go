@@ -1,6 +1,7 @@
 // Package eventfmt prints what a client-sync session reports (state
 // changes, reconnects, row updates, resyncs and recoveries) for the
-// ovsdb-cs command, either as readable text or as one JSON object per line.
+// ovsdb-cs command's --format=events: one JSON object per line, each with
+// "ts" (RFC 3339 with nanoseconds) and "event".
 //
 // A Printer knows nothing about the cs package: the command translates each
 // cs event into one Printer call. Every printed event is stamped with the
@@ -8,7 +9,6 @@
 package eventfmt
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -17,43 +17,6 @@ import (
 
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
-
-// Format selects how a Printer writes events.
-type Format uint8
-
-const (
-	// Text is a readable form: one line per session event and, per update,
-	// one table per database table like "ovsdb-client monitor" prints.
-	Text Format = iota + 1
-	// JSON writes one JSON object per line, each with "ts" (RFC 3339 with
-	// nanoseconds) and "event".
-	JSON
-)
-
-// ErrUnknownFormat is returned by ParseFormat for a name it does not know.
-var ErrUnknownFormat = errors.New("eventfmt: unknown format")
-
-// ParseFormat returns the format called name ("text" or "json").
-func ParseFormat(name string) (Format, error) {
-	switch strings.ToLower(name) {
-	case "text", "":
-		return Text, nil
-	case "json":
-		return JSON, nil
-	}
-	return 0, fmt.Errorf("%w %q (want text or json)", ErrUnknownFormat, name)
-}
-
-// String returns the format's name as ParseFormat takes it.
-func (f Format) String() string {
-	switch f {
-	case Text:
-		return "text"
-	case JSON:
-		return "json"
-	}
-	return fmt.Sprintf("Format(%d)", uint8(f))
-}
 
 // Recovery describes how monitoring resumed after a reconnect.
 type Recovery struct {
@@ -83,70 +46,47 @@ func WithClock(now func() time.Time) Option {
 	return func(p *Printer) { p.now = now }
 }
 
-// Printer writes events to an io.Writer in one Format. Its methods are safe
+// Printer writes events to an io.Writer. Its methods are safe
 // for concurrent use; each event is written with one Write call. After a
 // write error every method returns that error and writes nothing.
 type Printer struct {
-	mu     sync.Mutex
-	w      io.Writer
-	format Format
-	now    func() time.Time
-	buf    []byte
-	err    error
+	mu  sync.Mutex
+	w   io.Writer
+	now func() time.Time
+	buf []byte
+	err error
 }
 
-// New returns a Printer writing events to w in format f.
-func New(w io.Writer, f Format, opts ...Option) *Printer {
-	p := &Printer{w: w, format: f, now: time.Now}
+// New returns a Printer writing events to w.
+func New(w io.Writer, opts ...Option) *Printer {
+	p := &Printer{w: w, now: time.Now}
 	for _, o := range opts {
 		o(p)
 	}
 	return p
 }
 
-// Format returns the printer's format.
-func (p *Printer) Format() Format { return p.format }
-
 // State reports a change of the session state (shown upper case) while
 // using remote ("" when not connected).
 func (p *Printer) State(state, remote string) error {
 	state = strings.ToUpper(state)
 	return p.emit(func(b []byte, ts time.Time) []byte {
-		if p.format == JSON {
-			b = jsonStart(b, ts, "state")
-			b = jsonField(b, "state", state)
-			if remote != "" {
-				b = jsonField(b, "remote", remote)
-			}
-			return jsonEnd(b)
-		}
-		b = textStart(b, ts, "state")
-		b = append(b, state...)
+		b = jsonStart(b, ts, "state")
+		b = jsonField(b, "state", state)
 		if remote != "" {
-			b = append(b, " remote="...)
-			b = append(b, remote...)
+			b = jsonField(b, "remote", remote)
 		}
-		return append(b, '\n')
+		return jsonEnd(b)
 	})
 }
 
 // Reconnect reports that the client left remote, and why.
 func (p *Printer) Reconnect(reason, remote string) error {
 	return p.emit(func(b []byte, ts time.Time) []byte {
-		if p.format == JSON {
-			b = jsonStart(b, ts, "reconnect")
-			b = jsonField(b, "reason", reason)
-			b = jsonField(b, "remote", remote)
-			return jsonEnd(b)
-		}
-		b = textStart(b, ts, "reconnect")
-		if remote != "" {
-			b = append(b, "from "...)
-			b = append(b, remote...)
-			b = append(b, ": "...)
-		}
-		b = append(b, reason...)
-		return append(b, '\n')
+		b = jsonStart(b, ts, "reconnect")
+		b = jsonField(b, "reason", reason)
+		b = jsonField(b, "remote", remote)
+		return jsonEnd(b)
 	})
 }
 
@@ -154,62 +94,33 @@ func (p *Printer) Reconnect(reason, remote string) error {
 // the replica's contents.
 func (p *Printer) Clear() error {
 	return p.emit(func(b []byte, ts time.Time) []byte {
-		if p.format == JSON {
-			return jsonEnd(jsonStart(b, ts, "clear"))
-		}
-		b = textStart(b, ts, "clear")
-		return append(b, "full resync, the replica's contents are replaced\n"...)
+		return jsonEnd(jsonStart(b, ts, "clear"))
 	})
 }
 
 // Recovered reports that monitoring resumed after a reconnect.
 func (p *Printer) Recovered(r Recovery) error {
 	return p.emit(func(b []byte, ts time.Time) []byte {
-		if p.format == JSON {
-			b = jsonStart(b, ts, "recovered")
-			b = append(b, `,"ms":`...)
-			b = appendMillis(b, r.Duration)
-			b = jsonField(b, "remote", r.Remote)
-			if r.From != "" {
-				b = jsonField(b, "from", r.From)
-			}
-			if r.Reason != "" {
-				b = jsonField(b, "reason", r.Reason)
-			}
-			if r.Detailed {
-				b = fmt.Appendf(b, `,"attempts":%d,"sweeps":%d,"backoff_used":%t`,
-					r.Attempts, r.Sweeps, r.BackoffUsed)
-			}
-			return jsonEnd(b)
-		}
-		b = textStart(b, ts, "recovered")
-		b = append(b, "in "...)
+		b = jsonStart(b, ts, "recovered")
+		b = append(b, `,"ms":`...)
 		b = appendMillis(b, r.Duration)
-		b = append(b, " ms on "...)
-		b = append(b, r.Remote...)
-		if r.From != "" || r.Reason != "" {
-			b = append(b, " (left "...)
-			if r.From != "" {
-				b = append(b, r.From...)
-			}
-			if r.Reason != "" {
-				if r.From != "" {
-					b = append(b, ": "...)
-				}
-				b = append(b, r.Reason...)
-			}
-			b = append(b, ')')
+		b = jsonField(b, "remote", r.Remote)
+		if r.From != "" {
+			b = jsonField(b, "from", r.From)
+		}
+		if r.Reason != "" {
+			b = jsonField(b, "reason", r.Reason)
 		}
 		if r.Detailed {
-			b = fmt.Appendf(b, ", %d attempts, %d sweeps, backoff used: %s",
-				r.Attempts, r.Sweeps, yesNo(r.BackoffUsed))
+			b = fmt.Appendf(b, `,"attempts":%d,"sweeps":%d,"backoff_used":%t`,
+				r.Attempts, r.Sweeps, r.BackoffUsed)
 		}
-		return append(b, '\n')
+		return jsonEnd(b)
 	})
 }
 
-// Update reports row changes: in JSON one "update" object per change,
-// in text one table per database table. Nothing is written for no changes.
+// Update reports row changes, one "update" object per change. Nothing is
+// written for no changes.
 func (p *Printer) Update(changes []monitor.RowChange) error {
 	if len(changes) == 0 {
 		p.mu.Lock()
@@ -217,13 +128,10 @@ func (p *Printer) Update(changes []monitor.RowChange) error {
 		return p.err
 	}
 	return p.emit(func(b []byte, ts time.Time) []byte {
-		if p.format == JSON {
-			for _, c := range changes {
-				b = appendJSONChange(b, ts, c)
-			}
-			return b
+		for _, c := range changes {
+			b = appendJSONChange(b, ts, c)
 		}
-		return appendTextUpdate(b, ts, changes)
+		return b
 	})
 }
 
@@ -248,13 +156,6 @@ func (p *Printer) emit(f func(b []byte, ts time.Time) []byte) error {
 		p.buf = nil // do not keep a huge update's buffer
 	}
 	return p.err
-}
-
-func yesNo(v bool) string {
-	if v {
-		return "yes"
-	}
-	return "no"
 }
 
 // appendMillis appends d in milliseconds with at most 3 decimals (the

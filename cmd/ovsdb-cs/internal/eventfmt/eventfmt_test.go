@@ -64,8 +64,8 @@ func changes(t *testing.T, msgs ...string) [][]monitor.RowChange {
 	return out
 }
 
-// script writes the same session to a printer of format f.
-func script(t *testing.T, f Format) []byte {
+// script writes a session to a printer.
+func script(t *testing.T) []byte {
 	t.Helper()
 	upd := changes(t,
 		`{"Item":{"`+itemA+`":{"insert":{"name":"a","n":1}},"`+itemB+`":{"insert":{"name":"needs quotes","n":-2,"data":"x\"y"}}},`+
@@ -74,7 +74,7 @@ func script(t *testing.T, f Format) []byte {
 		`{"Item":{"`+itemB+`":{"delete":null}},"Port":{"`+portP+`":{"modify":{"tags":["set",[1]],"options":["map",[["mtu","9000"]]]}}}}`,
 	)
 	var buf bytes.Buffer
-	p := New(&buf, f, WithClock(fixedClock()))
+	p := New(&buf, WithClock(fixedClock()))
 	steps := []error{
 		p.State("server_schema_requested", "tcp:127.0.0.1:6641"),
 		p.State("monitoring", "tcp:127.0.0.1:6641"),
@@ -116,12 +116,8 @@ func checkGolden(t *testing.T, name string, got []byte) {
 	}
 }
 
-func TestTextGolden(t *testing.T) {
-	checkGolden(t, "session.txt", script(t, Text))
-}
-
 func TestJSONGolden(t *testing.T) {
-	out := script(t, JSON)
+	out := script(t)
 	checkGolden(t, "session.jsonl", out)
 
 	// Every line is a JSON object with ts (RFC 3339, nanoseconds) and event.
@@ -145,22 +141,6 @@ func TestJSONGolden(t *testing.T) {
 	}
 }
 
-func TestParseFormat(t *testing.T) {
-	for _, tc := range []struct {
-		in   string
-		want Format
-		err  bool
-	}{{"text", Text, false}, {"JSON", JSON, false}, {"", Text, false}, {"yaml", 0, true}} {
-		got, err := ParseFormat(tc.in)
-		if (err != nil) != tc.err || got != tc.want {
-			t.Errorf("ParseFormat(%q) = %v, %v", tc.in, got, err)
-		}
-		if err != nil && !errors.Is(err, ErrUnknownFormat) {
-			t.Errorf("ParseFormat(%q) error %v is not ErrUnknownFormat", tc.in, err)
-		}
-	}
-}
-
 type failWriter struct{ n int }
 
 func (w *failWriter) Write(p []byte) (int, error) {
@@ -170,7 +150,7 @@ func (w *failWriter) Write(p []byte) (int, error) {
 
 func TestWriteErrorSticks(t *testing.T) {
 	w := &failWriter{}
-	p := New(w, JSON)
+	p := New(w)
 	if err := p.Clear(); err == nil {
 		t.Fatal("Clear: no error")
 	}

@@ -36,7 +36,35 @@ func appendJSONChange(b []byte, ts time.Time, c monitor.RowChange) []byte {
 		b = append(b, `,"row":`...)
 		b = c.New.AppendJSON(b)
 	}
+	switch {
+	case c.Op == monitor.ChangeDelete && c.Old.Valid():
+		b = append(b, `,"old":`...)
+		b = c.Old.AppendJSON(b)
+	case c.Op == monitor.ChangeModify && c.Old.Valid() && c.New.Valid():
+		b = append(b, `,"old":`...)
+		b = appendChangedColumns(b, c.Old, c.New)
+	}
 	return jsonEnd(b)
+}
+
+// appendChangedColumns writes the columns whose value differs between old
+// and new, with their old values, as a JSON object.
+func appendChangedColumns(b []byte, old, new monitor.Row) []byte {
+	b = append(b, '{')
+	first := true
+	for i, col := range old.Table().Columns {
+		if old.At(i).Equal(new.At(i)) {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = appendJSONString(b, col.Name)
+		b = append(b, ':')
+		b = old.At(i).AppendJSON(b)
+	}
+	return append(b, '}')
 }
 
 func opName(op monitor.ChangeOp) string {
