@@ -943,3 +943,34 @@ func TestBadInputCausesCleanReconnect(t *testing.T) {
 		})
 	}
 }
+
+// TestCommandsRunWhileEventsWait: the driver owns the machine, and it takes
+// the user's commands also while it waits for the user to take an event;
+// readers see the view it publishes.
+func TestCommandsRunWhileEventsWait(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 1, nil, WithEventBuffer(1))
+		h.insertAB()
+		h.started = true
+		go func() { h.done <- h.cl.Run(h.ctx) }()
+		// Take events up to MONITORING, then leave the rest unread.
+		for {
+			if sc, ok := (<-h.cl.Events()).(StateChange); ok && sc.To == Monitoring {
+				break
+			}
+		}
+		h.insert("c", 3)
+		h.settle()
+		require.Len(t, h.cl.Events(), 1, "the driver waits with an event buffered")
+		seq := h.setCondition([]ovsdb.Condition{eq("n", 1)})
+		h.cl.SetLeaderOnly(true)
+		h.cl.ResetMinIndex()
+		require.Equal(t, Monitoring, h.cl.Stats().State)
+		go func() {
+			for range h.cl.Events() {
+			}
+		}()
+		h.waitCondition(seq)
+		h.requireReplica(map[string]int64{"a": 1})
+	})
+}
