@@ -39,11 +39,12 @@ type Client struct {
 
 	// cmds carries user commands to the driver.
 	cmds chan command
-	// Session observations, queued by the session's goroutine for the
-	// driver (obsWake: a queued observation waits).
-	obsMu   sync.Mutex
-	obsQ    []jsonrpc.Observation
-	obsWake chan struct{}
+	// The inbox: calls other goroutines (the session's observer) queue
+	// for the driver, run in order before its next input (inboxWake: the
+	// inbox is not empty).
+	inboxMu   sync.Mutex
+	inbox     []func()
+	inboxWake chan struct{}
 
 	// Owned by the driver while Run runs, else by the holder of c.mu.
 	m       *machine
@@ -161,15 +162,15 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 	}
 	log = log.WithValues("database", database)
 	c := &Client{
-		cfg:      cfg,
-		database: database,
-		remotes:  rs,
-		log:      log,
-		events:   make(chan Event, cfg.eventBuffer),
-		cmds:     make(chan command),
-		obsWake:  make(chan struct{}, 1),
-		waiters:  map[int64]chan txnOutcome{},
-		changed:  make(chan struct{}),
+		cfg:       cfg,
+		database:  database,
+		remotes:   rs,
+		log:       log,
+		events:    make(chan Event, cfg.eventBuffer),
+		cmds:      make(chan command),
+		inboxWake: make(chan struct{}, 1),
+		waiters:   map[int64]chan txnOutcome{},
+		changed:   make(chan struct{}),
 	}
 	fp := newFailoverPolicy(cfg.failover, len(rs), log.WithName("failover"))
 	c.policy = fp
@@ -307,16 +308,16 @@ func (c *Client) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return ctx.Err()
 		case cmd := <-c.cmds:
-			c.drainObservations()
+			c.runInbox()
 			c.runCommand(cmd)
 			continue
-		case <-c.obsWake:
-			c.drainObservations()
+		case <-c.inboxWake:
+			c.runInbox()
 		case now := <-reqTimer.c:
-			c.drainObservations()
+			c.runInbox()
 			c.expireRequests(now)
 		case <-policyTimer.c:
-			c.drainObservations()
+			c.runInbox()
 			c.policy.run(sess)
 		case ev, ok := <-recvCh:
 			if !ok {
@@ -325,7 +326,7 @@ func (c *Client) Run(ctx context.Context) error {
 				}
 				return fmt.Errorf("cs: session ended: %w", jsonrpc.ErrSessionClosed)
 			}
-			c.drainObservations()
+			c.runInbox()
 			c.step(time.Now(), ev)
 		}
 		c.publish()
@@ -367,7 +368,7 @@ func (c *Client) deliver(ctx context.Context) bool {
 			c.pending[0] = nil
 			c.pending = c.pending[1:]
 		case cmd := <-c.cmds:
-			c.drainObservations()
+			c.runInbox()
 			c.runCommand(cmd)
 		case <-ctx.Done():
 			return false
@@ -645,40 +646,50 @@ func (c *Client) track(now time.Time, ev Event) {
 	}
 }
 
-// observe is the session's Observer: it runs on the session's goroutine
-// and queues o for the driver.
-func (c *Client) observe(o jsonrpc.Observation) {
-	c.obsMu.Lock()
-	c.obsQ = append(c.obsQ, o)
-	c.obsMu.Unlock()
+// post queues fn for the driver, which runs it before its next input; it
+// is how a goroutine other than the owner (the session's observer) hands
+// the owner work. Before Run starts nothing calls it.
+func (c *Client) post(fn func()) {
+	c.inboxMu.Lock()
+	c.inbox = append(c.inbox, fn)
+	c.inboxMu.Unlock()
 	select {
-	case c.obsWake <- struct{}{}:
+	case c.inboxWake <- struct{}{}:
 	default:
 	}
 }
 
-// drainObservations feeds the queued session observations, in order, to
-// the counters and the retry policy. The driver calls it before every
-// other input, so that they see every observation the session made before
-// the event they handle.
-func (c *Client) drainObservations() {
-	c.obsMu.Lock()
-	q := c.obsQ
-	c.obsQ = nil
-	c.obsMu.Unlock()
-	for _, o := range q {
-		switch o.Kind {
-		case jsonrpc.ObserveConnecting:
-			c.attempts++
-		case jsonrpc.ObserveBackoff:
-			if o.Backoff > 0 {
-				c.backoffs++
-			}
-		case jsonrpc.ObserveDisconnected:
-			c.attemptsAtDrop, c.backoffsAtDrop = c.attempts, c.backoffs
-		}
-		c.policy.observe(o)
+// runInbox runs the queued calls, in order. The driver calls it before
+// every other input, so that (for example) the counters and the retry
+// policy see every observation the session made before the event it
+// handles.
+func (c *Client) runInbox() {
+	c.inboxMu.Lock()
+	q := c.inbox
+	c.inbox = nil
+	c.inboxMu.Unlock()
+	for _, fn := range q {
+		fn()
 	}
+}
+
+// observe is the session's Observer: it runs on the session's goroutine
+// and hands o to the driver.
+func (c *Client) observe(o jsonrpc.Observation) { c.post(func() { c.observed(o) }) }
+
+// observed counts o and shows it to the retry policy.
+func (c *Client) observed(o jsonrpc.Observation) {
+	switch o.Kind {
+	case jsonrpc.ObserveConnecting:
+		c.attempts++
+	case jsonrpc.ObserveBackoff:
+		if o.Backoff > 0 {
+			c.backoffs++
+		}
+	case jsonrpc.ObserveDisconnected:
+		c.attemptsAtDrop, c.backoffsAtDrop = c.attempts, c.backoffs
+	}
+	c.policy.observe(o)
 }
 
 // Replica returns the replica of the monitored tables. It is nil until the
