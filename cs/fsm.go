@@ -671,17 +671,10 @@ func (m *machine) monitorReply(o *output, result json.RawMessage) {
 	default:
 		u, err = monitor.ParseMonitorReply(m.schema, result)
 	}
-	if err != nil {
-		m.dataFailed(o, fmt.Errorf("%w: %s reply: %w", ErrMalformed, m.method, err))
-		return
-	}
-	ev, ok := m.applyUpdate(o, u, true)
+	ev, ok := m.applyData(o, u, err, m.method.String()+" reply", true, func(ev Update) error {
+		return m.conds.MonitorReplied(ev.LastID)
+	})
 	if !ok {
-		return
-	}
-	// The last id is committed only now that its update applied.
-	if err := m.conds.MonitorReplied(ev.LastID); err != nil {
-		m.dataFailed(o, fmt.Errorf("%w: %s reply: %w", ErrMalformed, m.method, err))
 		return
 	}
 	m.synced = true
@@ -690,6 +683,26 @@ func (m *machine) monitorReply(o *output, result json.RawMessage) {
 	m.setState(o, Monitoring)
 	o.events = append(o.events, ev)
 	m.sendCondChange(o)
+}
+
+// applyData applies a parsed data update u (parseErr: why it did not
+// parse) and then, only once it applied, commits its last transaction id
+// with commit. A failure of either leaves the connection (what names the
+// message in the error); the event describing the update is returned, not
+// yet queued.
+func (m *machine) applyData(o *output, u *monitor.Update, parseErr error, what string, reply bool, commit func(Update) error) (Update, bool) {
+	err := parseErr
+	if err == nil {
+		ev, ok := m.applyUpdate(o, u, reply)
+		if !ok {
+			return Update{}, false
+		}
+		if err = commit(ev); err == nil {
+			return ev, true
+		}
+	}
+	m.dataFailed(o, fmt.Errorf("%w: %s: %w", ErrMalformed, what, err))
+	return Update{}, false
 }
 
 // applyUpdate applies u to the replica and returns the event describing
@@ -742,22 +755,15 @@ func (m *machine) updateNotification(o *output, now time.Time, msg *jsonrpc.Mess
 			return
 		}
 		u, err := monitor.ParseNotification(m.schema, msg.Method, msg.Params)
-		if err != nil {
-			m.dataFailed(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
-			return
-		}
-		ev, ok := m.applyUpdate(o, u, false)
-		if !ok {
-			return
-		}
-		// The last id is committed only now that its update applied.
-		if u.HasLastID {
-			if err := m.conds.SetLastID(ev.LastID); err != nil {
-				m.dataFailed(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
-				return
+		ev, ok := m.applyData(o, u, err, msg.Method, false, func(ev Update) error {
+			if !u.HasLastID {
+				return nil
 			}
+			return m.conds.SetLastID(ev.LastID)
+		})
+		if ok {
+			o.events = append(o.events, ev)
 		}
-		o.events = append(o.events, ev)
 	case bytes.Equal(id, m.serverMonID):
 		if m.serverMonitorVersion == 0 {
 			return
