@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/hunt/watcher"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 )
@@ -39,12 +41,19 @@ type Client struct {
 
 	// cmds carries user commands to the driver.
 	cmds chan command
-	// The inbox: calls other goroutines (the session's observer) queue
-	// for the driver, run in order before its next input (inboxWake: the
-	// inbox is not empty).
+	// The inbox: calls other goroutines (the session's observer, the
+	// leader watch) queue for the driver, run in order before its next
+	// input (inboxWake: the inbox is not empty).
 	inboxMu   sync.Mutex
 	inbox     []func()
 	inboxWake chan struct{}
+	// manual: the leader watch finds the servers; the session only
+	// carries the connections it adopts.
+	manual bool
+	// minIndex mirrors the state machine's highest accepted Raft index
+	// (set with the view), for the leader watch's checks (read by its
+	// goroutines).
+	minIndex atomic.Int64
 
 	// Owned by the driver while Run runs, else by the holder of c.mu.
 	m       *machine
@@ -174,6 +183,20 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 	}
 	fp := newFailoverPolicy(cfg.failover, len(rs), log.WithName("failover"))
 	c.policy = fp
+	if !cfg.failoverSet && huntable(rs, cfg.leaderOnly) {
+		c.manual = true
+		if cfg.watch.MaxBackoff == 0 && cfg.maxBackoff > 0 {
+			cfg.watch.MaxBackoff = cfg.maxBackoff // WithMaxBackoff caps the members' backoff too
+		}
+		c.policy = newHuntPolicy(watcher.Config{
+			Database:  database,
+			ClusterID: cid,
+			Remotes:   rs,
+			Dial:      cfg.dial,
+			Watch:     cfg.watch,
+			MinIndex:  c.minIndex.Load,
+		}, c.post, log.WithName("watch"))
+	}
 	c.m = newMachine(machineConfig{
 		database:      database,
 		clusterID:     cid,
@@ -234,6 +257,7 @@ func (c *Client) Run(ctx context.Context) error {
 			MaxBacklogBytes:    c.cfg.backlogBytes,
 			MaxQueuedBytes:     c.cfg.recvQueueBytes,
 		},
+		Manual: c.manual,
 	})
 	if err != nil {
 		c.publishLocked()
@@ -246,6 +270,7 @@ func (c *Client) Run(ctx context.Context) error {
 	c.runDone = make(chan struct{})
 	c.publishLocked()
 	c.mu.Unlock()
+	c.policy.bind(sess)
 
 	recvCh := make(chan jsonrpc.Event)
 	readerCtx, stopReader := context.WithCancel(ctx)
@@ -268,6 +293,10 @@ func (c *Client) Run(ctx context.Context) error {
 	}()
 
 	defer func() {
+		c.policy.close()
+		// What the policy handed over before it stopped (a connection
+		// to adopt) is carried out, or closed with the session.
+		c.runInbox()
 		stopReader()
 		sess.Close()
 		wg.Wait()
@@ -358,7 +387,7 @@ func (d *driverTimer) set(at time.Time, ok bool) {
 func (d *driverTimer) stop() { d.t.Stop() }
 
 // deliver hands queued events to the user, waiting while the channel is
-// full (and running the user's commands meanwhile). It returns false if
+// full (and running the user's commands and its inbox meanwhile). It returns false if
 // ctx ended.
 func (c *Client) deliver(ctx context.Context) bool {
 	for len(c.pending) > 0 {
@@ -370,6 +399,9 @@ func (c *Client) deliver(ctx context.Context) bool {
 		case cmd := <-c.cmds:
 			c.runInbox()
 			c.runCommand(cmd)
+		case <-c.inboxWake:
+			c.runInbox()
+			c.publish()
 		case <-ctx.Done():
 			return false
 		}
@@ -424,6 +456,7 @@ func (c *Client) publish() {
 // TransactFunc.
 func (c *Client) publishLocked() {
 	c.view = c.snapshot()
+	c.minIndex.Store(c.view.minIndex)
 	close(c.changed)
 	c.changed = make(chan struct{})
 }
@@ -465,6 +498,7 @@ func (c *Client) step(now time.Time, ev jsonrpc.Event) {
 		if ev.Conn != c.conn {
 			return
 		}
+		c.policy.heard()
 		c.apply(now, c.m.message(now, ev.Msg))
 	case jsonrpc.EventDisconnected:
 		if ev.Conn != c.conn {
@@ -622,13 +656,21 @@ func (c *Client) track(now time.Time, ev Event) {
 					Attempts:    c.attempts - c.recAttempts,
 					BackoffUsed: c.backoffs > c.recBackoffs,
 				}
-				if tracked {
+				switch {
+				case tracked && prec.own:
+					// The leader watch made every attempt itself.
+					r.Attempts, r.BackoffUsed = prec.attempts, prec.backoffUsed
+					if w := prec.watch; w != nil {
+						r.Left, r.Duration = w.Start, w.Duration
+						r.Watchers, r.Found, r.Suspected = w.Watchers, w.Found.String(), w.Suspected
+					}
+				case tracked:
 					// The session also reports backoffs it scheduled that a
 					// re-sweep cut short, and the policy assumes the backoff
 					// after a drop in OVS mode (the session may still have
 					// free tries): a backoff was used if both say so.
-					r.Sweeps = prec.Sweeps
-					r.BackoffUsed = r.BackoffUsed && prec.BackoffUsed
+					r.Sweeps = prec.sweeps
+					r.BackoffUsed = r.BackoffUsed && prec.backoffUsed
 				}
 				// A new slice: the published view shares the old one.
 				keep := c.recoveries

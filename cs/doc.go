@@ -16,11 +16,28 @@
 // (SERVER_SCHEMA_REQUESTED ... MONITORING, RETRY); see State. The check runs
 // again on every _Server update: a leader that steps down is left at once.
 //
-// # Failover policies
+// # Finding the leader
 //
-// How the client moves between servers is a failover.Policy, chosen with
-// WithFailoverPolicy (package failover documents both, with timelines and
-// the worst-case attempt count per leader change).
+// By default a leader-only client on tcp or unix remotes finds the leader
+// with the leader watch (package hunt, run on real connections by
+// hunt/watcher; tune it with WithLeaderWatch). While the client has no
+// leader, it keeps one cheap connection per reachable member that monitors
+// only that member's _Server.Database row; ovsdb-server pushes the row the
+// moment its raft role changes, and the connection of the first member
+// whose row passes the whole leader check (with the client's highest
+// accepted index) becomes the client's connection: the state machine
+// carries on there as on any new connection, with monitor_cond_since. So a
+// leader that is killed, exits or hands over is followed one round trip
+// after the election, with no polling and no backoff. A silent leader
+// (frozen, partitioned) is suspected when an echo stays unanswered for
+// 500 ms after a second of silence, and left as soon as another member
+// reports leader=true. Members that refuse, hang or answer garbage are
+// backed off (R × 2, 4, 8, 8 ... s for R members: per member, no more
+// attempts than OVS's session makes), so a dead cluster is not stormed.
+//
+// WithFailoverPolicy selects a polling policy instead (package failover
+// documents both, with timelines and the worst-case attempt count per
+// leader change); TLS remotes and WithLeaderOnly(false) always use one.
 //
 // OVS's rule (failover.Config{Mode: failover.OVS}): when the client forces a
 // reconnect from MONITORING (the server became unusable, the data proved
@@ -30,19 +47,22 @@
 // transport drop, the session's exponential backoff applies, so a cluster
 // with no usable server is not flooded.
 //
-// The election-aware policy (the default) adds two rules on top. When a
-// sweep found every member healthy but none leader (an election is under
+// The election-aware policy (failover.Config{}) adds two rules on top. When
+// a sweep found every member healthy but none leader (an election is under
 // way: the new leader was tried before it knew it leads), it sweeps again
 // after 5 ms, then 10 ms, within a budget of 1 s, before the backoff
 // resumes. When the connection to the server it was monitoring drops at the
 // transport level (a graceful exit: ovsdb-server cancels the monitors, then
 // closes), it tries the other members at once instead of waiting the
 // minimum backoff (1 s). A member that refuses, hangs or answers garbage
-// ends the re-sweeps, as OVS would. Each recovery is reported in
-// Stats.Recoveries and by a Recovered event: duration, attempts, sweeps,
-// and whether the backoff was used. "no usable server" reports are logged at
-// V(0) at most 3 at once and then once a minute (the rest at V(1)), and so
-// are the "server rejected" lines.
+// ends the re-sweeps, as OVS would.
+//
+// Each recovery is reported in Stats.Recoveries and by a Recovered event:
+// duration, attempts, whether the backoff was used, and the policy's own
+// figures (sweeps; for the watch, how the leader was found and whether it
+// was suspected first). "no usable server" reports are logged at V(0) at
+// most 3 at once and then once a minute (the rest at V(1)), and so are the
+// "server rejected" lines.
 //
 // The decision logic is a pure machine (fsm.go) with no goroutines, I/O or
 // clock: it takes connection events, messages, user commands and, where a
@@ -55,8 +75,10 @@
 // policy: Run's own, the driver (as etcd's raft node.go owns its RawNode).
 // It takes, one at a time: session events (from a reader goroutine that
 // takes them from the jsonrpc.Session, which has goroutines of its own),
-// the session's observations (queued by the session's goroutine), its
-// timers (request timeout, re-sweeps) and user commands. A user call that
+// the session's observations (queued by the session's goroutine), the
+// leader watch's notices (queued by its goroutines: adopt a promoted
+// connection, leave a silent leader), its timers (request timeout,
+// re-sweeps) and user commands. A user call that
 // changes something (SetCondition, SetLock, SetLeaderOnly, SetRemotes,
 // ResetMinIndex, FlagInconsistency, ForceReconnect, the send of Transact)
 // is a command: the caller hands it to the driver and waits until it ran;

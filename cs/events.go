@@ -98,6 +98,14 @@ type Recovery struct {
 	// 1+MaxSweeps for the election-aware policy, 0 when the recovery began
 	// without one (a transport drop in OVS mode, bad input).
 	Sweeps int
+	// The leader watch's figures (zero with a failover policy): Watchers
+	// counts the members that answered a usable _Server row, Found says
+	// how the new leader was found ("first-reply": a watcher's first row
+	// said leader; "update": a row pushed while the client watched), and
+	// Suspected that the leader had left an echo unanswered first.
+	Watchers  int
+	Found     string
+	Suspected bool
 }
 
 func (Reconnect) isEvent()   {}

@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr/testr"
 	"github.com/ovn-org/libovsdb/ovsdb"
 
+	"github.com/ovsdbcs/ovsdbcs/failover"
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 	"github.com/ovsdbcs/ovsdbcs/testserver"
 )
@@ -245,3 +246,8 @@ func scenario(t *testing.T, f func(t *testing.T)) {
 	t.Helper()
 	synctest.Test(t, f)
 }
+
+// pinFailover selects the election-aware failover policy (the session
+// dials the remotes itself) for tests of that path: request counts, the
+// session's backoff, rejections seen by the state machine.
+var pinFailover = WithFailoverPolicy(failover.Config{})

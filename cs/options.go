@@ -10,6 +10,7 @@ import (
 	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/hunt"
 	"github.com/ovsdbcs/ovsdbcs/reconnect"
 )
 
@@ -42,6 +43,10 @@ type config struct {
 	// recvQueueBytes is jsonrpc.ConnConfig's MaxQueuedBytes (0: the
 	// default); only tests set it, to fill the receive queue quickly.
 	recvQueueBytes int
+	// failoverSet: WithFailoverPolicy chose a failover policy instead of
+	// the leader watch, tuned by watch.
+	failoverSet bool
+	watch       hunt.Config
 }
 
 // DefaultRequestTimeout is how long the client waits for the reply to each
@@ -189,8 +194,23 @@ func WithEventBuffer(n int) Option {
 // graceful exit). failover.Config{Mode: failover.OVS} is Open vSwitch's rule
 // exactly: one zero-backoff sweep after a forced reconnect from MONITORING,
 // backoff otherwise.
+//
+// The default is the leader watch instead (see WithLeaderWatch): setting a
+// failover policy selects that policy.
 func WithFailoverPolicy(cfg failover.Config) Option {
-	return func(c *config) { c.failover = cfg }
+	return func(c *config) { c.failover, c.failoverSet = cfg, true }
+}
+
+// WithLeaderWatch tunes the leader watch (package hunt), the default way a
+// leader-only client on tcp or unix remotes finds the leader: while it has
+// no leader, it keeps one connection per reachable member monitoring only
+// that member's _Server.Database row, and carries on on the connection of
+// the first member that reports leader=true and passes the whole leader
+// check; a silent leader is suspected after an unanswered echo and left
+// when another member leads. The zero hunt.Config is the default. TLS
+// remotes, or WithLeaderOnly(false), use the failover policy.
+func WithLeaderWatch(cfg hunt.Config) Option {
+	return func(c *config) { c.watch, c.failoverSet = cfg, false }
 }
 
 // WithRequestTimeout bounds the wait for the reply to each request the

@@ -3,9 +3,23 @@ package cs
 import (
 	"time"
 
-	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/hunt"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 )
+
+// policyRecord is what a retry policy knows of a recovery that ended.
+type policyRecord struct {
+	// own: the policy made the connection attempts itself (the leader
+	// watch); attempts and backoffUsed are then the whole truth. Else the
+	// client counts the session's attempts, and a backoff was used only
+	// if both it and the policy say so.
+	own         bool
+	attempts    int
+	backoffUsed bool
+	sweeps      int
+	// watch is the leader watch's record, if it was the policy.
+	watch *hunt.Recovery
+}
 
 // sessionControl is the part of a jsonrpc.Session a retry policy steers.
 type sessionControl interface {
@@ -44,7 +58,12 @@ type retryPolicy interface {
 	// monitoring is called when the client reaches MONITORING on remote,
 	// so that a policy can end its recovery bookkeeping; it returns the
 	// recovery it tracked, if any.
-	monitoring(seq uint64, remote string) (failover.Recovery, bool)
+	monitoring(seq uint64, remote string) (policyRecord, bool)
+	// heard is called for every message received on the data connection.
+	heard()
+	// bind is called once the session exists (Run), close when Run ends.
+	bind(s *jsonrpc.Session)
+	close()
 	// deadline returns when run must be called next, if ever.
 	deadline() (time.Time, bool)
 	// run is called (on the Run goroutine) when the deadline passes.

@@ -134,10 +134,15 @@ func (f *failoverPolicy) spare(zero bool) bool {
 }
 
 // monitoring ends the recovery in progress, if any, and returns it.
-func (f *failoverPolicy) monitoring(seq uint64, remote string) (failover.Recovery, bool) {
+func (f *failoverPolicy) monitoring(seq uint64, remote string) (policyRecord, bool) {
 	f.markDone(seq)
-	return f.p.Monitoring(time.Now(), remote)
+	rec, ok := f.p.Monitoring(time.Now(), remote)
+	return policyRecord{attempts: rec.Attempts, backoffUsed: rec.BackoffUsed, sweeps: rec.Sweeps}, ok
 }
+
+func (f *failoverPolicy) heard()                {}
+func (f *failoverPolicy) bind(*jsonrpc.Session) {}
+func (f *failoverPolicy) close()                {}
 
 // deadline returns when run must be called next.
 func (f *failoverPolicy) deadline() (time.Time, bool) {

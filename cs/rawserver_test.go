@@ -146,7 +146,9 @@ type rawClient struct {
 
 func newRawClient(t *testing.T, s *rawServer, remotes string, opts ...Option) *rawClient {
 	t.Helper()
-	opts = append([]Option{WithDialer(s.dial), WithShuffle(false),
+	// The scripted server plays one connection of the state machine: the
+	// session dials it (a failover policy), no leader watch.
+	opts = append([]Option{WithDialer(s.dial), WithShuffle(false), pinFailover,
 		WithLogger(testr.NewWithOptions(t, testr.Options{Verbosity: 1}))}, opts...)
 	cl, err := New("Lab", remotes, opts...)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/go-logr/logr/testr"
 
 	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/hunt"
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 	"github.com/ovsdbcs/ovsdbcs/testserver/ovsdbserver"
 )
@@ -68,13 +69,18 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return s[i]
 }
 
-// realPolicy is the failover policy of the real-cluster test: the default,
-// or OVS's rule with OVSDBCS_FAILOVER=ovs (to measure both on one machine).
-func realPolicy() failover.Config {
-	if os.Getenv("OVSDBCS_FAILOVER") == "ovs" {
-		return failover.Config{Mode: failover.OVS}
+// realPolicy is the policy of the real-cluster test: the default (the
+// leader watch), or with OVSDBCS_FAILOVER=ovs OVS's rule, with
+// OVSDBCS_FAILOVER=election-aware the election-aware failover policy (to
+// measure them on one machine).
+func realPolicy() (Option, string, bool) {
+	switch os.Getenv("OVSDBCS_FAILOVER") {
+	case "ovs":
+		return WithFailoverPolicy(failover.Config{Mode: failover.OVS}), "ovs", true
+	case "election-aware":
+		return WithFailoverPolicy(failover.Config{}), "election-aware", false
 	}
-	return failover.Config{}
+	return WithLeaderWatch(hunt.Config{}), "watch", false
 }
 
 func TestRealClusterLeaderFailover(t *testing.T) {
@@ -82,8 +88,9 @@ func TestRealClusterLeaderFailover(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Second)
 	defer cancel()
 
+	policy, policyName, ovsMode := realPolicy()
 	cl, err := New(c.DB(), c.Remotes(), WithLogger(testr.NewWithOptions(t, testr.Options{Verbosity: 0})),
-		WithProbeInterval(time.Second), WithFailoverPolicy(realPolicy()))
+		WithProbeInterval(time.Second), policy)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,7 +198,7 @@ func TestRealClusterLeaderFailover(t *testing.T) {
 			// OVS's rule lets the backoff grow across graceful exits
 			// (short connections, no reset): up to 8 s, more than once.
 			limit := 15 * time.Second
-			if realPolicy().Mode == failover.OVS {
+			if ovsMode {
 				limit = 40 * time.Second
 			}
 			realWait(t, fmt.Sprintf("recovery %d", i), limit, func() bool {
@@ -213,7 +220,7 @@ func TestRealClusterLeaderFailover(t *testing.T) {
 		}
 		backoffs += phaseBackoffs
 		t.Logf("%d %s transfers (policy %s): median %v, p90 %v, max %v; %d attempts in all (%.1f per transfer, max %d), %d sweeps; backoff used %d times",
-			phase.n, phase.method, realPolicy().Mode, percentile(durations, 0.5), percentile(durations, 0.9), slices.Max(durations), attempts, float64(attempts)/float64(phase.n), maxAttempts, sweeps, phaseBackoffs)
+			phase.n, phase.method, policyName, percentile(durations, 0.5), percentile(durations, 0.9), slices.Max(durations), attempts, float64(attempts)/float64(phase.n), maxAttempts, sweeps, phaseBackoffs)
 	}
 
 	countMu.Lock()
@@ -226,41 +233,63 @@ func TestRealClusterLeaderFailover(t *testing.T) {
 	}
 	countMu.Unlock()
 
-	close(stopWriter)
-	writerWG.Wait()
-	// The replica equals the server's contents.
-	var want ovsdbserver.Contents
-	realWait(t, "replica equal to the dump", 15*time.Second, func() bool {
-		d, err := c.Dump(ctx)
+	// The leader dies (SIGKILL, no hand-over) ten times, writes flowing:
+	// the client follows the member the others elect.
+	var afterElection []time.Duration
+	for k := range 10 {
+		l, err := c.Leader(ctx)
 		if err != nil {
-			return false
+			t.Fatal(err)
 		}
-		want = d.Canonical()
-		return reflect.DeepEqual(replicaContents(t, cl.Replica()), want)
-	})
+		before := lastLeft(cl)
+		killed := time.Now()
+		if err := c.Kill(l, syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		realWait(t, "MONITORING on the new leader after SIGKILL", 40*time.Second, func() bool {
+			return lastLeft(cl).After(before) && onLeader()
+		})
+		r := cl.Stats().Recoveries[len(cl.Stats().Recoveries)-1]
+		elected := "-"
+		if e, ok := c.FirstElection(killed); ok {
+			d := r.Left.Add(r.Duration).Sub(e.T)
+			afterElection = append(afterElection, d)
+			elected = fmt.Sprintf("%v after the kill, MONITORING %v after the election", e.T.Sub(killed).Round(time.Millisecond), d.Round(time.Millisecond))
+		}
+		t.Logf("kill %d: s%d, recovered in %v on %s (elected %s), %d attempts, backoff %t", k, l, r.Duration, r.Remote, elected, r.Attempts, r.BackoffUsed)
+		if err := c.Restart(ctx, l); err != nil {
+			t.Fatal(err)
+		}
+		write(fmt.Sprintf("after-kill-%d", k), k)
+	}
+	if len(afterElection) > 0 {
+		t.Logf("10 kills (policy %s): MONITORING after the election: median %v, max %v", policyName,
+			percentile(afterElection, 0.5), slices.Max(afterElection))
+	}
 
-	// The leader dies: the client follows the new leader (a transport
-	// drop: the backoff rules apply, so allow for a few steps).
+	// The leader is frozen (SIGSTOP) for 3 s, longer than an election.
 	l, err := c.Leader(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	before := lastLeft(cl)
-	killed := time.Now()
-	if err := c.Kill(l, syscall.SIGKILL); err != nil {
+	stopped := time.Now()
+	if err := c.Stop(l); err != nil {
 		t.Fatal(err)
 	}
-	realWait(t, "MONITORING on the new leader after SIGKILL", 30*time.Second, func() bool {
+	realWait(t, "MONITORING on the new leader after SIGSTOP", 30*time.Second, func() bool {
 		return lastLeft(cl).After(before) && onLeader()
 	})
 	r := cl.Stats().Recoveries[len(cl.Stats().Recoveries)-1]
-	t.Logf("leader s%d killed: recovered in %v (%v since the kill) on %s, %d attempts, backoff %t", l, r.Duration, time.Since(killed), r.Remote, r.Attempts, r.BackoffUsed)
-	if err := c.Restart(ctx, l); err != nil {
+	t.Logf("leader s%d frozen: MONITORING on %s %v after SIGSTOP, %d attempts, suspected %t, backoff %t",
+		l, r.Remote, r.Left.Add(r.Duration).Sub(stopped).Round(time.Millisecond), r.Attempts, r.Suspected, r.BackoffUsed)
+	time.Sleep(time.Until(stopped.Add(3 * time.Second)))
+	if err := c.Cont(l); err != nil {
 		t.Fatal(err)
 	}
-	write("after-kill", 1)
+	write("after-stop", 1)
 
-	// A frozen member is passed over.
+	// A frozen follower is passed over.
 	l, err = c.Leader(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -281,6 +310,16 @@ func TestRealClusterLeaderFailover(t *testing.T) {
 		t.Fatal(err)
 	}
 	write("after-freeze", 2)
+	close(stopWriter)
+	writerWG.Wait()
+	// The replica equals the server's contents.
+	realWait(t, "replica equal to the dump at the end", 15*time.Second, func() bool {
+		d, err := c.Dump(ctx)
+		if err != nil {
+			return false
+		}
+		return reflect.DeepEqual(replicaContents(t, cl.Replica()), d.Canonical())
+	})
 }
 
 // lastLeft is when the client left MONITORING for its latest recorded

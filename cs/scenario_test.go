@@ -289,7 +289,7 @@ func TestLaggingMemberRejectedAsStale(t *testing.T) {
 
 func TestRelayRejectedWhenLeaderOnly(t *testing.T) {
 	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 1, []testserver.Option{testserver.WithModel(testserver.ModelRelay)}).run()
+		h := newHarness(t, 1, []testserver.Option{testserver.WithModel(testserver.ModelRelay)}, pinFailover).run()
 		h.waitFor("rejection", 10*time.Second, func() bool { return errors.Is(h.cl.LastError(), leader.ErrRelayLeaderOnly) })
 		time.Sleep(10 * time.Second)
 		h.settle()
@@ -325,7 +325,7 @@ func TestClusterIDMismatchRejected(t *testing.T) {
 
 func TestMemberThatAcceptsAndHangsIsPassedOver(t *testing.T) {
 	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 3, []testserver.Option{testserver.WithInitialLeader(1)})
+		h := newHarness(t, 3, []testserver.Option{testserver.WithInitialLeader(1)}, pinFailover)
 		if err := h.c.Member(0).SetFaults(testserver.Faults{Hang: true}); err != nil {
 			t.Fatal(err)
 		}
@@ -544,7 +544,7 @@ func TestTransactWithoutTheLockFailsNotLocked(t *testing.T) {
 
 func TestSchemaChangeRestartsOnSameConnection(t *testing.T) {
 	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 3, nil).run()
+		h := newHarness(t, 3, nil, pinFailover).run()
 		h.insert("a", 1)
 		h.waitMonitoring(0)
 		old := h.cl.Replica()
@@ -648,7 +648,7 @@ func TestMaxMonitorVersionCapsTheMethod(t *testing.T) {
 	}{{1, "monitor", 1}, {2, "monitor_cond", 2}, {3, "monitor_cond_since", 3}} {
 		t.Run(tc.method, func(t *testing.T) {
 			scenario(t, func(t *testing.T) {
-				h := newHarness(t, 1, nil, WithMaxMonitorVersion(tc.max)).run()
+				h := newHarness(t, 1, nil, WithMaxMonitorVersion(tc.max), pinFailover).run()
 				h.insert("a", 1)
 				h.waitMonitoring(0)
 				h.insert("b", 2)
@@ -871,7 +871,7 @@ func TestSelectedColumnsOnly(t *testing.T) {
 
 func TestForceReconnectWhileConnectedButNotMonitoringKeepsBackoff(t *testing.T) {
 	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 3, nil)
+		h := newHarness(t, 3, nil, pinFailover)
 		for i := range 3 {
 			if err := h.c.Member(i).SetFaults(testserver.Faults{Hang: true}); err != nil {
 				t.Fatal(err)

@@ -94,6 +94,12 @@ type SessionConfig struct {
 	// must return quickly; it may call the session's methods, except Close
 	// (which waits for that goroutine).
 	Observer func(Observation)
+
+	// Manual: the session never connects on its own; its connections come
+	// from Adopt (a caller that finds the server itself, such as a leader
+	// hunt). It probes an adopted connection and reports its end like any
+	// other, then waits for the next Adopt. See session_adopt.go.
+	Manual bool
 }
 
 // Session keeps a JSON-RPC connection to one of several remotes up,
@@ -259,7 +265,9 @@ func (s *Session) startFSMLocked(now time.Time, remotes []Remote, keep *Remote) 
 	f.SetBackoff(s.minBackoff, s.maxBackoff)
 	s.fsm = f
 	s.pickRemoteLocked()
-	f.Enable(now)
+	if !s.cfg.Manual {
+		f.Enable(now)
+	}
 	f.SetBackoffFreeTries(uint32(len(rs)))
 	if rs[0].IsPassive() {
 		f.SetPassive(true, now)
@@ -524,15 +532,7 @@ func (s *Session) handleDialLocked(now time.Time, r dialResult) {
 
 // establishLocked makes nc the session's connection (seqno++).
 func (s *Session) establishLocked(now time.Time, nc net.Conn, name string) {
-	cc := s.cfg.Conn
-	cc.Name = name
-	cc.NextID = func() uint64 { return s.ids.Add(1) }
-	cc.DropEchoReplies = true
-	cc.MaxBacklogMessages, cc.MaxBacklogBytes = s.backlogMsgs, s.backlogBytes
-	if cc.Logger.GetSink() == nil {
-		cc.Logger = s.log
-	}
-	c := newConn(nc, cc, &s.wg)
+	c := newConn(nc, s.connConfigLocked(name), &s.wg)
 	s.conn = c
 	s.seqno++
 	s.connRec = &connRecord{conn: c, remote: name, seqno: s.seqno}
@@ -579,6 +579,10 @@ func (s *Session) disconnectLocked(now time.Time, reason error) {
 // afterFailureLocked reports the wait before the next attempt, and gives
 // up a one-shot session that has no try left.
 func (s *Session) afterFailureLocked(now time.Time) {
+	if s.cfg.Manual {
+		s.fsm.Disable(now) // wait for the next Adopt
+		return
+	}
 	switch s.fsm.State() {
 	case reconnect.Backoff:
 		if s.cfg.OneShot && s.fsm.MaxTries() == 0 && !s.fsm.IsPassive() {

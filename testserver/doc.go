@@ -16,6 +16,8 @@
 //
 // Tests steer it with cluster verbs ([Cluster.TransferLeadership],
 // [Cluster.DisconnectFromCluster], [Cluster.Stop], [Cluster.GracefulExit],
+// [Cluster.Crash] (EOF or silence, then an election after a set delay),
+// [Cluster.Freeze] and [Cluster.Thaw] (SIGSTOP and SIGCONT),
 // [Cluster.Lag], [Cluster.ChangeSchema]), inject faults per member
 // ([Member.SetFaults], [Member.Inject]), write from the test side
 // ([Cluster.Transact]) and check what happened ([Member.Counters],

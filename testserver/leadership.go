@@ -343,6 +343,10 @@ func (c *Cluster) Start(i int) error {
 	if err != nil {
 		return err
 	}
+	if m.crashed {
+		c.restartCrashed(m)
+		return nil
+	}
 	if m.running {
 		return nil
 	}
@@ -389,27 +393,39 @@ func (c *Cluster) GracefulExitAfter(i int, electionDelay time.Duration) (<-chan 
 	if err != nil {
 		return nil, err
 	}
-	done := make(chan struct{})
 	if !m.running {
-		close(done)
-		return done, nil
+		return closedChan(), nil
 	}
-	wasLeader := c.leader == i
 	m.running = false
 	for _, s := range m.sortedSessions() {
 		c.closeSession(s, "graceful exit")
 	}
 	_ = c.syncListeners(m)
-	c.log.Info("member exited gracefully", "member", i, "wasLeader", wasLeader)
+	return c.leftCluster(m, "graceful exit", electionDelay), nil
+}
+
+// leftCluster keeps leadership truthful after member m stopped taking part
+// in the cluster (exited, crashed or frozen): if it was the leader, another
+// member is elected after electionDelay, and no _Server update is sent on
+// m's behalf. It returns a channel closed when a leader is in place (at
+// once if m was not the leader). Called with c.mu held.
+func (c *Cluster) leftCluster(m *Member, reason string, electionDelay time.Duration) <-chan struct{} {
+	wasLeader := c.leader == m.idx
+	c.log.Info("member left the cluster", "member", m.idx, "reason", reason, "wasLeader", wasLeader)
 	if !wasLeader {
 		c.afterMembershipChange()
-		close(done)
-		return done, nil
+		return closedChan()
 	}
-	c.stepDown("graceful exit")
-	e := c.startElection(-1, i, electionDelay)
+	c.stepDown(reason)
+	e := c.startElection(-1, m.idx, electionDelay)
 	c.afterMembershipChange()
-	return e.done, nil
+	return e.done
+}
+
+func closedChan() <-chan struct{} {
+	ch := make(chan struct{})
+	close(ch)
+	return ch
 }
 
 func (c *Cluster) checkMember(i int) (*Member, error) {

@@ -33,7 +33,14 @@ type Member struct {
 	counters counters
 
 	// Guarded by c.mu.
-	running   bool // serving clients (false after Stop or GracefulExit)
+	running bool // serving clients (false after Stop or GracefulExit)
+	// frozen: the process is stopped (Freeze, or Crash with CrashSilent):
+	// it reads and sends nothing, applies nothing and takes no part in the
+	// cluster; its _Server rows stay as they were. thaw is closed when it
+	// resumes. crashed: frozen for good, until Start resets it.
+	frozen    bool
+	crashed   bool
+	thaw      chan struct{}
 	connected bool // connected to the cluster
 	lagging   bool
 	applied   uint64
@@ -176,10 +183,10 @@ func (m *Member) sortedSessions() []*session {
 }
 
 // inCluster reports whether the member takes part in the cluster.
-func (m *Member) inCluster() bool { return m.running && m.connected }
+func (m *Member) inCluster() bool { return m.running && m.connected && !m.frozen }
 
 // canApply reports whether the member applies new log entries now.
-func (m *Member) canApply() bool { return m.running && m.connected && !m.lagging }
+func (m *Member) canApply() bool { return m.inCluster() && !m.lagging }
 
 // txnIDFor is the last transaction ID a v3 monitor on database db sees.
 func (m *Member) txnIDFor(db string) string {

@@ -44,6 +44,9 @@ func (c *Cluster) serverRows(m *Member) (data, self *row) {
 // refreshServer recomputes m's _Server rows and, if they changed, stores
 // them and sends the change to m's _Server monitors.
 func (c *Cluster) refreshServer(m *Member) {
+	if m.frozen {
+		return // a stopped process updates nothing; Thaw refreshes
+	}
 	data, self := c.serverRows(m)
 	cs := changeSet{}
 	for _, r := range []*row{data, self} {

@@ -135,6 +135,10 @@ func (s *session) readLoop() {
 			c.mu.Unlock()
 			return
 		}
+		if !c.awaitThaw(s) {
+			c.mu.Unlock()
+			return
+		}
 		s.lastRecv = time.Now()
 		s.probeSent = false
 		msg, err := parseMessage(raw, sc)
@@ -273,6 +277,11 @@ func (c *Cluster) armProbe(s *session) {
 	}
 	s.probeTimer = c.afterFunc(d, func() {
 		if s.closed {
+			return
+		}
+		if s.m.frozen {
+			s.probeTimer = nil
+			c.armProbe(s) // a stopped process probes nobody
 			return
 		}
 		idle := time.Since(s.lastRecv)
@@ -572,7 +581,7 @@ func (c *Cluster) sendUpdate(s *session, mon *monitor, updates map[string]any, t
 // deliver sends the updates a change set of database dbName causes to every
 // monitor of every session of m. Called with c.mu held.
 func (c *Cluster) deliver(m *Member, dbName string, cs changeSet, txnID string) {
-	if !m.running {
+	if !m.running || m.frozen {
 		return
 	}
 	for _, s := range m.sortedSessions() {

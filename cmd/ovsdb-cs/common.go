@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"strings"
 	"time"
 
@@ -13,7 +14,7 @@ import (
 
 	"github.com/ovsdbcs/ovsdbcs/cmd/ovsdb-cs/internal/ovstable"
 	"github.com/ovsdbcs/ovsdbcs/cs"
-	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/metrics"
 )
 
 // common holds the flags every command that talks to a server shares: how
@@ -33,6 +34,7 @@ type common struct {
 	certificate   string
 	caCert        string
 	timeout       time.Duration
+	metricsAddr   string
 	verbose       verbosity
 	tls           *tls.Config
 
@@ -52,11 +54,12 @@ func (c *common) addConnFlags(fs *flagSet) {
 	fs.DurationVar(&c.probeInterval, "probe-interval", 5*time.Second, "inactivity probe `interval` (0 disables probes)")
 	fs.DurationVar(&c.maxBackoff, "max-backoff", 8*time.Second, "longest `wait` between connection attempts")
 	fs.BoolVar(&c.noShuffle, "no-shuffle", false, "try the remotes in the order given instead of a random one")
-	fs.StringVar(&c.failover, "failover", "election-aware", "retry `policy` after leaving a server: election-aware, or ovs (Open vSwitch's rule exactly)")
+	fs.StringVar(&c.failover, "failover", "watch", "how the leader is found: `policy` watch (watch every member's _Server row), election-aware, or ovs (Open vSwitch's rule exactly)")
 	fs.StringVar(&c.privateKey, "private-key", "", "private key `FILE` (PEM) for ssl: remotes")
 	fs.StringVar(&c.certificate, "certificate", "", "certificate `FILE` (PEM) for ssl: remotes")
 	fs.StringVar(&c.caCert, "ca-cert", "", "CA certificate `FILE` (PEM) that must sign the server's certificate")
 	fs.DurationVar(&c.timeout, "timeout", 0, "give up after `time` (0: never); exit status 1")
+	fs.StringVar(&c.metricsAddr, "metrics-addr", "", "serve Prometheus metrics of the client at http://`ADDR`/metrics (e.g. 127.0.0.1:9476)")
 	fs.alias("p", "private-key")
 	fs.alias("c", "certificate")
 	fs.alias("C", "ca-cert")
@@ -89,7 +92,7 @@ func (c *common) checkConn() error {
 	if c.noLeaderOnly {
 		c.leaderOnly = false
 	}
-	if _, err := parseFailover(c.failover); err != nil {
+	if _, err := policyOption(c.failover); err != nil {
 		return err
 	}
 	if c.maxBackoff < time.Second {
@@ -134,9 +137,9 @@ func (c *common) withTimeout(ctx context.Context) (context.Context, context.Canc
 
 // clientOptions returns the cs options the connection flags ask for.
 func (c *common) clientOptions(log logr.Logger) []cs.Option {
-	mode, _ := parseFailover(c.failover)
+	policy, _ := policyOption(c.failover)
 	opts := []cs.Option{
-		cs.WithFailoverPolicy(failover.Config{Mode: mode}),
+		policy,
 		cs.WithLeaderOnly(c.leaderOnly),
 		cs.WithShuffle(!c.noShuffle),
 		cs.WithMaxBackoff(c.maxBackoff),
@@ -155,7 +158,8 @@ var errTimeout = errors.New("timed out (--timeout)")
 // session runs a cs.Client and reports its connection state on stderr, one
 // line per change: the server monitored, a server left and why, a recovery,
 // and, while no usable server is found, "no leader yet, retrying in N s"
-// whenever the wait changes.
+// whenever the wait changes ("no leader yet, watching every member" once,
+// with the leader watch).
 type session struct {
 	c       *common
 	client  *cs.Client
@@ -182,6 +186,11 @@ func newSession(c *common, client *cs.Client, onEvent func(cs.Event) error) *ses
 func (s *session) run(ctx context.Context, log logr.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	col, stopMetrics, err := s.serveMetrics(ctx)
+	if err != nil {
+		return err
+	}
+	defer stopMetrics()
 	done := make(chan error, 1)
 	go func() { done <- s.client.Run(ctx) }()
 	tick := time.NewTicker(250 * time.Millisecond)
@@ -199,6 +208,9 @@ func (s *session) run(ctx context.Context, log logr.Logger) error {
 				continue // drain until Run returns and closes the channel
 			}
 			s.report(ev)
+			if col != nil {
+				col.Observe(ev)
+			}
 			if s.onEvent != nil {
 				if handleErr = s.onEvent(ev); handleErr != nil {
 					log.V(1).Info("stopping", "reason", handleErr.Error())
@@ -217,6 +229,27 @@ func (s *session) run(ctx context.Context, log logr.Logger) error {
 		return nil
 	}
 	return runErr
+}
+
+// serveMetrics starts serving the client's metrics when --metrics-addr is
+// set: it listens at once (so a bad address fails the command before it
+// connects), says where on stderr, and serves until ctx ends or stop is
+// called; stop ends the server and waits for it. The collector is nil
+// without --metrics-addr.
+func (s *session) serveMetrics(ctx context.Context) (col *metrics.Collector, stop func(), err error) {
+	if s.c.metricsAddr == "" {
+		return nil, func() {}, nil
+	}
+	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.c.metricsAddr)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
+	}
+	col = metrics.NewCollector(s.client, metrics.WithLeaderOnly(s.c.leaderOnly))
+	s.c.e.progressf("serving metrics on http://%s/metrics", ln.Addr())
+	ctx, cancel := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- metrics.ServeListener(ctx, ln, col) }()
+	return col, func() { cancel(); <-served }, nil
 }
 
 // report writes the state line an event calls for.
@@ -258,6 +291,14 @@ func (s *session) checkBlind() {
 	}
 	st := s.client.Stats()
 	if st.State == cs.Monitoring {
+		return
+	}
+	if strings.EqualFold(s.c.failover, "watch") {
+		// The leader watch does not poll: one line until a leader is found.
+		if !s.blind {
+			s.blind = true
+			s.c.e.progressf("no %s yet, watching every member", s.what)
+		}
 		return
 	}
 	backoff := st.Session.Backoff

@@ -8,12 +8,12 @@ import (
 	"io"
 	"slices"
 	"sort"
+	"strings"
 	"sync"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ovsdbcs/ovsdbcs/cs"
-	"github.com/ovsdbcs/ovsdbcs/failover"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 	"github.com/ovsdbcs/ovsdbcs/monitor"
 	"github.com/ovsdbcs/ovsdbcs/testserver"
@@ -58,7 +58,7 @@ func parseDemoArgs(e *env, args []string) (*demoConfig, error) {
 	fs.DurationVar(&cfg.writeInterval, "write-interval", 2*time.Millisecond, "`time` between two row writes")
 	fs.DurationVar(&cfg.electionDelay, "election-delay", 0, "`window` with no leader after each transfer")
 	fs.DurationVar(&cfg.timeout, "timeout", 8*time.Second, "longest `wait` for the client to recover or catch up")
-	fs.StringVar(&cfg.failover, "failover", "election-aware", "client retry `policy`: election-aware, or ovs (try --failover=ovs --election-delay=5ms)")
+	fs.StringVar(&cfg.failover, "failover", "watch", "how the client finds the leader: `policy` watch, election-aware, or ovs (try --failover=ovs --election-delay=5ms)")
 	addVerbose(fs, &cfg.verbose)
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -67,7 +67,7 @@ func parseDemoArgs(e *env, args []string) (*demoConfig, error) {
 	if len(pos) != 0 {
 		return nil, usageErrorf("unexpected arguments %q", pos)
 	}
-	if _, err := parseFailover(cfg.failover); err != nil {
+	if _, err := policyOption(cfg.failover); err != nil {
 		return nil, err
 	}
 	switch {
@@ -220,15 +220,15 @@ func runDemo(ctx context.Context, e *env, args []string) error {
 	for i := range cluster.Size() {
 		w.remoteIndex[cluster.Member(i).Remote()] = i
 	}
-	mode, _ := parseFailover(cfg.failover)
+	policy, _ := policyOption(cfg.failover)
 	client, err := cs.New(cluster.Database(), cluster.Remotes(),
-		cs.WithLeaderOnly(true), cs.WithFailoverPolicy(failover.Config{Mode: mode}),
+		cs.WithLeaderOnly(true), policy,
 		cs.WithLogger(log.WithName("cs")))
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Fake cluster: %s (leader: member %d, election delay %v)\nClient: leader-only, %s failover policy\nTimeline:\n",
-		cluster.Remotes(), cluster.Leader(), cfg.electionDelay, mode)
+		cluster.Remotes(), cluster.Leader(), cfg.electionDelay, strings.ToLower(cfg.failover))
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

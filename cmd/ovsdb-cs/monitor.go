@@ -15,6 +15,7 @@ import (
 	"github.com/ovsdbcs/ovsdbcs/cmd/ovsdb-cs/internal/ovstable"
 	"github.com/ovsdbcs/ovsdbcs/cs"
 	"github.com/ovsdbcs/ovsdbcs/failover"
+	"github.com/ovsdbcs/ovsdbcs/hunt"
 )
 
 const monitorHelp = `Usage: ovsdb-cs monitor [flags] [SERVER] [DATABASE] TABLE [COLUMN,...]...
@@ -57,8 +58,9 @@ every event, with "ts" (RFC 3339, nanoseconds) and "event":
 of the columns that changed), in OVSDB JSON notation.
 
 Connection state goes to stderr, one line per change ("monitoring
-tcp:...:6641 (leader)", "left ...: reason", "no leader yet, retrying in
-N s", "recovered in ... ms"). Runs until SIGINT or SIGTERM (exit 0).
+tcp:...:6641 (leader)", "left ...: reason", "no leader yet, watching every
+member" (or, with a polling --failover policy, "no leader yet, retrying in N
+s"), "recovered in ... ms"). Runs until SIGINT or SIGTERM (exit 0).
 
 Examples:
   ovsdb-cs monitor tcp:10.0.0.1:6641,tcp:10.0.0.2:6641,tcp:10.0.0.3:6641 \
@@ -214,14 +216,18 @@ func recoverySummary(recs []cs.Recovery) string {
 	return fmt.Sprintf(" (median %s, max %s)", fmtMillis(d[len(d)/2]), fmtMillis(d[len(d)-1]))
 }
 
-// parseFailover returns the failover mode called name.
-func parseFailover(name string) (failover.Mode, error) {
-	for _, m := range []failover.Mode{failover.ElectionAware, failover.OVS} {
-		if strings.EqualFold(name, m.String()) {
-			return m, nil
-		}
+// policyOption returns the client option for the policy called name:
+// watch (the leader watch, the default), election-aware or ovs.
+func policyOption(name string) (cs.Option, error) {
+	switch strings.ToLower(name) {
+	case "watch":
+		return cs.WithLeaderWatch(hunt.Config{}), nil
+	case failover.ElectionAware.String():
+		return cs.WithFailoverPolicy(failover.Config{}), nil
+	case failover.OVS.String():
+		return cs.WithFailoverPolicy(failover.Config{Mode: failover.OVS}), nil
 	}
-	return 0, usageErrorf("--failover: unknown policy %q (want %s or %s)", name, failover.ElectionAware, failover.OVS)
+	return nil, usageErrorf("--failover: unknown policy %q (want watch, %s or %s)", name, failover.ElectionAware, failover.OVS)
 }
 
 // printEvent prints one cs event in the events format.
@@ -259,6 +265,9 @@ func recovery(r cs.Recovery) eventfmt.Recovery {
 		Attempts:    r.Attempts,
 		Sweeps:      r.Sweeps,
 		BackoffUsed: r.BackoffUsed,
+		Found:       r.Found,
+		Watchers:    r.Watchers,
+		Suspected:   r.Suspected,
 	}
 }
 

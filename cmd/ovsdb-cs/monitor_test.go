@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
@@ -311,7 +313,7 @@ func TestMonitorStateLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	r.stderr.waitFor(t, "the blind line", func(s string) bool {
-		return strings.Contains(s, "ovsdb-cs: left "+old+": ") && strings.Contains(s, "ovsdb-cs: no leader yet, retrying in ")
+		return strings.Contains(s, "ovsdb-cs: left "+old+": ") && strings.Contains(s, "ovsdb-cs: no leader yet, watching every member")
 	})
 	if err := c.Elect(2); err != nil {
 		t.Fatal(err)
@@ -379,5 +381,34 @@ func checkTableFollowsLeader(t *testing.T, remotes string,
 	}
 	if got := r.stdout.String(); got != want.String() {
 		t.Fatalf("stdout:\n%s\nwant:\n%s", got, want.String())
+	}
+}
+
+func TestMonitorServesMetrics(t *testing.T) {
+	// --metrics-addr serves the client's Prometheus metrics while it
+	// monitors; the address it bound goes to stderr.
+	c := newCluster(t)
+	r := start(t, "monitor", "--metrics-addr=127.0.0.1:0", c.Remotes(), "Lab", "Item", "name")
+	errOut := r.stderr.waitFor(t, "monitoring", func(s string) bool { return strings.Contains(s, "(leader)\n") })
+	m := regexp.MustCompile(`serving metrics on (http://\S+/metrics)`).FindStringSubmatch(errOut)
+	if m == nil {
+		t.Fatalf("no metrics address on stderr:\n%s", errOut)
+	}
+	resp, err := http.Get(m[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`ovsdbcs_state{state="MONITORING"} 1`, "ovsdbcs_connected 1", `ovsdbcs_monitor_method_info{method=`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %q:\n%s", want, body)
+		}
+	}
+	if code := r.stop(t); code != exitOK {
+		t.Fatalf("exit %d", code)
 	}
 }

@@ -1,7 +1,24 @@
 // Command failover measures how fast leader-only clients follow a leadership
-// transfer on a real 3-member ovsdb-server cluster (Lab schema, table Item):
+// change on a real 3-member ovsdb-server cluster (Lab schema, table Item):
 // ovsdbcs's cs.Client and libovsdb v0.7.0's client (leader-only, see
 // internal/clients), side by side on the same transfers.
+//
+// Methods (--method):
+//
+//   - failure-test: `cluster/failure-test transfer-leadership` on the leader
+//     (a hand-over; the election takes a few ms);
+//   - exit: `ovs-appctl exit` on the leader (graceful, hands over), then a
+//     restart;
+//   - term, kill: SIGTERM or SIGKILL to the leader (no hand-over: a follower
+//     is elected when its election timer expires), then a restart;
+//   - stop: SIGSTOP to the leader for --freeze (default 3 s), then SIGCONT:
+//     the others elect a leader while it is frozen, and it steps down when
+//     it resumes.
+//
+// For every change the election time is also read from the servers' logs
+// (the first "term N: elected leader by ..." or "server X is leader for
+// term N" line after t0, to the logs' millisecond), and each client's
+// MONITORING time is reported from it too (after_election).
 //
 // Per transfer k: t0 just before the transfer is issued; once another member
 // is leader, mark-k is inserted through the cluster's leader; then each
@@ -44,6 +61,7 @@ type options struct {
 	verbose   bool
 	csLog     string
 	csLogV    int
+	freeze    time.Duration
 }
 
 // ClientResult is one client's figures for one transfer.
@@ -56,6 +74,9 @@ type ClientResult struct {
 	Attempts     int     `json:"attempts"`
 	MaxPerMember int     `json:"max_attempts_one_member"`
 	TimedOut     bool    `json:"timed_out"`
+	// AfterElectionMs is MonitoringMs less the election time from the
+	// servers' logs (NaN when either is unknown).
+	AfterElectionMs float64 `json:"monitoring_after_election_ms"`
 	// ovsdbcs only: its own Recovered events after t0.
 	OwnAttempts int  `json:"own_attempts,omitempty"`
 	Sweeps      int  `json:"sweeps,omitempty"`
@@ -64,14 +85,17 @@ type ClientResult struct {
 
 // TransferResult is one transfer.
 type TransferResult struct {
-	K         int            `json:"k"`
-	Method    string         `json:"method"`
-	From      int            `json:"from"`
-	To        int            `json:"to"`
-	ElectedMs float64        `json:"elected_polled_ms"`
-	WrittenMs float64        `json:"written_ms"`
-	Clients   []ClientResult `json:"clients"`
-	Err       string         `json:"error,omitempty"`
+	K         int     `json:"k"`
+	Method    string  `json:"method"`
+	From      int     `json:"from"`
+	To        int     `json:"to"`
+	ElectedMs float64 `json:"elected_polled_ms"`
+	// ElectedLogMs is the election time from the servers' logs (-1 when
+	// no election line was found).
+	ElectedLogMs float64        `json:"elected_log_ms"`
+	WrittenMs    float64        `json:"written_ms"`
+	Clients      []ClientResult `json:"clients"`
+	Err          string         `json:"error,omitempty"`
 }
 
 // Summary is one client's figures over a run.
@@ -87,6 +111,10 @@ type Summary struct {
 	PerMember map[int]int `json:"max_attempts_one_member_histogram"`
 	BackoffN  int         `json:"backoff_used,omitempty"`
 	MonMedian float64     `json:"monitoring_median_ms"`
+	// The election from the servers' logs, and MONITORING after it.
+	ElectionMedian float64 `json:"election_log_median_ms"`
+	AfterElMedian  float64 `json:"monitoring_after_election_median_ms"`
+	AfterElMax     float64 `json:"monitoring_after_election_max_ms"`
 }
 
 // Output is the JSON file.
@@ -101,10 +129,11 @@ func main() {
 	var o options
 	var clientList string
 	flag.IntVar(&o.transfers, "transfers", 30, "leadership transfers per run")
-	flag.StringVar(&o.method, "method", "failure-test", "transfer method: failure-test or exit")
+	flag.StringVar(&o.method, "method", "failure-test", "how leadership moves: failure-test, exit, term, kill (SIGKILL, then restart) or stop (SIGSTOP for --freeze, then SIGCONT)")
+	flag.DurationVar(&o.freeze, "freeze", 3*time.Second, "with --method stop: how long the leader stays frozen (longer than an election: ~1-2 s by default)")
 	flag.DurationVar(&o.gap, "gap", 2*time.Second, "pause between transfers")
 	flag.DurationVar(&o.timeout, "timeout", 30*time.Second, "per-transfer wait for each client before it counts as a timeout")
-	flag.StringVar(&clientList, "clients", "ovsdbcs,libovsdb", "clients to measure: ovsdbcs (default election-aware policy), ovsdbcs-ovs (Open vSwitch's exact rule), libovsdb")
+	flag.StringVar(&clientList, "clients", "ovsdbcs,libovsdb", "clients to measure: ovsdbcs (default: the leader watch), ovsdbcs-ea (the election-aware failover policy), ovsdbcs-ovs (Open vSwitch's exact rule), libovsdb")
 	flag.BoolVar(&o.together, "together", true, "all clients on one cluster, watching the same transfers (false: one fresh cluster per client, one after the other)")
 	flag.StringVar(&o.jsonPath, "json", "", "write per-transfer results and summaries to this file")
 	flag.BoolVar(&o.verbose, "v", false, "print every transfer")
@@ -121,6 +150,8 @@ func newClient(name string, cfg clients.Config, extra ...clients.OursOption) (cl
 		return clients.NewOurs(cfg, extra...), nil
 	case "ovsdbcs-ovs":
 		return clients.NewOurs(cfg, append(extra, clients.OursOVSPolicy())...), nil
+	case "ovsdbcs-ea":
+		return clients.NewOurs(cfg, append(extra, clients.OursElectionAware())...), nil
 	case "libovsdb":
 		return clients.NewLibovsdb(cfg), nil
 	}
@@ -257,7 +288,7 @@ func oneTransfer(ctx context.Context, o options, cl *ovsdbserver.Cluster, method
 	trc := make(chan trOut, 1)
 	t0 := time.Now()
 	go func() {
-		tr, err := cl.TransferLeadership(ctx, method)
+		tr, err := moveLeader(ctx, cl, method, o.freeze)
 		trc <- trOut{tr, err}
 	}()
 	newLead, err := cl.WaitLeader(ctx, old)
@@ -282,7 +313,7 @@ func oneTransfer(ctx context.Context, o options, cl *ovsdbserver.Cluster, method
 	done := make([]bool, len(cs))
 	r.Clients = make([]ClientResult, len(cs))
 	for i, c := range cs {
-		r.Clients[i] = ClientResult{Client: c.Name(), RecoveryMs: math.Inf(1), MonitoringMs: math.NaN(), RowMs: math.NaN(), LeftMs: math.NaN()}
+		r.Clients[i] = ClientResult{Client: c.Name(), RecoveryMs: math.Inf(1), MonitoringMs: math.NaN(), RowMs: math.NaN(), LeftMs: math.NaN(), AfterElectionMs: math.NaN()}
 	}
 	tick := time.NewTicker(time.Millisecond)
 	defer tick.Stop()
@@ -341,6 +372,15 @@ func oneTransfer(ctx context.Context, o options, cl *ovsdbserver.Cluster, method
 	}
 	r.From, r.To = tro.tr.From, tro.tr.To
 	r.ElectedMs = stats.Ms(tro.tr.Elected.Sub(t0))
+	r.ElectedLogMs = math.NaN()
+	if e, ok := cl.FirstElection(t0); ok {
+		r.ElectedLogMs = stats.Ms(e.T.Sub(t0))
+		for i := range r.Clients {
+			if cr := &r.Clients[i]; !math.IsNaN(cr.MonitoringMs) {
+				cr.AfterElectionMs = cr.MonitoringMs - r.ElectedLogMs
+			}
+		}
+	}
 	if tro.tr.To != newLead {
 		r.Err = fmt.Sprintf("transfer ended on member %d, clients were waited for on %d", tro.tr.To, newLead)
 	}
@@ -354,13 +394,19 @@ func summarize(trs []TransferResult, names []string, method string) []Summary {
 			name = "ovsdbcs"
 		}
 		s := Summary{Client: name, Method: method, Attempts: map[int]int{}, PerMember: map[int]int{}}
-		var rec, mon []float64
+		var rec, mon, el, after []float64
 		for _, tr := range trs {
 			for _, c := range tr.Clients {
 				if c.Client != name {
 					continue
 				}
 				s.N++
+				if !math.IsNaN(tr.ElectedLogMs) {
+					el = append(el, tr.ElectedLogMs)
+				}
+				if !math.IsNaN(c.AfterElectionMs) {
+					after = append(after, c.AfterElectionMs)
+				}
 				rec = append(rec, c.RecoveryMs)
 				if !math.IsNaN(c.MonitoringMs) {
 					mon = append(mon, c.MonitoringMs)
@@ -380,6 +426,7 @@ func summarize(trs []TransferResult, names []string, method string) []Summary {
 		}
 		s.MedianMs, s.P90Ms, s.MaxMs = stats.Median(rec), stats.Percentile(rec, 90), stats.Max(rec)
 		s.MonMedian = stats.Median(mon)
+		s.ElectionMedian, s.AfterElMedian, s.AfterElMax = stats.Median(el), stats.Median(after), stats.Max(after)
 		out = append(out, s)
 	}
 	return out
@@ -401,7 +448,9 @@ func jsonSafe(out Output) Output {
 			c(&cl[j].MonitoringMs)
 			c(&cl[j].RowMs)
 			c(&cl[j].LeftMs)
+			c(&cl[j].AfterElectionMs)
 		}
+		c(&out.Transfers[i].ElectedLogMs)
 		out.Transfers[i].Clients = cl
 	}
 	out.Summaries = append([]Summary(nil), out.Summaries...)
@@ -410,17 +459,21 @@ func jsonSafe(out Output) Output {
 		c(&out.Summaries[i].P90Ms)
 		c(&out.Summaries[i].MaxMs)
 		c(&out.Summaries[i].MonMedian)
+		c(&out.Summaries[i].ElectionMedian)
+		c(&out.Summaries[i].AfterElMedian)
+		c(&out.Summaries[i].AfterElMax)
 	}
 	return out
 }
 
 func printTable(w io.Writer, ss []Summary) {
 	tw := tabwriter.NewWriter(w, 2, 8, 2, ' ', 0)
-	fmt.Fprintln(tw, "client\tmethod\tn\trecovery median\tp90\tmax\ttimeouts\treconnect median\tattempts (count: transfers)\tmost on one member\tbackoff used")
+	fmt.Fprintln(tw, "client\tmethod\tn\trecovery median\tp90\tmax\ttimeouts\treconnect median\telection (logs) median\tmonitoring after election median\tmax\tattempts (count: transfers)\tmost on one member\tbackoff used")
 	for _, s := range ss {
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.Client, s.Method, s.N,
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", s.Client, s.Method, s.N,
 			stats.FmtMs(s.MedianMs), stats.FmtMs(s.P90Ms), stats.FmtMs(s.MaxMs), s.Timeouts,
-			stats.FmtMs(s.MonMedian), stats.HistogramOf(s.Attempts), stats.HistogramOf(s.PerMember), backoffCol(s))
+			stats.FmtMs(s.MonMedian), stats.FmtMs(s.ElectionMedian), stats.FmtMs(s.AfterElMedian), stats.FmtMs(s.AfterElMax),
+			stats.HistogramOf(s.Attempts), stats.HistogramOf(s.PerMember), backoffCol(s))
 	}
 	tw.Flush()
 	for _, b := range ss[1:] {
@@ -439,7 +492,7 @@ func backoffCol(s Summary) string {
 
 func printTransfer(r TransferResult) {
 	var b strings.Builder
-	fmt.Fprintf(&b, "k=%d %d->%d elected+%.1fms written+%.1fms", r.K, r.From, r.To, r.ElectedMs, r.WrittenMs)
+	fmt.Fprintf(&b, "k=%d %d->%d elected+%.1fms (logs %s) written+%.1fms", r.K, r.From, r.To, r.ElectedMs, stats.FmtMs(r.ElectedLogMs), r.WrittenMs)
 	for _, c := range r.Clients {
 		fmt.Fprintf(&b, " | %s %s (mon %s row %s left %s) att=%d (max/member %d)", c.Client, stats.FmtMs(c.RecoveryMs),
 			stats.FmtMs(c.MonitoringMs), stats.FmtMs(c.RowMs), stats.FmtMs(c.LeftMs), c.Attempts, c.MaxPerMember)

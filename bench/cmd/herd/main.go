@@ -1,11 +1,15 @@
 // Command herd starts many ovsdbcs clients (cs.Client, leader-only) in one
 // process against the in-process fake cluster (testserver, 3 members), moves
-// the leadership once, and measures how the herd follows: the time until
+// the leadership (--method transfer: a hand-over; crash: the leader's
+// connections end and another member is elected after --election-delay),
+// and measures how the herd follows: the time until
 // every client is MONITORING the new leader again (per client p50/p90/max and
 // the last one), and the connection attempts each member received per
 // second meanwhile (testserver Member.Counters().Accepted).
 //
-// By default the members listen on real loopback TCP (2 sockets per client;
+// By default the members listen on real loopback TCP (2 sockets per
+// connection, up to one connection per member and client while the leader
+// watch hunts;
 // Go raises the soft RLIMIT_NOFILE to the hard limit at start, and the
 // program checks it is enough); --inmemory uses the fake's in-memory
 // connections through cs.WithDialer(cluster.DialContext) instead.
@@ -39,6 +43,8 @@ type options struct {
 	poll          time.Duration
 	jsonPath      string
 	ovsPolicy     bool
+	policy        string
+	method        string
 }
 
 // Change is one leader change.
@@ -66,6 +72,7 @@ type Output struct {
 	InMemory      bool     `json:"in_memory"`
 	Policy        string   `json:"policy"`
 	ElectionDelay string   `json:"election_delay"`
+	Method        string   `json:"method"`
 	InitialMs     float64  `json:"initial_all_monitoring_ms"`
 	InitialAccept []int    `json:"initial_accepted_per_member"`
 	Changes       []Change `json:"changes"`
@@ -81,7 +88,9 @@ func main() {
 	flag.DurationVar(&o.timeout, "timeout", 60*time.Second, "bound on each wait for the herd")
 	flag.DurationVar(&o.poll, "poll", 2*time.Millisecond, "how often the clients' states are polled")
 	flag.StringVar(&o.jsonPath, "json", "", "write the results to this file")
-	flag.BoolVar(&o.ovsPolicy, "ovs-policy", false, "clients use Open vSwitch's exact retry rule instead of the default election-aware policy")
+	flag.StringVar(&o.method, "method", "transfer", "how the leader changes: transfer (a hand-over) or crash (the leader's connections end with EOF, it refuses new ones, another member is elected after --election-delay; it is started again afterwards)")
+	flag.BoolVar(&o.ovsPolicy, "ovs-policy", false, "clients use Open vSwitch's exact retry rule instead of the default leader watch (the same as --policy ovs)")
+	flag.StringVar(&o.policy, "policy", "watch", "the clients' policy: watch (the default leader watch), election-aware or ovs")
 	flag.Parse()
 	runctx.Main("herd", func(ctx context.Context) error { return run(ctx, o) })
 }
@@ -89,9 +98,9 @@ func main() {
 func run(ctx context.Context, o options) (err error) {
 	if !o.inMemory {
 		var lim syscall.Rlimit
-		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(3*o.n+256) {
+		if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(6*o.n+256) {
 			lim.Cur = min(uint64(3*o.n+256), lim.Max)
-			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur < uint64(2*o.n+64) {
+			if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur < uint64(6*o.n+64) {
 				return fmt.Errorf("RLIMIT_NOFILE %d is too low for %d clients on TCP (use --inmemory): %v", lim.Cur, o.n, err)
 			}
 		}
@@ -118,10 +127,10 @@ func run(ctx context.Context, o options) (err error) {
 			return fmt.Errorf("load: %w", err)
 		}
 	}
-	out := Output{Clients: o.n, InMemory: o.inMemory, ElectionDelay: o.electionDelay.String(), Policy: "election-aware"}
 	if o.ovsPolicy {
-		out.Policy = "ovs"
+		o.policy = "ovs"
 	}
+	out := Output{Clients: o.n, InMemory: o.inMemory, ElectionDelay: o.electionDelay.String(), Method: o.method, Policy: o.policy}
 	defer func() {
 		print(out)
 		if o.jsonPath != "" {
@@ -135,8 +144,14 @@ func run(ctx context.Context, o options) (err error) {
 
 	var copts []clients.OursOption
 	copts = append(copts, clients.OursQuiet())
-	if o.ovsPolicy {
+	switch o.policy {
+	case "watch":
+	case "ovs":
 		copts = append(copts, clients.OursOVSPolicy())
+	case "election-aware":
+		copts = append(copts, clients.OursElectionAware())
+	default:
+		return fmt.Errorf("unknown --policy %q", o.policy)
 	}
 	if o.inMemory {
 		copts = append(copts, clients.OursDialer(ts.DialContext))
@@ -180,8 +195,19 @@ func run(ctx context.Context, o options) (err error) {
 		ch := Change{K: k, From: ts.Leader()}
 		before := accepted(ts)
 		t0 := time.Now()
-		if err := ts.TransferLeadership(testserver.AnyOther); err != nil {
-			return err
+		switch o.method {
+		case "transfer":
+			if err := ts.TransferLeadership(testserver.AnyOther); err != nil {
+				return err
+			}
+		case "crash":
+			done, err := ts.Crash(ch.From, testserver.CrashEOF, o.electionDelay)
+			if err != nil {
+				return err
+			}
+			<-done
+		default:
+			return fmt.Errorf("unknown --method %q", o.method)
 		}
 		ch.TransferMs = stats.Ms(time.Since(t0))
 		ch.To = ts.Leader()
@@ -220,6 +246,11 @@ func run(ctx context.Context, o options) (err error) {
 			ch.AcceptedPerS = append(ch.AcceptedPerS, float64(d)/time.Duration(ch.WindowMs*float64(time.Millisecond)).Seconds())
 		}
 		out.Changes = append(out.Changes, ch)
+		if o.method == "crash" {
+			if err := ts.Start(ch.From); err != nil {
+				return err
+			}
+		}
 		if werr != nil {
 			return fmt.Errorf("leader change %d: %d of %d clients back: %w", k, ch.Done, o.n, werr)
 		}

@@ -28,7 +28,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -103,13 +102,10 @@ func main() {
 	flag.BoolVar(&o.floor, "floor", true, "also time a raw monitor_cond reply read as bytes (no client): the floor any client pays")
 	flag.DurationVar(&o.electionTimer, "election-timer", 10*time.Second, "the cluster's RAFT election timer")
 	flag.Parse()
-	for _, s := range strings.Split(sizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(s))
-		if err != nil || n <= 0 {
-			fmt.Fprintf(os.Stderr, "sync: bad --sizes %q\n", sizes)
-			os.Exit(2)
-		}
-		o.sizes = append(o.sizes, n)
+	var err error
+	if o.sizes, err = stats.ParseSizes(sizes); err != nil {
+		fmt.Fprintf(os.Stderr, "sync: --sizes: %v\n", err)
+		os.Exit(2)
 	}
 	o.clients = strings.Split(names, ",")
 	runctx.Main("sync", func(ctx context.Context) error { return run(ctx, o) })

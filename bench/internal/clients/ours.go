@@ -26,6 +26,7 @@ type Ours struct {
 	dial   func(ctx context.Context, network, address string) (net.Conn, error)
 	quiet  bool
 	ovs    bool
+	ea     bool
 	logger *logr.Logger
 	client *cs.Client
 	cancel context.CancelFunc
@@ -47,8 +48,13 @@ func OursQuiet() OursOption { return func(o *Ours) { o.quiet = true } }
 
 // OursOVSPolicy selects Open vSwitch's exact retry rule
 // (cs.WithFailoverPolicy(failover.Config{Mode: failover.OVS})) instead of
-// the default election-aware policy; the client is then named "ovsdbcs-ovs".
+// the default leader watch; the client is then named "ovsdbcs-ovs".
 func OursOVSPolicy() OursOption { return func(o *Ours) { o.ovs = true } }
+
+// OursElectionAware selects the election-aware failover policy
+// (cs.WithFailoverPolicy(failover.Config{})) instead of the default leader
+// watch; the client is then named "ovsdbcs-ea".
+func OursElectionAware() OursOption { return func(o *Ours) { o.ea = true } }
 
 // OursLogger sends the client's logs to l (cs.WithLogger).
 func OursLogger(l logr.Logger) OursOption { return func(o *Ours) { o.logger = &l } }
@@ -64,10 +70,14 @@ func NewOurs(cfg Config, opts ...OursOption) *Ours {
 	return o
 }
 
-// Name implements Client: "ovsdbcs" (default policy) or "ovsdbcs-ovs".
+// Name implements Client: "ovsdbcs" (default policy), "ovsdbcs-ovs" or
+// "ovsdbcs-ea".
 func (o *Ours) Name() string {
-	if o.ovs {
+	switch {
+	case o.ovs:
 		return "ovsdbcs-ovs"
+	case o.ea:
+		return "ovsdbcs-ea"
 	}
 	return "ovsdbcs"
 }
@@ -88,8 +98,11 @@ func (o *Ours) Start(ctx context.Context) error {
 	if o.logger != nil {
 		opts = append(opts, cs.WithLogger(*o.logger))
 	}
-	if o.ovs {
+	switch {
+	case o.ovs:
 		opts = append(opts, cs.WithFailoverPolicy(failover.Config{Mode: failover.OVS}))
+	case o.ea:
+		opts = append(opts, cs.WithFailoverPolicy(failover.Config{}))
 	}
 	if o.quiet {
 		opts = append(opts, cs.WithEventBuffer(-1))

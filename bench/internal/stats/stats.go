@@ -1,6 +1,11 @@
 // Package stats has the summary figures the benchmark programs print:
-// nearest-rank percentiles (the smallest value with at least p % of the
-// sample at or below it) and histograms.
+// medians, nearest-rank percentiles (the smallest value with at least p % of
+// the sample at or below it) and histograms.
+//
+// One median convention for every program: Median is the middle value of
+// the sorted values, or the mean of the two middle values for an even
+// count (as benchstat and Python's statistics.median compute it). Other
+// percentiles (p90) are nearest rank.
 package stats
 
 import (
@@ -8,6 +13,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -25,8 +31,20 @@ func Percentile(xs []float64, p float64) float64 {
 	return s[k-1]
 }
 
-// Median is the nearest-rank 50th percentile.
-func Median(xs []float64) float64 { return Percentile(xs, 50) }
+// Median returns the middle value of xs, or the mean of the two middle
+// values for an even count; NaN for no values. +Inf (a timeout) sorts last.
+func Median(xs []float64) float64 {
+	n := len(xs)
+	if n == 0 {
+		return math.NaN()
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
 
 // Max returns the largest of xs (NaN for none).
 func Max(xs []float64) float64 {
@@ -82,4 +100,18 @@ func Ratio(a, b float64) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.2fx", a/b)
+}
+
+// ParseSizes parses a comma-separated list of positive integers (a --sizes
+// flag such as "10000,100000").
+func ParseSizes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n <= 0 {
+			return nil, fmt.Errorf("bad size %q in %q", f, s)
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }

@@ -32,3 +32,32 @@ func TestHistogram(t *testing.T) {
 		t.Errorf("Histogram = %q, want %q", got, want)
 	}
 }
+
+func TestMedian(t *testing.T) {
+	for _, tt := range []struct {
+		xs   []float64
+		want float64
+	}{
+		{[]float64{3}, 3},
+		{[]float64{3, 1, 2}, 2},
+		{[]float64{4, 1, 3, 2}, 2.5},
+		{[]float64{1, math.Inf(1), 2}, 2},
+		{[]float64{1, math.Inf(1)}, math.Inf(1)},
+	} {
+		if got := Median(tt.xs); got != tt.want {
+			t.Errorf("Median(%v) = %v, want %v", tt.xs, got, tt.want)
+		}
+	}
+}
+
+func TestParseSizes(t *testing.T) {
+	got, err := ParseSizes("10000, 100000")
+	if err != nil || len(got) != 2 || got[1] != 100000 {
+		t.Errorf("ParseSizes = %v, %v", got, err)
+	}
+	for _, bad := range []string{"", "0", "10,x", "-5"} {
+		if _, err := ParseSizes(bad); err == nil {
+			t.Errorf("ParseSizes(%q): no error", bad)
+		}
+	}
+}

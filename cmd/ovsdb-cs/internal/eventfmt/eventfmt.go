@@ -36,6 +36,13 @@ type Recovery struct {
 	Sweeps int
 	// BackoffUsed tells whether the client waited a backoff interval.
 	BackoffUsed bool
+	// Found says how the leader watch found the new leader
+	// ("first-reply" or "update"; "" with a failover policy), Watchers how
+	// many members answered its watchers, and Suspected whether the old
+	// leader had left an echo unanswered first.
+	Found     string
+	Watchers  int
+	Suspected bool
 }
 
 // Option configures a Printer.
@@ -114,6 +121,10 @@ func (p *Printer) Recovered(r Recovery) error {
 		if r.Detailed {
 			b = fmt.Appendf(b, `,"attempts":%d,"sweeps":%d,"backoff_used":%t`,
 				r.Attempts, r.Sweeps, r.BackoffUsed)
+		}
+		if r.Found != "" {
+			b = jsonField(b, "found", r.Found)
+			b = fmt.Appendf(b, `,"watchers":%d,"suspected":%t`, r.Watchers, r.Suspected)
 		}
 		return jsonEnd(b)
 	})

@@ -91,6 +91,8 @@ func script(t *testing.T) []byte {
 			Reason: "server is not the cluster leader", Detailed: true, Attempts: 1}),
 		p.Recovered(Recovery{Duration: 12 * time.Millisecond, Remote: "tcp:127.0.0.1:6643",
 			Detailed: true, Attempts: 3, Sweeps: 2, BackoffUsed: true}),
+		p.Recovered(Recovery{Duration: 1201 * time.Millisecond, Remote: "tcp:127.0.0.1:6642",
+			Detailed: true, Attempts: 3, Found: "update", Watchers: 2}),
 	}
 	if err := errors.Join(steps...); err != nil {
 		t.Fatal(err)
