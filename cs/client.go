@@ -25,61 +25,60 @@ const maxRecoveries = 64
 // Client keeps a replica of one OVSDB database in step with a (clustered)
 // ovsdb-server, following the leader. Create it with New and drive it with
 // Run. All methods are safe for concurrent use.
+//
+// One goroutine owns the state machine, the session controls and the retry
+// policy: Run's (the driver) while Run runs. A user call that changes
+// something (SetCondition, Transact's send, ForceReconnect, ...) is a
+// command the driver runs (exec); before Run starts and after it returns
+// there is no driver, and the caller runs the command itself under c.mu.
+// Readers (State, Stats, Replica, ...) read the view the owner publishes
+// after every change.
 type Client struct {
-	cfg       config
-	database  string
-	remotes   []jsonrpc.Remote
-	remoteStr string
-	log       logr.Logger
+	cfg      config
+	database string
+	log      logr.Logger
+	events   chan Event
 
-	events chan Event
-	kick   chan struct{}
+	// cmds carries user commands to the driver.
+	cmds chan command
+	// The inbox: calls other goroutines (the session's observer, the
+	// leader watch) queue for the driver, run in order before its next
+	// input (inboxWake: the inbox is not empty).
+	inboxMu   sync.Mutex
+	inbox     []func()
+	inboxWake chan struct{}
 	// manual: the leader watch finds the servers; the session only
 	// carries the connections it adopts.
 	manual bool
-	// minIndex mirrors the state machine's highest accepted Raft index,
-	// for the leader watch's checks (read without c.mu).
+	// minIndex mirrors the state machine's highest accepted Raft index
+	// (set with the view), for the leader watch's checks (read by its
+	// goroutines).
 	minIndex atomic.Int64
 
-	// policy steers the session's reconnections; policyWake asks the Run
-	// goroutine to re-read policy.deadline.
-	policy     retryPolicy
-	policyWake chan struct{}
-
-	mu      sync.Mutex
+	// Owned by the driver while Run runs, else by the holder of c.mu.
 	m       *machine
-	sess    *jsonrpc.Session
+	policy  retryPolicy
+	remotes []jsonrpc.Remote
 	conn    *jsonrpc.Conn
-	running bool
-	ran     bool
 	pending []Event
 	waiters map[int64]chan txnOutcome
-	// changed is closed (and replaced) whenever the state, the lock or the
-	// replica changes, or Run ends: WaitMonitoring and TransactFunc wait
-	// on it.
-	changed chan struct{}
 	// updates counts the Update events (replica changes).
 	updates uint64
-	// fatal is the terminal configuration error; fatalCh is closed when
-	// it is set.
-	fatal   error
-	fatalCh chan struct{}
+	// fatal is the terminal configuration error.
+	fatal error
 	// reqDeadlines are the deadlines of the requests under the request
 	// timeout, by request id.
 	reqDeadlines map[int64]time.Time
-
-	// Statistics (under mu).
-	reconnects     int
-	rebuilds       int
-	maybeCommitted int
-	recoveries     []Recovery
-	inRecovery     bool
-	recLeft        time.Time
-	recFrom        string
-	recReason      string
-	recAttempts    int
-	recBackoffs    int
-	everMonitors   bool
+	// Statistics.
+	reconnects   int
+	recoveries   []Recovery // replaced, never changed in place (the view shares it)
+	inRecovery   bool
+	recLeft      time.Time
+	recFrom      string
+	recReason    string
+	recAttempts  int
+	recBackoffs  int
+	everMonitors bool
 	// monSeq is the seqno of the connection the client last reached
 	// MONITORING on: a transport drop of it counts as leaving MONITORING
 	// even if the server canceled the monitors first (a graceful exit
@@ -87,14 +86,56 @@ type Client struct {
 	monSeq       uint64
 	stepAttempts int
 	stepBackoffs int
-
-	// Session observations (under obsMu; the observer runs on the
-	// session's goroutine).
-	obsMu          sync.Mutex
+	// Counts from the session's observations.
 	attempts       int
 	backoffs       int
 	attemptsAtDrop int
 	backoffsAtDrop int
+
+	// mu guards the fields below and, while no driver runs, owner.
+	mu sync.Mutex
+	// running is true while the driver runs (commands go to it); ran once
+	// Run was called; runDone is closed when the driver stops taking
+	// commands.
+	running bool
+	ran     bool
+	runDone chan struct{}
+	sess    *jsonrpc.Session
+	view    view
+	// changed is closed (and replaced) whenever the view changes, or Run
+	// ends: WaitMonitoring and TransactFunc wait on it.
+	changed chan struct{}
+	// Counted by the callers of Transact and TransactFunc.
+	maybeCommitted int
+	rebuilds       int
+}
+
+// command is a user call run by the owner of the machine; done is closed
+// once it ran and the view was published.
+type command struct {
+	fn   func()
+	done chan struct{}
+}
+
+// view is what readers see of the owner's state, published after every
+// change.
+type view struct {
+	state         State
+	connected     bool
+	synced        bool
+	remote        string
+	condSeqno     uint64
+	lastID        string
+	minIndex      int64
+	hasLock       bool
+	lockContended bool
+	lastErr       error
+	fatal         error
+	mayTransact   error
+	replica       *monitor.Replica
+	updates       uint64
+	reconnects    int
+	recoveries    []Recovery
 }
 
 // TxnError reports the first failed operation of a transaction.
@@ -130,25 +171,17 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 	}
 	log = log.WithValues("database", database)
 	c := &Client{
-		cfg:        cfg,
-		database:   database,
-		remotes:    rs,
-		remoteStr:  remotes,
-		log:        log,
-		events:     make(chan Event, cfg.eventBuffer),
-		kick:       make(chan struct{}, 1),
-		policyWake: make(chan struct{}, 1),
-		waiters:    map[int64]chan txnOutcome{},
-		changed:    make(chan struct{}),
-		fatalCh:    make(chan struct{}),
+		cfg:       cfg,
+		database:  database,
+		remotes:   rs,
+		log:       log,
+		events:    make(chan Event, cfg.eventBuffer),
+		cmds:      make(chan command),
+		inboxWake: make(chan struct{}, 1),
+		waiters:   map[int64]chan txnOutcome{},
+		changed:   make(chan struct{}),
 	}
 	fp := newFailoverPolicy(cfg.failover, len(rs), log.WithName("failover"))
-	fp.notify = func() {
-		select {
-		case c.policyWake <- struct{}{}:
-		default:
-		}
-	}
 	c.policy = fp
 	if !cfg.failoverSet && huntable(rs, cfg.leaderOnly) {
 		c.manual = true
@@ -162,10 +195,8 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 			Dial:      cfg.dial,
 			Watch:     cfg.watch,
 			MinIndex:  c.minIndex.Load,
-		}, log.WithName("watch"))
+		}, c.post, log.WithName("watch"))
 	}
-	rejectLimit := failover.NewLogLimiter(fp.p.Config().LogBurst, fp.p.Config().LogInterval)
-	var rejectMu sync.Mutex
 	c.m = newMachine(machineConfig{
 		database:      database,
 		clusterID:     cid,
@@ -175,17 +206,14 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 		selection:     cfg.selection,
 		lock:          cfg.lock,
 		log:           log,
-		rejectLog: func() (bool, int) {
-			rejectMu.Lock()
-			defer rejectMu.Unlock()
-			return rejectLimit.Allow(time.Now())
-		},
+		rejectLimit:   failover.NewLogLimiter(fp.p.Config().LogBurst, fp.p.Config().LogInterval),
 	})
 	for _, t := range cfg.condOrder {
 		if _, _, err := c.m.setCondition(t, cfg.conditions[t]); err != nil {
 			return nil, err
 		}
 	}
+	c.view = c.snapshot()
 	return c, nil
 }
 
@@ -205,6 +233,10 @@ func (c *Client) Events() <-chan Event { return c.events }
 // configuration names (WithTables, WithColumns, WithCondition): that cannot
 // heal by itself. Every goroutine it started has ended when it returns. A
 // Client runs once.
+//
+// Run's goroutine is the driver: it owns the state machine, the session
+// controls and the retry policy, and carries out, one at a time, session
+// events, session observations, timers and user commands.
 func (c *Client) Run(ctx context.Context) error {
 	c.mu.Lock()
 	if c.ran {
@@ -220,19 +252,23 @@ func (c *Client) Run(ctx context.Context) error {
 		Dial:          c.cfg.dial,
 		Logger:        c.log.WithName("session"),
 		Observer:      c.observe,
-		Manual:        c.manual,
 		Conn: jsonrpc.ConnConfig{
 			MaxBacklogMessages: c.cfg.backlogMessages,
 			MaxBacklogBytes:    c.cfg.backlogBytes,
+			MaxQueuedBytes:     c.cfg.recvQueueBytes,
 		},
+		Manual: c.manual,
 	})
 	if err != nil {
+		c.publishLocked()
 		c.mu.Unlock()
 		close(c.events)
 		return fmt.Errorf("cs: %w", err)
 	}
 	c.sess = sess
 	c.running = true
+	c.runDone = make(chan struct{})
+	c.publishLocked()
 	c.mu.Unlock()
 	c.policy.bind(sess)
 
@@ -258,80 +294,59 @@ func (c *Client) Run(ctx context.Context) error {
 
 	defer func() {
 		c.policy.close()
+		// What the policy handed over before it stopped (a connection
+		// to adopt) is carried out, or closed with the session.
+		c.runInbox()
 		stopReader()
 		sess.Close()
 		wg.Wait()
 		c.mu.Lock()
+		// From here on the callers run their commands themselves.
 		c.running = false
+		close(c.runDone)
 		c.conn = nil
 		for id, w := range c.waiters {
 			w <- txnOutcome{id: id, err: ErrClosed}
 			delete(c.waiters, id)
 			c.m.forgetTxn(id)
 		}
-		c.notifyLocked()
+		c.publishLocked()
 		c.mu.Unlock()
 		close(c.events)
 	}()
 
-	// The request timeout's timer.
-	reqTimer := time.NewTimer(time.Hour)
-	reqTimer.Stop()
-	defer reqTimer.Stop()
-	var reqC <-chan time.Time
-	rearmReq := func() {
-		reqTimer.Stop()
-		reqC = nil
-		if at, ok := c.nextRequestDeadline(); ok {
-			reqTimer.Reset(time.Until(at))
-			reqC = reqTimer.C
-		}
-	}
-
-	// The retry policy's timer (a pending re-sweep).
-	var policyTimer *time.Timer
-	var policyC <-chan time.Time
-	rearm := func() {
-		at, ok := c.policy.deadline()
-		if !ok {
-			if policyTimer != nil {
-				policyTimer.Stop()
-			}
-			policyC = nil
-			return
-		}
-		if policyTimer == nil {
-			policyTimer = time.NewTimer(time.Until(at))
-		} else {
-			policyTimer.Reset(time.Until(at))
-		}
-		policyC = policyTimer.C
-	}
-	defer func() {
-		if policyTimer != nil {
-			policyTimer.Stop()
-		}
-	}()
+	// The request timeout's timer and the retry policy's (a pending
+	// re-sweep).
+	reqTimer := newDriverTimer()
+	defer reqTimer.stop()
+	policyTimer := newDriverTimer()
+	defer policyTimer.stop()
 
 	for {
 		if !c.deliver(ctx) {
 			return ctx.Err()
 		}
-		rearm()
-		rearmReq()
+		if c.fatal != nil {
+			return c.fatal
+		}
+		at, ok := c.policy.deadline()
+		policyTimer.set(at, ok)
+		at, ok = c.nextRequestDeadline()
+		reqTimer.set(at, ok)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-c.fatalCh:
-			c.mu.Lock()
-			err := c.fatal
-			c.mu.Unlock()
-			return err
-		case <-reqC:
-			c.expireRequests()
-		case <-c.kick:
-		case <-c.policyWake:
-		case <-policyC:
+		case cmd := <-c.cmds:
+			c.runInbox()
+			c.runCommand(cmd)
+			continue
+		case <-c.inboxWake:
+			c.runInbox()
+		case now := <-reqTimer.c:
+			c.runInbox()
+			c.expireRequests(now)
+		case <-policyTimer.c:
+			c.runInbox()
 			c.policy.run(sess)
 		case ev, ok := <-recvCh:
 			if !ok {
@@ -340,49 +355,151 @@ func (c *Client) Run(ctx context.Context) error {
 				}
 				return fmt.Errorf("cs: session ended: %w", jsonrpc.ErrSessionClosed)
 			}
-			c.step(ev)
+			c.runInbox()
+			c.step(time.Now(), ev)
 		}
+		c.publish()
 	}
 }
 
+// driverTimer is a timer the driver re-arms to a deadline.
+type driverTimer struct {
+	t *time.Timer
+	c <-chan time.Time
+}
+
+func newDriverTimer() *driverTimer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &driverTimer{t: t}
+}
+
+// set arms the timer for at (ok) or disarms it.
+func (d *driverTimer) set(at time.Time, ok bool) {
+	d.t.Stop()
+	d.c = nil
+	if ok {
+		d.t.Reset(time.Until(at))
+		d.c = d.t.C
+	}
+}
+
+func (d *driverTimer) stop() { d.t.Stop() }
+
 // deliver hands queued events to the user, waiting while the channel is
-// full. It returns false if ctx ended.
+// full (and running the user's commands and its inbox meanwhile). It returns false if
+// ctx ended.
 func (c *Client) deliver(ctx context.Context) bool {
-	for {
-		c.mu.Lock()
-		if len(c.pending) == 0 {
-			c.pending = nil
-			c.mu.Unlock()
-			return true
-		}
+	for len(c.pending) > 0 {
 		ev := c.pending[0]
-		c.pending[0] = nil
-		c.pending = c.pending[1:]
-		c.mu.Unlock()
 		select {
 		case c.events <- ev:
+			c.pending[0] = nil
+			c.pending = c.pending[1:]
+		case cmd := <-c.cmds:
+			c.runInbox()
+			c.runCommand(cmd)
+		case <-c.inboxWake:
+			c.runInbox()
+			c.publish()
 		case <-ctx.Done():
 			return false
 		}
 	}
+	c.pending = nil
+	return true
+}
+
+// runCommand runs a user command on the driver and publishes its effects
+// before the caller resumes.
+func (c *Client) runCommand(cmd command) {
+	cmd.fn()
+	c.publish()
+	close(cmd.done)
+}
+
+// exec runs fn as the owner of the machine: on the driver while Run runs
+// (fn must not block), else on the caller's goroutine under c.mu. It
+// returns ctx.Err() if ctx ends before the driver took the command.
+func (c *Client) exec(ctx context.Context, fn func()) error {
+	for {
+		c.mu.Lock()
+		if !c.running {
+			fn()
+			c.publishLocked()
+			c.mu.Unlock()
+			return nil
+		}
+		runDone := c.runDone
+		c.mu.Unlock()
+		cmd := command{fn: fn, done: make(chan struct{})}
+		select {
+		case c.cmds <- cmd:
+			<-cmd.done
+			return nil
+		case <-runDone:
+			// Run ended before taking the command: run it here.
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// publish makes the owner's state visible to readers.
+func (c *Client) publish() {
+	c.mu.Lock()
+	c.publishLocked()
+	c.mu.Unlock()
+}
+
+// publishLocked is publish with c.mu held; it wakes WaitMonitoring and
+// TransactFunc.
+func (c *Client) publishLocked() {
+	c.view = c.snapshot()
+	c.minIndex.Store(c.view.minIndex)
+	close(c.changed)
+	c.changed = make(chan struct{})
+}
+
+// snapshot returns the view of the owner's state.
+func (c *Client) snapshot() view {
+	m := c.m
+	v := view{
+		state:         m.state,
+		connected:     m.connected,
+		synced:        m.synced,
+		condSeqno:     m.conds.Seqno(),
+		lastID:        m.conds.LastID(),
+		minIndex:      m.checker.MinIndex(),
+		hasLock:       m.hasLock,
+		lockContended: m.lockContended,
+		lastErr:       m.lastErr,
+		fatal:         c.fatal,
+		mayTransact:   m.mayTransact(),
+		replica:       m.replica,
+		updates:       c.updates,
+		reconnects:    c.reconnects,
+		recoveries:    c.recoveries,
+	}
+	if m.connected {
+		v.remote = m.remote
+	}
+	return v
 }
 
 // step feeds one session event to the machine.
-func (c *Client) step(ev jsonrpc.Event) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	defer func() { c.minIndex.Store(c.m.checker.MinIndex()) }()
+func (c *Client) step(now time.Time, ev jsonrpc.Event) {
 	switch ev.Kind {
 	case jsonrpc.EventConnected:
 		c.conn = ev.Conn
 		c.log.V(1).Info("connected", "remote", ev.Remote)
-		c.apply(c.m.connect(ev.Seqno, ev.Remote))
+		c.apply(now, c.m.connect(ev.Seqno, ev.Remote))
 	case jsonrpc.EventMessage:
 		if ev.Conn != c.conn {
 			return
 		}
 		c.policy.heard()
-		c.apply(c.m.message(ev.Msg))
+		c.apply(now, c.m.message(now, ev.Msg))
 	case jsonrpc.EventDisconnected:
 		if ev.Conn != c.conn {
 			return
@@ -390,24 +507,20 @@ func (c *Client) step(ev jsonrpc.Event) {
 		c.conn = nil
 		wasMonitoring := c.m.state == Monitoring || (c.monSeq != 0 && ev.Seqno == c.monSeq)
 		c.monSeq = 0
-		c.apply(c.m.connectionLost(ev.Err))
+		c.apply(now, c.m.connectionLost(ev.Err))
 		if !errors.Is(ev.Err, jsonrpc.ErrForcedReconnect) && c.sess != nil {
-			if wasMonitoring {
-				c.log.Info("connection to the server lost", "remote", ev.Remote, "err", ev.Err)
-			}
+			// The session logged the drop ("connection dropped").
 			c.policy.dropped(c.sess, ev.Seqno, ev.Remote, wasMonitoring, ev.Err)
 		}
 	}
 }
 
-// apply carries out a machine output; c.mu is held.
-func (c *Client) apply(o output) {
+// apply carries out a machine output at now; the caller owns the machine.
+func (c *Client) apply(now time.Time, o output) {
 	// The counters before the actions run: the baseline of a recovery
 	// that starts in this step (the session starts its next attempt as soon
 	// as it is forced to reconnect).
-	c.obsMu.Lock()
 	c.stepAttempts, c.stepBackoffs = c.attempts, c.backoffs
-	c.obsMu.Unlock()
 	for _, msg := range o.sends {
 		if c.conn == nil {
 			continue
@@ -419,14 +532,13 @@ func (c *Client) apply(o output) {
 	for _, a := range o.actions {
 		if a.kind == actFatal && c.fatal == nil {
 			c.fatal = a.reason
-			close(c.fatalCh)
 		}
 		if c.sess == nil || !c.running {
 			continue
 		}
 		switch a.kind {
 		case actRetry:
-			c.log.V(1).Info("forcing a reconnect", "fromMonitoring", a.fromMonitoring, "reason", a.reason)
+			c.log.V(1).Info("forcing a reconnect", "fromMonitoring", a.fromMonitoring, "err", a.reason)
 			c.policy.retry(c.sess, c.connSeq(), c.m.remote, a.fromMonitoring, a.reason)
 		case actDisconnect:
 			c.policy.disconnect(c.sess, c.connSeq(), c.m.remote, a.fromMonitoring, a.reason)
@@ -439,34 +551,23 @@ func (c *Client) apply(o output) {
 		}
 	}
 	for _, ev := range o.events {
-		c.track(ev)
+		c.track(now, ev)
 	}
-	if len(o.events) > 0 || len(o.actions) > 0 {
-		c.notifyLocked()
-	}
-	c.trackRequests()
-}
-
-// notifyLocked wakes WaitMonitoring and TransactFunc; c.mu is held.
-func (c *Client) notifyLocked() {
-	close(c.changed)
-	c.changed = make(chan struct{})
+	c.trackRequests(now)
 }
 
 // trackRequests starts the request timeout of every request the machine
-// now waits for and forgets the answered ones; c.mu is held.
-func (c *Client) trackRequests() {
+// now waits for and forgets the answered ones.
+func (c *Client) trackRequests(now time.Time) {
 	timeout := c.cfg.requestTimeout
 	if timeout <= 0 {
 		return
 	}
 	var buf [2]int64
 	ids := c.m.pendingRequests(buf[:0])
-	changed := false
 	for id := range c.reqDeadlines {
 		if !slices.Contains(ids, id) {
 			delete(c.reqDeadlines, id)
-			changed = true
 		}
 	}
 	for _, id := range ids {
@@ -474,22 +575,13 @@ func (c *Client) trackRequests() {
 			if c.reqDeadlines == nil {
 				c.reqDeadlines = map[int64]time.Time{}
 			}
-			c.reqDeadlines[id] = time.Now().Add(timeout)
-			changed = true
-		}
-	}
-	if changed {
-		select {
-		case c.kick <- struct{}{}:
-		default:
+			c.reqDeadlines[id] = now.Add(timeout)
 		}
 	}
 }
 
 // nextRequestDeadline returns the earliest request deadline, if any.
 func (c *Client) nextRequestDeadline() (time.Time, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
 	var at time.Time
 	for _, d := range c.reqDeadlines {
 		if at.IsZero() || d.Before(at) {
@@ -500,21 +592,18 @@ func (c *Client) nextRequestDeadline() (time.Time, bool) {
 }
 
 // expireRequests makes the server unusable for every request past its
-// deadline.
-func (c *Client) expireRequests() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	now := time.Now()
+// deadline at now.
+func (c *Client) expireRequests(now time.Time) {
 	for id, d := range c.reqDeadlines {
 		if d.After(now) {
 			continue
 		}
 		delete(c.reqDeadlines, id)
-		c.apply(c.m.requestExpired(id, c.cfg.requestTimeout))
+		c.apply(now, c.m.requestExpired(id, c.cfg.requestTimeout))
 	}
 }
 
-// connSeq returns the seqno of the live connection, or 0; c.mu is held.
+// connSeq returns the seqno of the live connection, or 0.
 func (c *Client) connSeq() uint64 {
 	if !c.m.connected {
 		return 0
@@ -527,15 +616,11 @@ func (c *Client) queue(ev Event) {
 		return
 	}
 	c.pending = append(c.pending, ev)
-	select {
-	case c.kick <- struct{}{}:
-	default:
-	}
 }
 
 // track updates the statistics for ev and queues it (with a Recovered event
-// after the StateChange that ends a recovery); c.mu is held.
-func (c *Client) track(ev Event) {
+// after the StateChange that ends a recovery).
+func (c *Client) track(now time.Time, ev Event) {
 	c.queue(ev)
 	switch e := ev.(type) {
 	case Update:
@@ -543,7 +628,6 @@ func (c *Client) track(ev Event) {
 	case Reconnect:
 		c.reconnects++
 	case StateChange:
-		now := time.Now()
 		if e.From == Monitoring && e.To != Monitoring && !c.inRecovery {
 			c.inRecovery = true
 			c.recLeft = now
@@ -555,9 +639,7 @@ func (c *Client) track(ev Event) {
 			if c.m.connected {
 				c.recAttempts, c.recBackoffs = c.stepAttempts, c.stepBackoffs
 			} else {
-				c.obsMu.Lock()
 				c.recAttempts, c.recBackoffs = c.attemptsAtDrop, c.backoffsAtDrop
-				c.obsMu.Unlock()
 			}
 		}
 		if e.To == Monitoring {
@@ -565,7 +647,6 @@ func (c *Client) track(ev Event) {
 			c.monSeq = c.m.seqno
 			if c.inRecovery {
 				c.inRecovery = false
-				c.obsMu.Lock()
 				r := Recovery{
 					Left:        c.recLeft,
 					Duration:    now.Sub(c.recLeft),
@@ -575,7 +656,6 @@ func (c *Client) track(ev Event) {
 					Attempts:    c.attempts - c.recAttempts,
 					BackoffUsed: c.backoffs > c.recBackoffs,
 				}
-				c.obsMu.Unlock()
 				switch {
 				case tracked && prec.own:
 					// The leader watch made every attempt itself.
@@ -592,11 +672,12 @@ func (c *Client) track(ev Event) {
 					r.Sweeps = prec.sweeps
 					r.BackoffUsed = r.BackoffUsed && prec.backoffUsed
 				}
-				if len(c.recoveries) == maxRecoveries {
-					copy(c.recoveries, c.recoveries[1:])
-					c.recoveries = c.recoveries[:maxRecoveries-1]
+				// A new slice: the published view shares the old one.
+				keep := c.recoveries
+				if len(keep) == maxRecoveries {
+					keep = keep[1:]
 				}
-				c.recoveries = append(c.recoveries, r)
+				c.recoveries = append(slices.Clone(keep), r)
 				c.log.Info("monitoring again", "remote", r.Remote, "recovery", r.Duration, "attempts", r.Attempts, "sweeps", r.Sweeps, "backoffUsed", r.BackoffUsed, "from", r.From, "reason", r.Reason)
 				c.queue(Recovered{r})
 			} else if !c.everMonitors {
@@ -607,9 +688,39 @@ func (c *Client) track(ev Event) {
 	}
 }
 
-// observe is the session's Observer.
-func (c *Client) observe(o jsonrpc.Observation) {
-	c.obsMu.Lock()
+// post queues fn for the driver, which runs it before its next input; it
+// is how a goroutine other than the owner (the session's observer) hands
+// the owner work. Before Run starts nothing calls it.
+func (c *Client) post(fn func()) {
+	c.inboxMu.Lock()
+	c.inbox = append(c.inbox, fn)
+	c.inboxMu.Unlock()
+	select {
+	case c.inboxWake <- struct{}{}:
+	default:
+	}
+}
+
+// runInbox runs the queued calls, in order. The driver calls it before
+// every other input, so that (for example) the counters and the retry
+// policy see every observation the session made before the event it
+// handles.
+func (c *Client) runInbox() {
+	c.inboxMu.Lock()
+	q := c.inbox
+	c.inbox = nil
+	c.inboxMu.Unlock()
+	for _, fn := range q {
+		fn()
+	}
+}
+
+// observe is the session's Observer: it runs on the session's goroutine
+// and hands o to the driver.
+func (c *Client) observe(o jsonrpc.Observation) { c.post(func() { c.observed(o) }) }
+
+// observed counts o and shows it to the retry policy.
+func (c *Client) observed(o jsonrpc.Observation) {
 	switch o.Kind {
 	case jsonrpc.ObserveConnecting:
 		c.attempts++
@@ -620,7 +731,6 @@ func (c *Client) observe(o jsonrpc.Observation) {
 	case jsonrpc.ObserveDisconnected:
 		c.attemptsAtDrop, c.backoffsAtDrop = c.attempts, c.backoffs
 	}
-	c.obsMu.Unlock()
 	c.policy.observe(o)
 }
 
@@ -628,31 +738,27 @@ func (c *Client) observe(o jsonrpc.Observation) {
 // schema is known (the first connection), and is replaced by a new one when
 // the server's schema changes (signalled by an Update with Clear). Read it
 // with Replica.View for a consistent view.
-func (c *Client) Replica() *monitor.Replica {
+func (c *Client) Replica() *monitor.Replica { return c.read().replica }
+
+// read returns the published view.
+func (c *Client) read() view {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m.replica
+	return c.view
 }
 
 // State returns the state of the state machine.
-func (c *Client) State() State {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m.state
-}
+func (c *Client) State() State { return c.read().state }
 
 // IsConnected reports whether the client has a connection to a server.
-func (c *Client) IsConnected() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m.connected
-}
+func (c *Client) IsConnected() bool { return c.read().connected }
 
 // IsAlive reports whether the client runs and may still connect.
 func (c *Client) IsAlive() bool {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.running && c.sess.IsAlive()
+	running, sess := c.running, c.sess
+	c.mu.Unlock()
+	return running && sess.IsAlive()
 }
 
 // LastError returns why the last connection ended or the last server was
@@ -660,15 +766,15 @@ func (c *Client) IsAlive() bool {
 // the terminal configuration error (ErrConfig), or nil.
 func (c *Client) LastError() error {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.fatal != nil {
-		return c.fatal
-	}
-	if c.m.lastErr != nil {
-		return c.m.lastErr
-	}
-	if c.sess != nil {
-		return c.sess.LastError()
+	v, sess := c.view, c.sess
+	c.mu.Unlock()
+	switch {
+	case v.fatal != nil:
+		return v.fatal
+	case v.lastErr != nil:
+		return v.lastErr
+	case sess != nil:
+		return sess.LastError()
 	}
 	return nil
 }
@@ -681,52 +787,48 @@ func (c *Client) LastError() error {
 // schema lacks, is an error naming the closest valid name (matching
 // monitor.ErrBadCondition, and ErrConfig for names the schema lacks).
 func (c *Client) SetCondition(table string, cond []ovsdb.Condition) (uint64, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	seq, o, err := c.m.setCondition(table, cond)
+	var (
+		seq uint64
+		err error
+	)
+	c.do(func(now time.Time) {
+		var o output
+		seq, o, err = c.m.setCondition(table, cond)
+		if err == nil {
+			c.apply(now, o)
+		}
+	})
 	if err != nil {
 		return 0, err
 	}
-	c.apply(o)
 	return seq, nil
+}
+
+// do runs a user command that cannot be canceled (see exec).
+func (c *Client) do(fn func(now time.Time)) {
+	_ = c.exec(context.Background(), func() { fn(time.Now()) })
 }
 
 // ConditionSeqno returns the number of condition changes the server has
 // acknowledged.
-func (c *Client) ConditionSeqno() uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m.conds.Seqno()
-}
+func (c *Client) ConditionSeqno() uint64 { return c.read().condSeqno }
 
 // SetLock replaces the lock the client asks for ("" for none), releasing the
 // old one.
 func (c *Client) SetLock(name string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.apply(c.m.setLock(name))
+	c.do(func(now time.Time) { c.apply(now, c.m.setLock(name)) })
 }
 
 // HasLock reports whether the client holds its lock.
-func (c *Client) HasLock() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m.hasLock
-}
+func (c *Client) HasLock() bool { return c.read().hasLock }
 
 // IsLockContended reports whether another client holds the lock.
-func (c *Client) IsLockContended() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.m.lockContended
-}
+func (c *Client) IsLockContended() bool { return c.read().lockContended }
 
 // SetLeaderOnly changes whether only the leader is acceptable. Turning it on
 // re-runs the check against the current server at once.
 func (c *Client) SetLeaderOnly(v bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.apply(c.m.setLeaderOnly(v))
+	c.do(func(now time.Time) { c.apply(now, c.m.setLeaderOnly(now, v)) })
 }
 
 // SetRemotes replaces the remote list. The live connection is kept if its
@@ -736,51 +838,47 @@ func (c *Client) SetRemotes(remotes string) error {
 	if err != nil {
 		return fmt.Errorf("cs: %w", err)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	cidChanged := cid != c.m.cfg.clusterID
-	c.remotes = rs
-	c.remoteStr = remotes
-	c.m.cfg.clusterID = cid
-	c.policy.setRemotes(len(rs))
-	if c.sess == nil || !c.running {
-		return nil
-	}
-	if err := c.sess.SetRemotes(rs); err != nil {
-		return fmt.Errorf("cs: %w", err)
-	}
-	if cidChanged && c.m.connected {
-		c.log.Info("cluster id changed; reconnecting", "cid", cid)
-		c.sess.ForceReconnect()
-	}
-	return nil
+	c.do(func(time.Time) {
+		cidChanged := cid != c.m.cfg.clusterID
+		c.remotes = rs
+		c.m.cfg.clusterID = cid
+		c.policy.setRemotes(len(rs))
+		if c.sess == nil || !c.running {
+			return
+		}
+		if err = c.sess.SetRemotes(rs); err != nil {
+			err = fmt.Errorf("cs: %w", err)
+			return
+		}
+		if cidChanged && c.m.connected {
+			c.log.Info("cluster id changed; reconnecting", "cid", cid)
+			c.sess.ForceReconnect()
+		}
+	})
+	return err
 }
 
 // ResetMinIndex forgets the highest Raft index seen, for a cluster rebuilt
 // from scratch.
 func (c *Client) ResetMinIndex() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.m.checker.ResetMinIndex()
+	c.do(func(time.Time) { c.m.checker.ResetMinIndex() })
 }
 
 // FlagInconsistency tells the client that the replica does not match the
 // server: it clears the last transaction id and reconnects for a full
 // resync.
 func (c *Client) FlagInconsistency() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	var o output
-	c.m.flagInconsistency(&o, errors.New("flagged by the user"))
-	c.apply(o)
+	c.do(func(now time.Time) {
+		var o output
+		c.m.flagInconsistency(&o, errors.New("flagged by the user"))
+		c.apply(now, o)
+	})
 }
 
 // ForceReconnect drops the connection and reconnects: from MONITORING every
 // remote is tried once at once; otherwise the backoff applies.
 func (c *Client) ForceReconnect() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.apply(c.m.forceReconnect(ErrForced))
+	c.do(func(now time.Time) { c.apply(now, c.m.forceReconnect(ErrForced)) })
 }
 
 // Stats is a snapshot of a client's state.
@@ -810,25 +908,24 @@ type Stats struct {
 // Stats returns a snapshot of the client's state.
 func (c *Client) Stats() Stats {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	v, sess := c.view, c.sess
 	s := Stats{
-		State:          c.m.state,
-		Connected:      c.m.connected,
-		Synced:         c.m.synced,
-		ConditionSeqno: c.m.conds.Seqno(),
-		LastID:         c.m.conds.LastID(),
-		MinIndex:       c.m.checker.MinIndex(),
-		HasLock:        c.m.hasLock,
-		Reconnects:     c.reconnects,
+		State:          v.state,
+		Remote:         v.remote,
+		Connected:      v.connected,
+		Synced:         v.synced,
+		ConditionSeqno: v.condSeqno,
+		LastID:         v.lastID,
+		MinIndex:       v.minIndex,
+		HasLock:        v.hasLock,
+		Reconnects:     v.reconnects,
 		MaybeCommitted: c.maybeCommitted,
 		Rebuilds:       c.rebuilds,
-		Recoveries:     append([]Recovery(nil), c.recoveries...),
+		Recoveries:     slices.Clone(v.recoveries),
 	}
-	if c.m.connected {
-		s.Remote = c.m.remote
-	}
-	if c.sess != nil {
-		s.Session = c.sess.Stats()
+	c.mu.Unlock()
+	if sess != nil {
+		s.Session = sess.Stats()
 	}
 	return s
 }
@@ -884,37 +981,47 @@ func (c *Client) TransactRaw(ctx context.Context, ops json.RawMessage) (json.Raw
 	return c.transact(ctx, raw)
 }
 
+// transact sends ops (a command of the driver) and waits for the outcome
+// on the caller's goroutine.
 func (c *Client) transact(ctx context.Context, ops []json.RawMessage) (json.RawMessage, error) {
-	c.mu.Lock()
-	if !c.running {
-		ran := c.ran
-		c.mu.Unlock()
-		if !ran {
-			return nil, fmt.Errorf("%w: Run has not started yet", ErrNotMonitoring)
-		}
-		return nil, ErrClosed
-	}
 	if err := ctx.Err(); err != nil {
-		c.mu.Unlock()
-		return nil, err
-	}
-	id, o, err := c.m.transact(ops)
-	if err != nil {
-		c.mu.Unlock()
 		return nil, err
 	}
 	ch := make(chan txnOutcome, 1)
-	c.waiters[id] = ch
-	c.apply(o)
-	c.mu.Unlock()
+	var (
+		id  int64
+		err error
+	)
+	if xerr := c.exec(ctx, func() {
+		if !c.running {
+			if !c.ran {
+				err = fmt.Errorf("%w: Run has not started yet", ErrNotMonitoring)
+			} else {
+				err = ErrClosed
+			}
+			return
+		}
+		var o output
+		id, o, err = c.m.transact(ops)
+		if err != nil {
+			return
+		}
+		c.waiters[id] = ch
+		c.apply(time.Now(), o)
+	}); xerr != nil {
+		return nil, xerr
+	}
+	if err != nil {
+		return nil, err
+	}
 	var r txnOutcome
 	select {
 	case r = <-ch:
 	case <-ctx.Done():
-		c.mu.Lock()
-		delete(c.waiters, id)
-		c.m.forgetTxn(id)
-		c.mu.Unlock()
+		c.do(func(time.Time) {
+			delete(c.waiters, id)
+			c.m.forgetTxn(id)
+		})
 		select {
 		case r = <-ch:
 		default:

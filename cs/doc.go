@@ -65,19 +65,30 @@
 // "server rejected" lines.
 //
 // The decision logic is a pure machine (fsm.go) with no goroutines, I/O or
-// clock: it takes connection events, messages and user commands and returns
-// messages to send, session actions, events and transaction outcomes. Client
-// drives it.
+// clock: it takes connection events, messages, user commands and, where a
+// decision depends on it, the time as an argument, and returns messages to
+// send, session actions, events and transaction outcomes. Client drives it.
 //
 // # Goroutines
 //
-// Client.Run owns two goroutines while it runs: the driver (Run's own), which
-// feeds session events to the machine and delivers events to the user, and a
-// reader that takes events from the jsonrpc.Session (which has goroutines of
-// its own). User methods (Transact, SetCondition, ForceReconnect, ...) step
-// the machine under the client's lock from the caller's goroutine; nothing
-// blocking happens under that lock. When Run returns every goroutine has
-// ended.
+// One goroutine owns the machine, the session controls and the retry
+// policy: Run's own, the driver (as etcd's raft node.go owns its RawNode).
+// It takes, one at a time: session events (from a reader goroutine that
+// takes them from the jsonrpc.Session, which has goroutines of its own),
+// the session's observations (queued by the session's goroutine), the
+// leader watch's notices (queued by its goroutines: adopt a promoted
+// connection, leave a silent leader), its timers (request timeout,
+// re-sweeps) and user commands. A user call that
+// changes something (SetCondition, SetLock, SetLeaderOnly, SetRemotes,
+// ResetMinIndex, FlagInconsistency, ForceReconnect, the send of Transact)
+// is a command: the caller hands it to the driver and waits until it ran;
+// the driver also takes commands while it waits for the user to take an
+// event. Before Run starts and after it returns there is no driver, and
+// the caller runs the command itself under the client's lock. Readers
+// (State, Stats, Replica, HasLock, ...) read a view the owner publishes
+// after every input, under a lock held only to copy it. Transact waits for
+// its outcome on the caller's goroutine. When Run returns every goroutine
+// it started has ended.
 //
 // # Events, ordering and backpressure
 //

@@ -2,37 +2,86 @@ package cs_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"testing"
-	"testing/synctest"
+	"log"
 	"time"
+
+	"github.com/ovn-org/libovsdb/ovsdb"
 
 	"github.com/ovsdbcs/ovsdbcs/cs"
 	"github.com/ovsdbcs/ovsdbcs/testserver"
 )
 
+// A client follows the leader of a three-member cluster. Here the cluster
+// is the in-process fake one (package testserver) listening on loopback
+// TCP; point cs.New at your servers instead, for example
+// "tcp:10.0.0.1:6641,tcp:10.0.0.2:6641,tcp:10.0.0.3:6641".
 func Example() {
-	// Fake time and in-memory sockets (testing/synctest), so that the
-	// example needs no server.
-	synctest.Test(&testing.T{}, func(*testing.T) {
-		c, _ := testserver.NewCluster(3, testserver.LabSchema(), testserver.InMemory())
-		defer c.Close()
-		client, _ := cs.New("Lab", c.Remotes(), cs.WithDialer(c.DialContext), cs.WithEventBuffer(-1))
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error)
-		go func() { done <- client.Run(ctx) }()
-		waitMonitoring := func(recoveries int) {
-			for client.State() != cs.Monitoring || len(client.Stats().Recoveries) != recoveries {
-				time.Sleep(time.Millisecond) // fake time
+	if err := followTheLeader(); err != nil {
+		log.Fatal(err)
+	}
+	// Output:
+	// rows: 1
+	// recovered on another server: true
+	// rows: 1
+}
+
+func followTheLeader() error {
+	cluster, err := testserver.NewCluster(3, testserver.LabSchema())
+	if err != nil {
+		return err
+	}
+	defer cluster.Close()
+
+	client, err := cs.New("Lab", cluster.Remotes())
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- client.Run(ctx) }()
+
+	// The events must be read (or turned off with WithEventBuffer(-1)).
+	recovered := make(chan cs.Recovery, 1)
+	go func() {
+		for ev := range client.Events() {
+			if r, ok := ev.(cs.Recovered); ok {
+				select {
+				case recovered <- r.Recovery:
+				default:
+				}
 			}
 		}
-		waitMonitoring(0)
-		c.Transact(ctx, `[{"op":"insert","table":"Item","row":{"name":"a"}}]`)
-		c.TransferLeadership(testserver.AnyOther) // the client follows the leader
-		waitMonitoring(1)
-		fmt.Println(client.State(), client.Replica().Len("Item"), len(client.Stats().Recoveries))
-		cancel()
-		<-done
-	})
-	// Output: MONITORING 1 1
+	}()
+
+	if err := client.WaitMonitoring(ctx); err != nil {
+		return err
+	}
+	// Once Transact returns nil the replica holds the transaction's
+	// changes.
+	insert := ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Item", Row: ovsdb.Row{"name": "a"}}
+	if _, err := client.Transact(ctx, insert); err != nil {
+		return err
+	}
+	fmt.Println("rows:", client.Replica().Len("Item"))
+
+	// The leadership moves: the client leaves the old leader and follows.
+	if err := cluster.TransferLeadership(testserver.AnyOther); err != nil {
+		return err
+	}
+	select {
+	case r := <-recovered:
+		fmt.Println("recovered on another server:", r.Remote != r.From)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	fmt.Println("rows:", client.Replica().Len("Item"))
+
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
 }

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"reflect"
 	"strconv"
+	"time"
 
 	"github.com/go-logr/logr"
 	"github.com/ovn-org/libovsdb/ovsdb"
 
+	"github.com/ovsdbcs/ovsdbcs/failover"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 	"github.com/ovsdbcs/ovsdbcs/leader"
 	"github.com/ovsdbcs/ovsdbcs/monitor"
@@ -103,16 +105,17 @@ type machineConfig struct {
 	selection     map[string][]string // nil: every table and column
 	lock          string
 	log           logr.Logger
-	// rejectLog rate-limits the V(0) "server rejected" lines (nil: no
-	// limit): it reports whether to log at V(0) now, and how many were
-	// held back (logged at V(1)) since the last one.
-	rejectLog func() (ok bool, suppressed int)
+	// rejectLimit rate-limits the V(0) "server rejected" lines (nil: no
+	// limit); the lines it holds back are logged at V(1).
+	rejectLimit *failover.LogLimiter
 }
 
 // machine is the pure client-sync state machine: no goroutines, no I/O, no
-// clock. Its inputs are connection events, messages and user commands; its
-// outputs (type output) are messages to send, actions on the session,
-// events for the user, and transaction outcomes.
+// clock (the inputs that may need the time are given it). Its inputs are
+// connection events, messages and user commands; its outputs (type output)
+// are messages to send, actions on the session, events for the user, and
+// transaction outcomes. It is not safe for concurrent use: one goroutine
+// (the Client's Run) owns it.
 type machine struct {
 	cfg machineConfig
 	log logr.Logger
@@ -239,7 +242,7 @@ func (m *machine) leave(o *output, kind actionKind, reason error) {
 		// The reconnect is already forced; messages still queued from
 		// this connection must not force another one (that would abandon
 		// the next attempt and spend a backoff-free try).
-		m.log.V(1).Info("already retrying", "reason", reason)
+		m.log.V(1).Info("already retrying", "err", reason)
 		return
 	}
 	m.lastErr = reason
@@ -351,9 +354,10 @@ func (m *machine) dropTxns(o *output, err error) {
 	clear(m.txns)
 }
 
-// message handles one received message, in OVS's order (ovsdb_cs_run).
-// Nothing from a connection the machine decided to leave is used.
-func (m *machine) message(msg *jsonrpc.Message) output {
+// message handles one received message at now, in OVS's order
+// (ovsdb_cs_run). Nothing from a connection the machine decided to leave is
+// used.
+func (m *machine) message(now time.Time, msg *jsonrpc.Message) output {
 	var o output
 	if !m.connected || m.leaving {
 		m.log.V(2).Info("message from a connection being left; dropped", "method", msg.Method, "remote", m.remote)
@@ -365,7 +369,7 @@ func (m *machine) message(msg *jsonrpc.Message) output {
 		switch {
 		case ok && id == m.requestID && id != 0:
 			m.requestID = 0
-			m.response(&o, msg)
+			m.response(&o, now, msg)
 		case ok && id == m.lockReqID && id != 0:
 			m.lockReqID = 0
 			m.lockReply(&o, msg)
@@ -376,7 +380,7 @@ func (m *machine) message(msg *jsonrpc.Message) output {
 				if what, found := m.untracked[id]; found {
 					delete(m.untracked, id)
 					if msg.Kind == jsonrpc.KindError {
-						m.log.V(1).Info("request failed", "method", what, "error", string(msg.Error))
+						m.log.V(1).Info("request failed", "err", &jsonrpc.ServerError{Method: what, Value: msg.Error})
 					}
 					return o
 				}
@@ -386,7 +390,7 @@ func (m *machine) message(msg *jsonrpc.Message) output {
 	case jsonrpc.KindNotification, jsonrpc.KindRequest:
 		switch msg.Method {
 		case "update", "update2", "update3":
-			m.updateNotification(&o, msg)
+			m.updateNotification(&o, now, msg)
 		case "monitor_canceled":
 			m.monitorCanceled(&o, msg)
 		case "locked", "stolen":
@@ -409,14 +413,15 @@ func (m *machine) isTxn(id int64) bool {
 }
 
 // response handles the reply to the outstanding FSM request.
-func (m *machine) response(o *output, msg *jsonrpc.Message) {
+func (m *machine) response(o *output, now time.Time, msg *jsonrpc.Message) {
 	isErr := msg.Kind == jsonrpc.KindError
 	if isErr {
 		switch m.state {
 		case ServerSchemaRequested, ServerMonitorRequested, DataMonitorCondRequested, DataMonitorCondSinceRequested:
 		default:
-			m.log.Info("received unexpected error response", "state", m.state, "remote", m.remote, "error", string(msg.Error))
-			m.retry(o, fmt.Errorf("%w: %s in state %s", ErrServerError, msg.Error, m.state))
+			err := fmt.Errorf("%w: %s in state %s", ErrServerError, msg.Error, m.state)
+			m.log.Info("server rejected", "remote", m.remote, "err", err)
+			m.retry(o, err)
 			return
 		}
 	}
@@ -445,7 +450,7 @@ func (m *machine) response(o *output, msg *jsonrpc.Message) {
 			m.disconnect(o, fmt.Errorf("%w: _Server monitor reply: %w", ErrMalformed, err))
 			return
 		}
-		m.checkServer(o)
+		m.checkServer(o, now)
 	case DataSchemaRequested:
 		if err := m.setSchema(string(msg.Result)); err != nil {
 			m.schemaFailed(o, err)
@@ -480,16 +485,18 @@ func (m *machine) requestDataSchema(o *output) {
 	m.setState(o, DataSchemaRequested)
 }
 
-// allowRejectLog applies cfg.rejectLog.
-func (m *machine) allowRejectLog() (bool, int) {
-	if m.cfg.rejectLog == nil {
+// allowRejectLog applies cfg.rejectLimit at now.
+func (m *machine) allowRejectLog(now time.Time) (bool, int) {
+	if m.cfg.rejectLimit == nil {
 		return true, 0
 	}
-	return m.cfg.rejectLog()
+	return m.cfg.rejectLimit.Allow(now)
 }
 
-// checkServer is OVS's ovsdb_cs_check_server_db: on failure, retry.
-func (m *machine) checkServer(o *output) bool {
+// checkServer is OVS's ovsdb_cs_check_server_db: on failure, retry. A
+// stale server is always reported (OVS logs it as a warning, the others at
+// a rate-limited info level).
+func (m *machine) checkServer(o *output, now time.Time) bool {
 	res, err := m.checker.Check(m.serverRows, leader.Target{
 		Remote:     m.remote,
 		Database:   m.cfg.database,
@@ -497,15 +504,15 @@ func (m *machine) checkServer(o *output) bool {
 		LeaderOnly: m.cfg.leaderOnly,
 	})
 	if err != nil {
-		switch ok, suppressed := m.allowRejectLog(); {
+		switch ok, suppressed := m.allowRejectLog(now); {
 		case errors.Is(err, leader.ErrStale):
-			m.log.Info("WARNING: server rejected", "remote", m.remote, "reason", err.Error())
+			m.log.Info("server rejected", "remote", m.remote, "err", err)
 		case ok && suppressed > 0:
-			m.log.Info("server rejected", "remote", m.remote, "reason", err.Error(), "suppressed", suppressed)
+			m.log.Info("server rejected", "remote", m.remote, "err", err, "suppressed", suppressed)
 		case ok:
-			m.log.Info("server rejected", "remote", m.remote, "reason", err.Error())
+			m.log.Info("server rejected", "remote", m.remote, "err", err)
 		default:
-			m.log.V(1).Info("server rejected", "remote", m.remote, "reason", err.Error())
+			m.log.V(1).Info("server rejected", "remote", m.remote, "err", err)
 		}
 		m.retry(o, err)
 		return false
@@ -664,17 +671,10 @@ func (m *machine) monitorReply(o *output, result json.RawMessage) {
 	default:
 		u, err = monitor.ParseMonitorReply(m.schema, result)
 	}
-	if err != nil {
-		m.dataFailed(o, fmt.Errorf("%w: %s reply: %w", ErrMalformed, m.method, err))
-		return
-	}
-	ev, ok := m.applyUpdate(o, u, true)
+	ev, ok := m.applyData(o, u, err, m.method.String()+" reply", true, func(ev Update) error {
+		return m.conds.MonitorReplied(ev.LastID)
+	})
 	if !ok {
-		return
-	}
-	// The last id is committed only now that its update applied.
-	if err := m.conds.MonitorReplied(ev.LastID); err != nil {
-		m.dataFailed(o, fmt.Errorf("%w: %s reply: %w", ErrMalformed, m.method, err))
 		return
 	}
 	m.synced = true
@@ -683,6 +683,26 @@ func (m *machine) monitorReply(o *output, result json.RawMessage) {
 	m.setState(o, Monitoring)
 	o.events = append(o.events, ev)
 	m.sendCondChange(o)
+}
+
+// applyData applies a parsed data update u (parseErr: why it did not
+// parse) and then, only once it applied, commits its last transaction id
+// with commit. A failure of either leaves the connection (what names the
+// message in the error); the event describing the update is returned, not
+// yet queued.
+func (m *machine) applyData(o *output, u *monitor.Update, parseErr error, what string, reply bool, commit func(Update) error) (Update, bool) {
+	err := parseErr
+	if err == nil {
+		ev, ok := m.applyUpdate(o, u, reply)
+		if !ok {
+			return Update{}, false
+		}
+		if err = commit(ev); err == nil {
+			return ev, true
+		}
+	}
+	m.dataFailed(o, fmt.Errorf("%w: %s: %w", ErrMalformed, what, err))
+	return Update{}, false
 }
 
 // applyUpdate applies u to the replica and returns the event describing
@@ -722,7 +742,7 @@ func (m *machine) dataFailed(o *output, err error) {
 	m.disconnect(o, err)
 }
 
-func (m *machine) updateNotification(o *output, msg *jsonrpc.Message) {
+func (m *machine) updateNotification(o *output, now time.Time, msg *jsonrpc.Message) {
 	id, err := monitor.NotificationMonitorID(msg.Params)
 	if err != nil {
 		m.dataFailed(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
@@ -735,22 +755,15 @@ func (m *machine) updateNotification(o *output, msg *jsonrpc.Message) {
 			return
 		}
 		u, err := monitor.ParseNotification(m.schema, msg.Method, msg.Params)
-		if err != nil {
-			m.dataFailed(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
-			return
-		}
-		ev, ok := m.applyUpdate(o, u, false)
-		if !ok {
-			return
-		}
-		// The last id is committed only now that its update applied.
-		if u.HasLastID {
-			if err := m.conds.SetLastID(ev.LastID); err != nil {
-				m.dataFailed(o, fmt.Errorf("%w: %s: %w", ErrMalformed, msg.Method, err))
-				return
+		ev, ok := m.applyData(o, u, err, msg.Method, false, func(ev Update) error {
+			if !u.HasLastID {
+				return nil
 			}
+			return m.conds.SetLastID(ev.LastID)
+		})
+		if ok {
+			o.events = append(o.events, ev)
 		}
-		o.events = append(o.events, ev)
 	case bytes.Equal(id, m.serverMonID):
 		if m.serverMonitorVersion == 0 {
 			return
@@ -768,7 +781,7 @@ func (m *machine) updateNotification(o *output, msg *jsonrpc.Message) {
 			m.disconnect(o, fmt.Errorf("%w: _Server update: %w", ErrMalformed, err))
 			return
 		}
-		m.checkServer(o)
+		m.checkServer(o, now)
 	default:
 		m.log.V(1).Info("update for an unknown monitor; ignored", "monitor", string(id))
 	}
@@ -833,7 +846,7 @@ func (m *machine) setLock(name string) output {
 
 func (m *machine) lockReply(o *output, msg *jsonrpc.Message) {
 	if msg.Kind == jsonrpc.KindError {
-		m.log.Info("lock request failed", "lock", m.cfg.lock, "error", string(msg.Error))
+		m.log.Info("lock request failed", "lock", m.cfg.lock, "err", &jsonrpc.ServerError{Method: "lock", Value: msg.Error})
 		return
 	}
 	var r struct {
@@ -963,7 +976,7 @@ func (m *machine) requestExpired(id int64, after fmt.Stringer) output {
 		return o
 	}
 	err := fmt.Errorf("%w: %s unanswered after %s", ErrRequestTimeout, what, after)
-	m.log.Info("server rejected", "remote", m.remote, "reason", err.Error())
+	m.log.Info("server rejected", "remote", m.remote, "err", err)
 	m.retry(&o, err)
 	return o
 }
@@ -973,11 +986,11 @@ func (m *machine) flagInconsistency(o *output, reason error) {
 	m.retry(o, fmt.Errorf("%w: %w", ErrInconsistent, reason))
 }
 
-func (m *machine) setLeaderOnly(v bool) output {
+func (m *machine) setLeaderOnly(now time.Time, v bool) output {
 	var o output
 	m.cfg.leaderOnly = v
 	if v && m.connected && !m.leaving && m.serverMonitorVersion != 0 && m.state != Retry {
-		m.checkServer(&o)
+		m.checkServer(&o, now)
 	}
 	return o
 }

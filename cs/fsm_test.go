@@ -2,440 +2,352 @@ package cs
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/cockroachdb/datadriven"
 	"github.com/go-logr/logr"
+	"github.com/go-logr/logr/funcr"
 	"github.com/ovn-org/libovsdb/ovsdb"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ovsdbcs/ovsdbcs/failover"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
 	"github.com/ovsdbcs/ovsdbcs/leader"
-	"github.com/ovsdbcs/ovsdbcs/monitor"
 	"github.com/ovsdbcs/ovsdbcs/testserver"
 )
 
-// Pure tests of the state machine: no goroutines, no sockets.
-
-const serverSchema = `{"name":"_Server","version":"1.2.0","tables":{"Database":{"columns":{
-"name":{"type":"string"},
-"model":{"type":{"key":{"type":"string","enum":["set",["standalone","clustered","relay"]]}}},
-"connected":{"type":"boolean"},"leader":{"type":"boolean"},
-"schema":{"type":{"key":{"type":"string"},"min":0,"max":1}},
-"cid":{"type":{"key":{"type":"uuid"},"min":0,"max":1}},
-"sid":{"type":{"key":{"type":"uuid"},"min":0,"max":1}},
-"index":{"type":{"key":{"type":"integer"},"min":0,"max":1}}},"isRoot":true}}}`
-
-const rowUUID = "aaaaaaaa-0000-0000-0000-000000000001"
-
-func serverRow(leaderFlag bool, index int) string {
-	schema, _ := json.Marshal(string(testserver.LabSchema()))
-	return fmt.Sprintf(`{"Database":{%q:{"initial":{"name":"Lab","model":"clustered","connected":true,"leader":%t,"schema":%s,"cid":["uuid","cccccccc-0000-0000-0000-000000000001"],"index":%d}}}}`,
-		rowUUID, leaderFlag, schema, index)
+// The pure state machine's tests: transcripts under testdata/machine, with
+// no goroutines and no sockets. Each file starts a fresh machine; every
+// command is an input (a connection event, a message, a user command, the
+// time) and its output lists, in the order the driver carries them out,
+// the V(0) log lines, every message sent (as its full JSON), the session
+// actions, the transaction outcomes and the events. Run with -rewrite to
+// regenerate the expected output, and review the diff.
+//
+// Commands (see the files for examples):
+//
+//	new [lock=L] [leader-only=false] [max-version=N] [db-change-aware=false]
+//	    [tables=(T,...)] [columns=(T.c,...)] [cid=UUID] [reject-limit=(burst,interval)]
+//	connect [seqno=N] [remote=R]
+//	bootstrap [seqno=N] [remote=R] [leader=false] [index=N] [found=true]
+//	    [last-id=UUID] [same-connection]
+//	                         connect (unless same-connection) and the
+//	                         server's replies up to MONITORING (each one
+//	                         echoed); input: the monitor reply's table
+//	                         updates (default {})
+//	recv                     input: one JSON-RPC message as the server sends it
+//	disconnect [err=eof|forced]
+//	advance d=DURATION       moves the clock the machine is given
+//	set-condition table=T    input: the condition clauses (JSON), or null
+//	set-lock [name=L]
+//	set-leader-only [v=false]
+//	transact                 input: the operations (a JSON array)
+//	cancel id=N              the caller of transaction N gave up (ctx ended)
+//	force-reconnect
+//	flag-inconsistency
+//	reset-min-index
+//	pending                  the requests under the request timeout
+//	expire id=N [after=D]    request N reached its deadline
+//	status
+//
+// In inputs, $serverSchema stands for the _Server schema, $labSchema for
+// the Lab schema and $labSchemaString for the latter as a JSON string.
+func TestMachineTranscripts(t *testing.T) {
+	datadriven.Walk(t, "testdata/machine", func(t *testing.T, path string) {
+		h := &machineHarness{now: time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)}
+		datadriven.RunTest(t, path, h.handle)
+	})
 }
 
-type fsmTest struct {
-	t *testing.T
-	m *machine
+const serverSchema = `{"name":"_Server","version":"1.2.0","tables":{"Database":{"columns":{"name":{"type":"string"},"model":{"type":{"key":{"type":"string","enum":["set",["standalone","clustered","relay"]]}}},"connected":{"type":"boolean"},"leader":{"type":"boolean"},"schema":{"type":{"key":{"type":"string"},"min":0,"max":1}},"cid":{"type":{"key":{"type":"uuid"},"min":0,"max":1}},"sid":{"type":{"key":{"type":"uuid"},"min":0,"max":1}},"index":{"type":{"key":{"type":"integer"},"min":0,"max":1}}},"isRoot":true}}}`
+
+type machineHarness struct {
+	m     *machine
+	now   time.Time
+	seqno uint64
+	log   strings.Builder
 }
 
-func newFSM(t *testing.T, mod func(*machineConfig)) *fsmTest {
-	cfg := machineConfig{database: "Lab", leaderOnly: true, maxVersion: 3, dbChangeAware: true, log: logr.Discard()}
-	if mod != nil {
-		mod(&cfg)
-	}
-	return &fsmTest{t: t, m: newMachine(cfg)}
-}
-
-// sent returns "method params" of each message sent.
-func sent(o output) []string {
-	var out []string
-	for _, m := range o.sends {
-		out = append(out, m.Method+" "+string(m.Params))
-	}
-	return out
-}
-
-func (f *fsmTest) reply(result string) output {
-	f.t.Helper()
-	return f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindReply, ID: idOf(f.m.requestID), Result: json.RawMessage(result)})
-}
-
-func (f *fsmTest) errorReply(errValue string) output {
-	f.t.Helper()
-	return f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindError, ID: idOf(f.m.requestID), Error: json.RawMessage(errValue)})
-}
-
-func idOf(id int64) json.RawMessage { return json.RawMessage(fmt.Sprint(id)) }
-
-func (f *fsmTest) expectState(s State) {
-	f.t.Helper()
-	if f.m.state != s {
-		f.t.Fatalf("state %s, want %s", f.m.state, s)
-	}
-}
-
-func expectSent(t *testing.T, o output, prefixes ...string) {
-	t.Helper()
-	got := sent(o)
-	if len(got) != len(prefixes) {
-		t.Fatalf("sent %q, want %q", got, prefixes)
-	}
-	for i, p := range prefixes {
-		if !strings.HasPrefix(got[i], p) {
-			t.Fatalf("sent[%d] = %q, want prefix %q", i, got[i], p)
+func (h *machineHarness) newMachine(t *testing.T, d *datadriven.TestData) {
+	cfg := machineConfig{database: "Lab", leaderOnly: true, maxVersion: 3, dbChangeAware: true}
+	if d != nil {
+		d.MaybeScanArgs(t, "lock", &cfg.lock)
+		d.MaybeScanArgs(t, "leader-only", &cfg.leaderOnly)
+		d.MaybeScanArgs(t, "max-version", &cfg.maxVersion)
+		d.MaybeScanArgs(t, "db-change-aware", &cfg.dbChangeAware)
+		d.MaybeScanArgs(t, "cid", &cfg.clusterID)
+		if d.HasArg("tables") || d.HasArg("columns") {
+			cfg.selection = map[string][]string{}
+			var tables, columns []string
+			d.MaybeScanArgs(t, "tables", &tables)
+			d.MaybeScanArgs(t, "columns", &columns)
+			for _, tb := range tables {
+				cfg.selection[tb] = nil
+			}
+			for _, tc := range columns {
+				tb, c, _ := strings.Cut(tc, ".")
+				cfg.selection[tb] = append(cfg.selection[tb], c)
+			}
+		}
+		if d.HasArg("reject-limit") {
+			var burst int
+			var interval string
+			d.ScanArgs(t, "reject-limit", &burst, &interval)
+			iv, err := time.ParseDuration(interval)
+			require.NoError(t, err, d.Pos)
+			cfg.rejectLimit = failover.NewLogLimiter(burst, iv)
 		}
 	}
+	cfg.log = funcr.New(func(_, args string) { fmt.Fprintf(&h.log, "log %s\n", args) }, funcr.Options{})
+	h.m = newMachine(cfg)
 }
 
-// bootstrap takes a fresh machine to MONITORING through _Server.
-func (f *fsmTest) bootstrap() {
-	f.t.Helper()
-	o := f.m.connect(1, "tcp:127.0.0.1:6641")
-	expectSent(f.t, o, `get_schema ["_Server"]`)
-	f.expectState(ServerSchemaRequested)
-	o = f.reply(serverSchema)
-	expectSent(f.t, o, `monitor_cond ["_Server",["monid","_Server"]`)
-	f.expectState(ServerMonitorRequested)
-	o = f.reply(serverRow(true, 5))
-	expectSent(f.t, o, `monitor_cond_since ["Lab",["monid","Lab"]`, `set_db_change_aware [true]`)
-	f.expectState(DataMonitorCondSinceRequested)
-	o = f.reply(`[false,"bbbbbbbb-0000-0000-0000-000000000001",{}]`)
-	f.expectState(Monitoring)
-	if len(o.events) == 0 {
-		f.t.Fatal("no events")
+func (h *machineHarness) handle(t *testing.T, d *datadriven.TestData) string {
+	if d.Cmd == "new" {
+		h.newMachine(t, d)
+		return ""
 	}
+	if h.m == nil {
+		h.newMachine(t, nil)
+	}
+	h.log.Reset()
+	var o output
+	var extra string
+	switch d.Cmd {
+	case "connect":
+		h.seqno++
+		seqno, remote := h.seqno, "tcp:127.0.0.1:6641"
+		d.MaybeScanArgs(t, "seqno", &seqno)
+		d.MaybeScanArgs(t, "remote", &remote)
+		h.seqno = seqno
+		o = h.m.connect(seqno, remote)
+	case "bootstrap":
+		return h.bootstrap(t, d)
+	case "recv":
+		o = h.recv(t, d.Pos, d.Input)
+	case "disconnect":
+		var why string
+		d.MaybeScanArgs(t, "err", &why)
+		err := io.EOF
+		if why == "forced" {
+			err = fmt.Errorf("%s: %w", h.m.remote, jsonrpc.ErrForcedReconnect)
+		}
+		o = h.m.connectionLost(err)
+	case "advance":
+		var s string
+		d.ScanArgs(t, "d", &s)
+		dur, err := time.ParseDuration(s)
+		require.NoError(t, err, d.Pos)
+		h.now = h.now.Add(dur)
+		return fmt.Sprintf("now %s\n", h.now.Format(time.TimeOnly))
+	case "set-condition":
+		var table string
+		d.ScanArgs(t, "table", &table)
+		var cond []ovsdb.Condition
+		require.NoError(t, json.Unmarshal([]byte(d.Input), &cond), d.Pos)
+		seq, out, err := h.m.setCondition(table, cond)
+		if err != nil {
+			return "error: " + err.Error() + "\n"
+		}
+		o, extra = out, fmt.Sprintf("condition seqno %d\n", seq)
+	case "set-lock":
+		var name string
+		d.MaybeScanArgs(t, "name", &name)
+		o = h.m.setLock(name)
+	case "set-leader-only":
+		v := true
+		d.MaybeScanArgs(t, "v", &v)
+		o = h.m.setLeaderOnly(h.now, v)
+	case "transact":
+		var ops []json.RawMessage
+		require.NoError(t, json.Unmarshal([]byte(d.Input), &ops), d.Pos)
+		id, out, err := h.m.transact(ops)
+		if err != nil {
+			return "error: " + err.Error() + "\n"
+		}
+		o, extra = out, fmt.Sprintf("transaction %d\n", id)
+	case "cancel":
+		var id int64
+		d.ScanArgs(t, "id", &id)
+		h.m.forgetTxn(id)
+	case "force-reconnect":
+		o = h.m.forceReconnect(ErrForced)
+	case "flag-inconsistency":
+		h.m.flagInconsistency(&o, fmt.Errorf("flagged by the user"))
+	case "reset-min-index":
+		h.m.checker.ResetMinIndex()
+	case "pending":
+		return fmt.Sprintf("pending %v\n", h.m.pendingRequests(nil))
+	case "expire":
+		var id int64
+		after := "30s"
+		d.ScanArgs(t, "id", &id)
+		d.MaybeScanArgs(t, "after", &after)
+		dur, err := time.ParseDuration(after)
+		require.NoError(t, err, d.Pos)
+		o = h.m.requestExpired(id, dur)
+	case "status":
+		return h.status()
+	default:
+		t.Fatalf("%s: unknown command %q", d.Pos, d.Cmd)
+	}
+	return h.log.String() + extra + describeOutput(o)
+}
+
+func (h *machineHarness) recv(t *testing.T, pos, input string) output {
+	var msg jsonrpc.Message
+	require.NoError(t, json.Unmarshal([]byte(expandSchemas(input)), &msg), pos)
+	return h.m.message(h.now, &msg)
+}
+
+// bootstrap connects and answers the machine's requests as a leader (by
+// default) would, up to the monitor reply, echoing each input.
+func (h *machineHarness) bootstrap(t *testing.T, d *datadriven.TestData) string {
+	h.seqno++
+	seqno, remote := h.seqno, "tcp:127.0.0.1:6641"
+	isLeader, index, found, lastID := true, 5, false, "bbbbbbbb-0000-0000-0000-000000000001"
+	d.MaybeScanArgs(t, "seqno", &seqno)
+	d.MaybeScanArgs(t, "remote", &remote)
+	d.MaybeScanArgs(t, "leader", &isLeader)
+	d.MaybeScanArgs(t, "index", &index)
+	d.MaybeScanArgs(t, "found", &found)
+	d.MaybeScanArgs(t, "last-id", &lastID)
+	h.seqno = seqno
+	updates := strings.TrimSpace(d.Input)
+	if updates == "" {
+		updates = "{}"
+	}
+	var b strings.Builder
+	step := func(what string, o output) {
+		fmt.Fprintf(&b, "> %s\n%s%s", what, h.log.String(), describeOutput(o))
+		h.log.Reset()
+	}
+	if !d.HasArg("same-connection") {
+		step(fmt.Sprintf("connect seqno=%d remote=%s", seqno, remote), h.m.connect(seqno, remote))
+	}
+	reply := func(result string) {
+		msg := fmt.Sprintf(`{"id":%d,"result":%s,"error":null}`, h.m.requestID, result)
+		step("recv "+msg, h.recv(t, d.Pos, msg))
+	}
+	reply("$serverSchema")
+	reply(fmt.Sprintf(`{"Database":{"aaaaaaaa-0000-0000-0000-000000000001":{"initial":{"name":"Lab","model":"clustered","connected":true,"leader":%t,"schema":$labSchemaString,"cid":["uuid","cccccccc-0000-0000-0000-000000000001"],"index":%d}}}}`, isLeader, index))
+	switch h.m.state {
+	case DataMonitorCondSinceRequested:
+		reply(fmt.Sprintf(`[%t,%q,%s]`, found, lastID, updates))
+	case DataMonitorCondRequested, DataMonitorRequested:
+		reply(updates)
+	}
+	return b.String()
+}
+
+// expandSchemas replaces the schema placeholders of an input.
+func expandSchemas(s string) string {
+	lab := string(testserver.LabSchema())
+	labCompact, _ := json.Marshal(json.RawMessage(lab))
+	labString, _ := json.Marshal(string(labCompact))
+	return strings.NewReplacer(
+		"$serverSchema", serverSchema,
+		"$labSchemaString", string(labString),
+		"$labSchema", string(labCompact),
+	).Replace(s)
+}
+
+func (h *machineHarness) status() string {
+	m := h.m
+	var b strings.Builder
+	fmt.Fprintf(&b, "state %s connected=%t leaving=%t synced=%t\n", m.state, m.connected, m.leaving, m.synced)
+	fmt.Fprintf(&b, "last error: %v\n", m.lastErr)
+	fmt.Fprintf(&b, "last id %s, condition seqno %d, min index %d\n", m.conds.LastID(), m.conds.Seqno(), m.checker.MinIndex())
+	if m.cfg.lock != "" {
+		fmt.Fprintf(&b, "lock %q held=%t contended=%t\n", m.cfg.lock, m.hasLock, m.lockContended)
+	}
+	if len(m.txns) > 0 {
+		ids := make([]int64, 0, len(m.txns))
+		for id := range m.txns {
+			ids = append(ids, id)
+		}
+		fmt.Fprintf(&b, "transactions in flight %v\n", slices.Sorted(slices.Values(ids)))
+	}
+	if m.replica != nil {
+		fmt.Fprintf(&b, "replica Item rows %d\n", m.replica.Len("Item"))
+	}
+	return b.String()
+}
+
+// describeOutput renders an output in the order the driver carries it
+// out: sends, actions, transaction outcomes, events.
+func describeOutput(o output) string {
+	var b strings.Builder
+	for _, msg := range o.sends {
+		js, err := msg.MarshalJSON()
+		if err != nil {
+			js = []byte("invalid: " + err.Error())
+		}
+		fmt.Fprintf(&b, "send %s\n", js)
+	}
+	for _, a := range o.actions {
+		name := map[actionKind]string{actRetry: "retry", actDisconnect: "disconnect", actFatal: "fatal"}[a.kind]
+		fmt.Fprintf(&b, "action %s fromMonitoring=%t: %v\n", name, a.fromMonitoring, a.reason)
+	}
+	for _, tx := range o.txns {
+		if tx.err != nil {
+			fmt.Fprintf(&b, "outcome %d error: %v\n", tx.id, tx.err)
+		} else {
+			fmt.Fprintf(&b, "outcome %d result %s\n", tx.id, tx.result)
+		}
+	}
+	for _, ev := range o.events {
+		b.WriteString(describeEvent(ev))
+	}
+	return b.String()
+}
+
+func describeEvent(ev Event) string {
+	switch e := ev.(type) {
+	case StateChange:
+		return fmt.Sprintf("event state %s -> %s (%s)\n", e.From, e.To, e.Remote)
+	case Reconnect:
+		return fmt.Sprintf("event reconnect %s wasMonitoring=%t: %v\n", e.Remote, e.WasMonitoring, e.Reason)
+	case Locked:
+		return fmt.Sprintf("event locked %q\n", e.Lock)
+	case LockLost:
+		return fmt.Sprintf("event lock lost %q\n", e.Lock)
+	case TxnReply:
+		if e.Err != nil {
+			return fmt.Sprintf("event txn reply %d error: %v\n", e.ID, e.Err)
+		}
+		return fmt.Sprintf("event txn reply %d result %s\n", e.ID, e.Result)
+	case Update:
+		var b strings.Builder
+		fmt.Fprintf(&b, "event update version=%d monitorReply=%t clear=%t found=%t lastID=%q\n",
+			e.Version, e.MonitorReply, e.Clear, e.Found, e.LastID)
+		for _, c := range e.Changes {
+			fmt.Fprintf(&b, "  %s %s %s", c.Op, c.Table, c.UUID)
+			if c.Old.Valid() {
+				fmt.Fprintf(&b, " old=%s", c.Old)
+			}
+			if c.New.Valid() {
+				fmt.Fprintf(&b, " new=%s", c.New)
+			}
+			b.WriteString("\n")
+		}
+		return b.String()
+	}
+	return fmt.Sprintf("event %T %+v\n", ev, ev)
 }
 
 func TestStateNames(t *testing.T) {
 	want := []string{"SERVER_SCHEMA_REQUESTED", "SERVER_MONITOR_REQUESTED", "DATA_SCHEMA_REQUESTED",
 		"DATA_MONITOR_COND_SINCE_REQUESTED", "DATA_MONITOR_COND_REQUESTED", "DATA_MONITOR_REQUESTED", "MONITORING", "RETRY"}
 	for i, w := range want {
-		if got := State(i + 1).String(); got != w {
-			t.Errorf("State(%d) = %q, want %q", i+1, got, w)
-		}
+		require.Equal(t, w, State(i+1).String())
 	}
-	if State(99).String() != "State(99)" {
-		t.Error(State(99).String())
-	}
-}
-
-func TestMachineBootstrapThroughServer(t *testing.T) {
-	f := newFSM(t, nil)
-	f.bootstrap()
-	if f.m.conds.LastID() != "bbbbbbbb-0000-0000-0000-000000000001" {
-		t.Fatalf("last id %s", f.m.conds.LastID())
-	}
-	if f.m.checker.MinIndex() != 5 {
-		t.Fatalf("min index %d", f.m.checker.MinIndex())
-	}
-}
-
-func TestMachineNoDBChangeAware(t *testing.T) {
-	f := newFSM(t, func(c *machineConfig) { c.dbChangeAware = false })
-	f.m.connect(1, "r")
-	f.reply(serverSchema)
-	o := f.reply(serverRow(true, 5))
-	expectSent(t, o, `monitor_cond_since`)
-}
-
-func TestMachineFallsBackToGetSchemaWithoutServer(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		step func(f *fsmTest) output
-	}{
-		{"get_schema error", func(f *fsmTest) output { return f.errorReply(`{"error":"unknown database"}`) }},
-		{"monitor error", func(f *fsmTest) output {
-			f.reply(serverSchema)
-			return f.errorReply(`{"error":"unknown method"}`)
-		}},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			f := newFSM(t, nil)
-			f.m.connect(1, "r")
-			o := tc.step(f)
-			expectSent(t, o, `get_schema ["Lab"]`)
-			f.expectState(DataSchemaRequested)
-			o = f.reply(string(testserver.LabSchema()))
-			// Never monitor_cond_since on this path.
-			expectSent(t, o, `monitor_cond ["Lab"`)
-			f.expectState(DataMonitorCondRequested)
-			f.reply(`{}`)
-			f.expectState(Monitoring)
-		})
-	}
-}
-
-func TestMachineMethodFallback(t *testing.T) {
-	f := newFSM(t, nil)
-	f.m.connect(1, "r")
-	f.reply(serverSchema)
-	f.reply(serverRow(true, 1))
-	f.expectState(DataMonitorCondSinceRequested)
-	o := f.errorReply(`{"error":"unknown method"}`)
-	expectSent(t, o, `monitor_cond [`)
-	f.expectState(DataMonitorCondRequested)
-	o = f.errorReply(`{"error":"unknown method"}`)
-	expectSent(t, o, `monitor [`)
-	f.expectState(DataMonitorRequested)
-	// An error to plain monitor is the guard: retry.
-	o = f.errorReply(`{"error":"unknown method"}`)
-	f.expectState(Retry)
-	if len(o.actions) != 1 || o.actions[0].kind != actRetry || o.actions[0].fromMonitoring {
-		t.Fatalf("actions %+v", o.actions)
-	}
-}
-
-func TestMachineMaxVersionCapsFirstMethod(t *testing.T) {
-	for v, want := range map[int]string{1: "monitor [", 2: "monitor_cond [", 3: "monitor_cond_since ["} {
-		f := newFSM(t, func(c *machineConfig) { c.maxVersion = v; c.dbChangeAware = false })
-		f.m.connect(1, "r")
-		f.reply(serverSchema)
-		expectSent(t, f.reply(serverRow(true, 1)), want)
-	}
-}
-
-func TestMachineRetryFromMonitoringResetsBackoffBeforeStateChange(t *testing.T) {
-	f := newFSM(t, nil)
-	f.bootstrap()
-	// The leader steps down.
-	o := f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindNotification, Method: "update2",
-		Params: json.RawMessage(`[["monid","_Server"],{"Database":{"` + rowUUID + `":{"modify":{"leader":false}}}}]`)})
-	f.expectState(Retry)
-	if len(o.actions) != 1 || !o.actions[0].fromMonitoring || !errors.Is(o.actions[0].reason, leader.ErrNotLeader) {
-		t.Fatalf("actions %+v", o.actions)
-	}
-	// More messages from the doomed connection force nothing more.
-	o = f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindNotification, Method: "update2",
-		Params: json.RawMessage(`[["monid","_Server"],{"Database":{"` + rowUUID + `":{"modify":{"index":9}}}}]`)})
-	if len(o.actions) != 0 {
-		t.Fatalf("second retry %+v", o.actions)
-	}
-}
-
-func TestMachineReconnectEventNamesTheRejection(t *testing.T) {
-	f := newFSM(t, nil)
-	f.bootstrap()
-	f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindNotification, Method: "update2",
-		Params: json.RawMessage(`[["monid","_Server"],{"Database":{"` + rowUUID + `":{"modify":{"leader":false}}}}]`)})
-	f.expectState(Retry)
-	// The session reports the drop the machine forced.
-	o := f.m.connectionLost(fmt.Errorf("r: %w", jsonrpc.ErrForcedReconnect))
-	var rc *Reconnect
-	for _, ev := range o.events {
-		if r, ok := ev.(Reconnect); ok {
-			rc = &r
-		}
-	}
-	if rc == nil || !errors.Is(rc.Reason, leader.ErrNotLeader) {
-		t.Fatalf("reconnect event %+v, want the not-leader rejection", rc)
-	}
-	// A drop the machine did not force keeps the transport's reason.
-	f.m.connect(2, "r2")
-	o = f.m.connectionLost(io.EOF)
-	for _, ev := range o.events {
-		if r, ok := ev.(Reconnect); ok && !errors.Is(r.Reason, io.EOF) {
-			t.Fatalf("reconnect reason %v, want EOF", r.Reason)
-		}
-	}
-}
-
-func TestMachineRejectionOutsideMonitoringKeepsBackoff(t *testing.T) {
-	f := newFSM(t, nil)
-	f.m.connect(1, "r")
-	f.reply(serverSchema)
-	o := f.reply(serverRow(false, 1))
-	f.expectState(Retry)
-	if len(o.actions) != 1 || o.actions[0].fromMonitoring {
-		t.Fatalf("actions %+v", o.actions)
-	}
-}
-
-func TestMachineStaleServerRejected(t *testing.T) {
-	f := newFSM(t, nil)
-	f.bootstrap()
-	f.m.connectionLost(errors.New("EOF"))
-	f.m.connect(3, "r2")
-	f.reply(serverSchema)
-	o := f.reply(serverRow(true, 4))
-	if len(o.actions) != 1 || !errors.Is(o.actions[0].reason, leader.ErrStale) {
-		t.Fatalf("actions %+v", o.actions)
-	}
-}
-
-func TestMachineUnexpectedErrorInDataSchemaRequestedRetries(t *testing.T) {
-	f := newFSM(t, nil)
-	f.m.connect(1, "r")
-	f.errorReply(`{"error":"x"}`)
-	f.expectState(DataSchemaRequested)
-	o := f.errorReply(`{"error":"unknown database"}`)
-	f.expectState(Retry)
-	if len(o.actions) != 1 || !errors.Is(o.actions[0].reason, ErrServerError) {
-		t.Fatalf("actions %+v", o.actions)
-	}
-}
-
-func TestMachineMonitorCanceledRestartsOnSameConnection(t *testing.T) {
-	f := newFSM(t, nil)
-	f.bootstrap()
-	id, _, err := f.m.transact([]json.RawMessage{json.RawMessage(`{"op":"comment","comment":"x"}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindNotification, Method: "monitor_canceled", Params: json.RawMessage(`[["monid", "Lab"]]`)})
-	expectSent(t, o, `monitor_cancel [["monid","_Server"]]`, `get_schema ["_Server"]`)
-	f.expectState(ServerSchemaRequested)
-	if len(o.actions) != 0 || len(o.txns) != 0 || !f.m.isTxn(id) {
-		t.Fatalf("restart touched the connection or the transactions: %+v", o)
-	}
-	for _, e := range o.events {
-		if _, ok := e.(Reconnect); ok {
-			t.Fatal("Reconnect event")
-		}
-	}
-}
-
-func TestMachineConnectionLostFailsTransactionsAndResendsLock(t *testing.T) {
-	f := newFSM(t, func(c *machineConfig) { c.lock = "L" })
-	o := f.m.connect(1, "r")
-	expectSent(t, o, `get_schema`, `lock ["L"]`)
-	if _, _, err := f.m.transact(nil); !errors.Is(err, ErrNotMonitoring) {
-		t.Fatalf("err %v", err)
-	}
-	f.reply(serverSchema)
-	f.reply(serverRow(true, 1))
-	f.reply(`[false,"bbbbbbbb-0000-0000-0000-000000000001",{}]`)
-	if _, _, err := f.m.transact(nil); !errors.Is(err, ErrNotLocked) {
-		t.Fatalf("err %v", err)
-	}
-	if o = f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindReply, ID: idOf(f.m.lockReqID), Result: json.RawMessage(`{"locked":false}`)}); len(o.events) != 0 {
-		t.Fatalf("events %+v", o.events)
-	}
-	if f.m.hasLock || !f.m.lockContended {
-		t.Fatal("lock state after locked:false")
-	}
-	o = f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindNotification, Method: "locked", Params: json.RawMessage(`["L"]`)})
-	if len(o.events) != 1 || !f.m.hasLock {
-		t.Fatalf("locked: %+v", o.events)
-	}
-	id, o, err := f.m.transact([]json.RawMessage{json.RawMessage(`{"op":"comment","comment":"x"}`)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	expectSent(t, o, `transact ["Lab",{"op":"comment","comment":"x"},{"lock":"L","op":"assert"}]`)
-	o = f.m.connectionLost(errors.New("EOF"))
-	if len(o.txns) != 1 || o.txns[0].id != id || !errors.Is(o.txns[0].err, ErrReconnected) ||
-		!errors.Is(o.txns[0].err, ErrMaybeCommitted) || errors.Is(o.txns[0].err, ErrTryAgain) {
-		t.Fatalf("txns %+v", o.txns)
-	}
-	o = f.m.connect(3, "r2")
-	expectSent(t, o, `get_schema`, `lock ["L"]`)
-	if f.m.hasLock {
-		t.Fatal("lock kept across connections")
-	}
-}
-
-func TestMachineTxnErrorsCanceledAndUnknownDatabase(t *testing.T) {
-	f := newFSM(t, nil)
-	f.bootstrap()
-	// ovsdb-server 3.1 sends the bare string; the object form is accepted
-	// too. Either may have committed.
-	for _, v := range []string{`"canceled"`, `{"error":"canceled"}`} {
-		id, _, _ := f.m.transact(nil)
-		o := f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindError, ID: idOf(id), Error: json.RawMessage(v)})
-		if len(o.txns) != 1 || !errors.Is(o.txns[0].err, ErrCanceled) || !errors.Is(o.txns[0].err, ErrMaybeCommitted) ||
-			errors.Is(o.txns[0].err, ErrTryAgain) {
-			t.Fatalf("canceled %s: %+v", v, o.txns)
-		}
-	}
-	id, _, _ := f.m.transact(nil)
-	o := f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindReply, ID: idOf(id), Result: json.RawMessage(`[{"error":"unknown database","details":"x"}]`)})
-	f.expectState(Retry)
-	if f.m.conds.LastID() != "00000000-0000-0000-0000-000000000000" || len(o.actions) != 1 {
-		t.Fatalf("unknown database: last id %s, actions %+v", f.m.conds.LastID(), o.actions)
-	}
-}
-
-func TestMachineConditionChangeOnlyWhileMonitoring(t *testing.T) {
-	f := newFSM(t, nil)
-	seq, o, err := f.m.setCondition("Item", []ovsdb.Condition{{Column: "n", Function: ovsdb.ConditionEqual, Value: 1}})
-	if err != nil || seq != 1 || len(o.sends) != 0 {
-		t.Fatalf("before connecting: %d %v %v", seq, err, sent(o))
-	}
-	f.bootstrap()
-	if f.m.conds.Seqno() != 1 {
-		t.Fatalf("folded condition not counted: %d", f.m.conds.Seqno())
-	}
-	seq, o, _ = f.m.setCondition("Item", nil)
-	expectSent(t, o, `monitor_cond_change [["monid","Lab"],["monid","Lab"],{"Item":[{"where":[true]}]}]`)
-	if seq != 2 {
-		t.Fatalf("seq %d", seq)
-	}
-	// A second change waits for the first reply.
-	seq, o, _ = f.m.setCondition("Item", []ovsdb.Condition{})
-	if len(o.sends) != 0 || seq != 3 {
-		t.Fatalf("second change: %d %v", seq, sent(o))
-	}
-	o = f.reply(`{}`)
-	expectSent(t, o, `monitor_cond_change`)
-	f.reply(`{}`)
-	if f.m.conds.Seqno() != 3 {
-		t.Fatalf("seqno %d", f.m.conds.Seqno())
-	}
-}
-
-func TestMachineSetLeaderOnlyRechecks(t *testing.T) {
-	f := newFSM(t, func(c *machineConfig) { c.leaderOnly = false })
-	f.m.connect(1, "r")
-	f.reply(serverSchema)
-	f.reply(serverRow(false, 1))
-	f.reply(`[false,"bbbbbbbb-0000-0000-0000-000000000001",{}]`)
-	f.expectState(Monitoring)
-	o := f.m.setLeaderOnly(true)
-	f.expectState(Retry)
-	if len(o.actions) != 1 || !o.actions[0].fromMonitoring {
-		t.Fatalf("actions %+v", o.actions)
-	}
-}
-
-func TestMachineMalformedUpdateDisconnectsForAFullResync(t *testing.T) {
-	f := newFSM(t, nil)
-	f.bootstrap()
-	o := f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindNotification, Method: "update3", Params: json.RawMessage(`[["monid","Lab"],"bbbbbbbb-0000-0000-0000-000000000002","oops"]`)})
-	f.expectState(Retry)
-	if len(o.actions) != 1 || o.actions[0].kind != actDisconnect || !errors.Is(o.actions[0].reason, ErrMalformed) {
-		t.Fatalf("actions %+v", o.actions)
-	}
-	// The bad update's changes are lost: the last id is forgotten, so the
-	// next monitor reply is a full resync (Clear), never a resume past it.
-	if f.m.conds.LastID() != monitor.ZeroLastID {
-		t.Fatalf("last id %s", f.m.conds.LastID())
-	}
-	// Nothing more from the connection is used.
-	o = f.m.message(&jsonrpc.Message{Kind: jsonrpc.KindNotification, Method: "update3", Params: json.RawMessage(`[["monid","Lab"],"bbbbbbbb-0000-0000-0000-000000000003",{}]`)})
-	if len(o.events) != 0 || len(o.actions) != 0 || f.m.conds.LastID() != monitor.ZeroLastID {
-		t.Fatalf("after leaving: %+v, last id %s", o, f.m.conds.LastID())
-	}
-}
-
-func TestMachineConditionOfUnknownTableIsAConfigError(t *testing.T) {
-	f := newFSM(t, nil)
-	if _, _, err := f.m.setCondition("Itme", []ovsdb.Condition{}); err != nil {
-		t.Fatal(err)
-	}
-	f.m.connect(1, "r")
-	f.reply(serverSchema)
-	o := f.reply(serverRow(true, 1))
-	if len(sent(o)) != 0 {
-		t.Fatalf("sent %q", sent(o))
-	}
-	if len(o.actions) != 1 || o.actions[0].kind != actFatal || !errors.Is(o.actions[0].reason, ErrConfig) ||
-		!strings.Contains(o.actions[0].reason.Error(), `did you mean "Item"`) {
-		t.Fatalf("actions %+v", o.actions)
-	}
+	require.Equal(t, "State(99)", State(99).String())
 }
 
 func TestOVSPolicy(t *testing.T) {
@@ -444,18 +356,14 @@ func TestOVSPolicy(t *testing.T) {
 	p.retry(&s, 1, "a", true, leader.ErrNotLeader)
 	p.retry(&s, 2, "b", false, leader.ErrNotLeader)
 	p.dropped(&s, 3, "c", true, io.EOF)
-	if got := strings.Join(s.calls, ","); got != "reset,force,force" {
-		t.Fatalf("OVS calls %s", got)
-	}
+	require.Equal(t, "reset,force,force", strings.Join(s.calls, ","), "OVS calls")
 	// The election-aware policy also reconnects at once after a drop.
 	s.calls = nil
 	p = newFailoverPolicy(failover.Config{}, 3, logr.Discard())
 	p.retry(&s, 1, "a", true, leader.ErrNotLeader)
 	p.retry(&s, 2, "b", false, leader.ErrNotLeader)
 	p.dropped(&s, 3, "c", true, io.EOF)
-	if got := strings.Join(s.calls, ","); got != "reset,force,force,reset,now" {
-		t.Fatalf("election-aware calls %s", got)
-	}
+	require.Equal(t, "reset,force,force,reset,now", strings.Join(s.calls, ","), "election-aware calls")
 }
 
 type fakeSession struct{ calls []string }

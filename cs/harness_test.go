@@ -121,6 +121,30 @@ func (h *harness) holdUpdates(member int) {
 	}
 }
 
+// setCondition sets the condition of table Item.
+func (h *harness) setCondition(cond []ovsdb.Condition) uint64 {
+	h.t.Helper()
+	seq, err := h.cl.SetCondition("Item", cond)
+	if err != nil {
+		h.t.Fatalf("SetCondition: %v", err)
+	}
+	return seq
+}
+
+// waitCondition waits until the server acknowledged condition seqno seq.
+func (h *harness) waitCondition(seq uint64) {
+	h.t.Helper()
+	h.waitFor(fmt.Sprintf("condition seqno %d", seq), 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq })
+}
+
+// requireReplica checks that the replica holds exactly want (name -> n).
+func (h *harness) requireReplica(want map[string]int64) {
+	h.t.Helper()
+	if got := h.replicaItems(); !mapsEqual(got, want) {
+		h.t.Fatalf("replica %v, want %v", got, want)
+	}
+}
+
 // settle lets everything that can happen at this instant happen.
 func (h *harness) settle() { synctest.Wait() }
 
@@ -156,6 +180,13 @@ func (h *harness) insert(name string, n int) {
 	if _, err := h.c.Transact(context.Background(), ops); err != nil {
 		h.t.Fatalf("insert %s: %v", name, err)
 	}
+}
+
+// insertAB inserts the rows a (n=1) and b (n=2).
+func (h *harness) insertAB() {
+	h.t.Helper()
+	h.insert("a", 1)
+	h.insert("b", 2)
 }
 
 // replicaItems returns name -> n from the client's replica.

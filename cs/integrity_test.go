@@ -178,16 +178,6 @@ func TestUnknownNamesAreConfigErrors(t *testing.T) {
 	})
 }
 
-// The monitor request names every column of every table (else
-// ovsdb-server adds _version to every row).
-func TestMonitorRequestNamesEveryColumn(t *testing.T) {
-	f := newFSM(t, nil)
-	f.m.connect(1, "r")
-	f.reply(serverSchema)
-	o := f.reply(serverRow(true, 1))
-	expectSent(t, o, `monitor_cond_since ["Lab",["monid","Lab"],{"Item":[{"columns":["data","n","name"]}]},"00000000-0000-0000-0000-000000000000"]`, `set_db_change_aware`)
-}
-
 // counterBuild is the exactly-once increment of the tests: writer w owns
 // the row of uuid self whose n counts its increments done; done is how
 // many it has seen reported done. The builder returns no operations when

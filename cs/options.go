@@ -40,6 +40,9 @@ type config struct {
 	// Send backlog limits, as jsonrpc.ConnConfig's MaxBacklogMessages and
 	// MaxBacklogBytes: 0 the default, negative no limit.
 	backlogMessages, backlogBytes int
+	// recvQueueBytes is jsonrpc.ConnConfig's MaxQueuedBytes (0: the
+	// default); only tests set it, to fill the receive queue quickly.
+	recvQueueBytes int
 	// failoverSet: WithFailoverPolicy chose a failover policy instead of
 	// the leader watch, tuned by watch.
 	failoverSet bool

@@ -30,9 +30,11 @@ type sessionControl interface {
 
 // retryPolicy decides how the session reconnects. It is the seam for
 // election-aware policies: the client consults it on every forced retry and
-// every transport drop, and feeds it every session observation. Methods are
-// called with the client's lock held (except observe, which runs on the
-// session's goroutine) and must not block.
+// every transport drop, and feeds it every session observation. All its
+// methods are called by the owner of the client's machine (the driver
+// goroutine while Run runs; before, a caller holding the client's lock),
+// observations included (the session's observer only queues them), so it
+// needs no lock; they must not block.
 //
 // seq and remote name the connection concerned (the session's seqno for
 // it, 0 when there is none). The implementation is failoverPolicy

@@ -2,7 +2,6 @@ package cs
 
 import (
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -26,16 +25,14 @@ import (
 //     only for a healthy member, is failover.NotLeader);
 //   - reaching MONITORING is Policy.Monitoring.
 //
-// Decisions are applied on the session after the policy's lock is
-// released (ResetBackoff, then ConnectNow); a Decision.Wake calls notify so
-// that the client's Run goroutine re-arms its timer (deadline) and calls
-// run when it fires. Attempt never asks for a session action, so observe,
-// which runs on the session's goroutine, never calls back into the session.
+// Decisions are applied on the session at once (ResetBackoff, then
+// ConnectNow); for a Decision.Wake the driver re-arms its timer from
+// deadline after every input and calls run when it fires. All its methods
+// run on the client's driver goroutine (or, before Run, on a caller holding
+// the client's lock), so it has no lock of its own.
 type failoverPolicy struct {
-	log    logr.Logger
-	notify func() // wakes the Run goroutine to re-read deadline; may be nil
+	log logr.Logger
 
-	mu      sync.Mutex
 	p       *failover.Policy
 	doneSeq uint64 // the newest connection already accounted for
 	// Zero-backoff bookkeeping (see spare): whether the session's next
@@ -75,8 +72,6 @@ func (f *failoverPolicy) disconnect(s sessionControl, seq uint64, remote string,
 // started when recordFrom); any other end is one more failed attempt.
 func (f *failoverPolicy) leave(seq uint64, remote string, monitoring bool, cause failover.Cause, reason error, recordFrom bool) failover.Decision {
 	now := time.Now()
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	if !monitoring {
 		return f.reportConn(now, seq, remote, reason)
 	}
@@ -93,7 +88,6 @@ func (f *failoverPolicy) leave(seq uint64, remote string, monitoring bool, cause
 // on, and the remote is tried again later in the sweep.
 func (f *failoverPolicy) observe(o jsonrpc.Observation) {
 	var d failover.Decision
-	f.mu.Lock()
 	switch o.Kind {
 	case jsonrpc.ObserveBackoff:
 		f.zeroNext = o.Backoff == 0
@@ -116,7 +110,6 @@ func (f *failoverPolicy) observe(o jsonrpc.Observation) {
 		f.lastErr = o.Err
 		d = f.p.Attempt(time.Now(), o.Remote, failover.OutcomeOf(o.Err))
 	}
-	f.mu.Unlock()
 	f.apply(nil, d)
 }
 
@@ -128,7 +121,7 @@ func (f *failoverPolicy) observe(o jsonrpc.Observation) {
 // free tries); ConnectNow then drops that connection without spending the
 // extra try, so the sweep gets one zero-backoff attempt more than the
 // Policy counts. Reporting it would look like the session's backoff firing
-// before the re-sweep and end the re-sweeps. f.mu is held.
+// before the re-sweep and end the re-sweeps.
 func (f *failoverPolicy) spare(zero bool) bool {
 	if !zero {
 		return false
@@ -142,8 +135,6 @@ func (f *failoverPolicy) spare(zero bool) bool {
 
 // monitoring ends the recovery in progress, if any, and returns it.
 func (f *failoverPolicy) monitoring(seq uint64, remote string) (policyRecord, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.markDone(seq)
 	rec, ok := f.p.Monitoring(time.Now(), remote)
 	return policyRecord{attempts: rec.Attempts, backoffUsed: rec.BackoffUsed, sweeps: rec.Sweeps}, ok
@@ -155,38 +146,31 @@ func (f *failoverPolicy) close()                {}
 
 // deadline returns when run must be called next.
 func (f *failoverPolicy) deadline() (time.Time, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	return f.p.Deadline()
 }
 
 // run starts a pending re-sweep when it is due.
 func (f *failoverPolicy) run(s sessionControl) {
-	f.mu.Lock()
 	d := f.p.Run(time.Now())
 	if d.ConnectNow {
 		f.log.V(1).Info("election under way: sweeping the remotes again")
 	}
-	f.mu.Unlock()
 	f.apply(s, d)
 }
 
 // setRemotes tells the policy the number of remotes.
 func (f *failoverPolicy) setRemotes(n int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
 	f.p.SetRemotes(n)
 }
 
-// markDone records that connection seq needs no Attempt report. f.mu is
-// held.
+// markDone records that connection seq needs no Attempt report.
 func (f *failoverPolicy) markDone(seq uint64) {
 	if seq > f.doneSeq {
 		f.doneSeq = seq
 	}
 }
 
-// reportConn reports connected attempt seq, once. f.mu is held.
+// reportConn reports connected attempt seq, once.
 func (f *failoverPolicy) reportConn(now time.Time, seq uint64, remote string, reason error) failover.Decision {
 	if seq == 0 || seq <= f.doneSeq {
 		return failover.Decision{}
@@ -201,8 +185,8 @@ func (f *failoverPolicy) reportConn(now time.Time, seq uint64, remote string, re
 	return f.p.Attempt(now, remote, failover.OutcomeOf(reason))
 }
 
-// apply carries out d on s (nil: d has no session action), logs a "no usable
-// server" report and wakes the Run goroutine for a Wake. f.mu is not held.
+// apply carries out d on s (nil: d has no session action) and logs a "no
+// usable server" report.
 func (f *failoverPolicy) apply(s sessionControl, d failover.Decision) {
 	if s != nil {
 		if d.ResetBackoff {
@@ -213,9 +197,7 @@ func (f *failoverPolicy) apply(s sessionControl, d failover.Decision) {
 		}
 	}
 	if d.NoServer {
-		f.mu.Lock()
 		lastErr, from := f.lastErr, f.lastFrom
-		f.mu.Unlock()
 		kv := []any{"lastError", lastErr, "left", from}
 		if !d.Wake.IsZero() {
 			kv = append(kv, "next", "sweep again soon (election under way?)")
@@ -230,8 +212,5 @@ func (f *failoverPolicy) apply(s sessionControl, d failover.Decision) {
 		} else {
 			f.log.V(1).Info("no usable server", kv...)
 		}
-	}
-	if !d.Wake.IsZero() && f.notify != nil {
-		f.notify()
 	}
 }

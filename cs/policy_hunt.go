@@ -3,7 +3,6 @@ package cs
 import (
 	"context"
 	"errors"
-	"sync"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -28,13 +27,19 @@ import (
 // MONITORING is Hunter.PromotedFailed; reaching MONITORING is
 // Hunter.Monitoring, which returns the one record of the recovery; every
 // message received is Hunter.Heard.
+//
+// Its methods run on the client's driver goroutine, and so do the
+// Hunter's notices and the outcome of an echo it asked for: they are
+// handed to the driver with post. The Hunter runs goroutines of its own
+// (the watchers, its timers) and is safe for concurrent use.
 type huntPolicy struct {
 	log     logr.Logger
 	cfg     watcher.Config
 	remotes []jsonrpc.Remote
 	index   map[string]int
+	// post hands a call to the client's driver (Client.post).
+	post func(func())
 
-	mu     sync.Mutex
 	h      *watcher.Hunter
 	sess   *jsonrpc.Session
 	cancel context.CancelFunc
@@ -55,8 +60,8 @@ func huntable(remotes []jsonrpc.Remote, leaderOnly bool) bool {
 	return true
 }
 
-func newHuntPolicy(cfg watcher.Config, log logr.Logger) *huntPolicy {
-	p := &huntPolicy{log: log, cfg: cfg, remotes: cfg.Remotes, index: map[string]int{}}
+func newHuntPolicy(cfg watcher.Config, post func(func()), log logr.Logger) *huntPolicy {
+	p := &huntPolicy{log: log, cfg: cfg, remotes: cfg.Remotes, index: map[string]int{}, post: post}
 	for i, r := range cfg.Remotes {
 		p.index[r.String()] = i
 	}
@@ -69,7 +74,7 @@ func (p *huntPolicy) bind(sess *jsonrpc.Session) {
 	cfg.ConnConfig = sess.ConnConfig
 	cfg.CancelServerMonitor = true // the state machine sets up its own
 	cfg.Logger = p.log
-	cfg.Notify = func(n watcher.Notice) { p.notice(sess, n) }
+	cfg.Notify = func(n watcher.Notice) { p.post(func() { p.notice(sess, n) }) }
 	h, err := watcher.New(cfg)
 	if err != nil {
 		p.log.Error(err, "cannot watch the remotes")
@@ -77,9 +82,7 @@ func (p *huntPolicy) bind(sess *jsonrpc.Session) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	p.mu.Lock()
 	p.h, p.sess, p.cancel, p.done = h, sess, cancel, done
-	p.mu.Unlock()
 	go func() {
 		defer close(done)
 		_ = h.Run(ctx)
@@ -89,17 +92,14 @@ func (p *huntPolicy) bind(sess *jsonrpc.Session) {
 
 // close stops the hunt and waits for its goroutines.
 func (p *huntPolicy) close() {
-	p.mu.Lock()
-	cancel, done := p.cancel, p.done
-	p.mu.Unlock()
-	if cancel != nil {
-		cancel()
-		<-done
+	if p.cancel != nil {
+		p.cancel()
+		<-p.done
 	}
 }
 
-// notice carries out what the Hunter asks of the data connection. It runs
-// with the Hunter's lock held: it only calls the session.
+// notice carries out what the Hunter asks of the data connection, on the
+// driver.
 func (p *huntPolicy) notice(sess *jsonrpc.Session, n watcher.Notice) {
 	switch n.Kind {
 	case watcher.Promote:
@@ -119,7 +119,7 @@ func (p *huntPolicy) notice(sess *jsonrpc.Session, n watcher.Notice) {
 			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 			defer cancel()
 			if _, err := conn.Call(ctx, "echo"); err == nil {
-				p.heard()
+				p.post(p.heard)
 			}
 		}()
 	case watcher.NoServer:
@@ -135,11 +135,7 @@ func (p *huntPolicy) notice(sess *jsonrpc.Session, n watcher.Notice) {
 	}
 }
 
-func (p *huntPolicy) hunter() *watcher.Hunter {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.h
-}
+func (p *huntPolicy) hunter() *watcher.Hunter { return p.h }
 
 func (p *huntPolicy) member(remote string) (int, bool) {
 	m, ok := p.index[remote]

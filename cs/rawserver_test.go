@@ -339,3 +339,12 @@ func TestRawServerAnsweringOnlyEchoIsLeftAfterTheRequestTimeout(t *testing.T) {
 		t.Fatal("no Reconnect event")
 	})
 }
+
+const rowUUID = "aaaaaaaa-0000-0000-0000-000000000001"
+
+// serverRow is a _Server monitor reply with the Lab database's row.
+func serverRow(leaderFlag bool, index int) string {
+	schema, _ := json.Marshal(string(testserver.LabSchema()))
+	return fmt.Sprintf(`{"Database":{%q:{"initial":{"name":"Lab","model":"clustered","connected":true,"leader":%t,"schema":%s,"cid":["uuid","cccccccc-0000-0000-0000-000000000001"],"index":%d}}}}`,
+		rowUUID, leaderFlag, schema, index)
+}

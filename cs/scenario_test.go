@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
+	"github.com/stretchr/testify/require"
 
 	"github.com/ovsdbcs/ovsdbcs/failover"
 	"github.com/ovsdbcs/ovsdbcs/jsonrpc"
@@ -268,8 +269,7 @@ func TestLaggingMemberRejectedAsStale(t *testing.T) {
 		if err := h.c.Lag(1, true); err != nil {
 			t.Fatal(err)
 		}
-		h.insert("a", 1)
-		h.insert("b", 2)
+		h.insertAB()
 		h.settle()
 		monBefore := h.requests(1, "monitor_cond_since")
 		h.cl.ForceReconnect()
@@ -389,57 +389,42 @@ func TestInconsistentServerUpdateResyncs(t *testing.T) {
 func TestConditionSetBeforeConnectFiltersInitialData(t *testing.T) {
 	scenario(t, func(t *testing.T) {
 		h := newHarness(t, 3, nil, WithCondition("Item", []ovsdb.Condition{eq("n", 1)}))
-		h.insert("a", 1)
-		h.insert("b", 2)
-		seq, err := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 2)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		h.insertAB()
+		seq := h.setCondition([]ovsdb.Condition{eq("n", 2)})
 		h.run()
 		h.waitMonitoring(0)
-		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq })
-		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"b": 2}) {
-			t.Fatalf("replica %v", got)
-		}
+		h.waitCondition(seq)
+		h.requireReplica(map[string]int64{"b": 2})
 	})
 }
 
 func TestConditionChangedWhileMonitoring(t *testing.T) {
 	scenario(t, func(t *testing.T) {
 		h := newHarness(t, 3, nil).run()
-		h.insert("a", 1)
-		h.insert("b", 2)
+		h.insertAB()
 		h.waitMonitoring(0)
 		seq0 := h.cl.ConditionSeqno()
-		seq, err := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 1)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		seq := h.setCondition([]ovsdb.Condition{eq("n", 1)})
 		if seq != seq0+1 {
 			t.Fatalf("seqno %d, want %d", seq, seq0+1)
 		}
-		again, _ := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 1)})
+		again := h.setCondition([]ovsdb.Condition{eq("n", 1)})
 		if again != seq {
 			t.Fatalf("same condition twice: %d then %d", seq, again)
 		}
-		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq })
-		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"a": 1}) {
-			t.Fatalf("replica %v", got)
-		}
+		h.waitCondition(seq)
+		h.requireReplica(map[string]int64{"a": 1})
 		h.insert("c", 1)
 		h.insert("d", 3)
 		h.settle()
-		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"a": 1, "c": 1}) {
-			t.Fatalf("replica %v", got)
-		}
+		h.requireReplica(map[string]int64{"a": 1, "c": 1})
 	})
 }
 
 func TestConditionChangedDuringReconnect(t *testing.T) {
 	scenario(t, func(t *testing.T) {
 		h := newHarness(t, 3, []testserver.Option{testserver.WithElectionDelay(100 * time.Millisecond)}).run()
-		h.insert("a", 1)
-		h.insert("b", 2)
+		h.insertAB()
 		h.waitMonitoring(0)
 		done, err := h.c.TransferLeadershipAfter(1, 100*time.Millisecond)
 		if err != nil {
@@ -449,40 +434,32 @@ func TestConditionChangedDuringReconnect(t *testing.T) {
 		if h.cl.State() == Monitoring {
 			t.Fatal("still monitoring during the election")
 		}
-		seq, err := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 2)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		seq := h.setCondition([]ovsdb.Condition{eq("n", 2)})
 		<-done
 		h.waitFor("MONITORING on a leader", 30*time.Second, h.monitoringOn(1))
-		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq })
-		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"b": 2}) {
-			t.Fatalf("replica %v", got)
-		}
+		h.waitCondition(seq)
+		h.requireReplica(map[string]int64{"b": 2})
 	})
 }
 
 func TestConditionChangedAfterReconnect(t *testing.T) {
 	scenario(t, func(t *testing.T) {
 		h := newHarness(t, 3, nil).run()
-		h.insert("a", 1)
-		h.insert("b", 2)
+		h.insertAB()
 		h.waitMonitoring(0)
-		seq, _ := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 1)})
-		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq })
+		seq := h.setCondition([]ovsdb.Condition{eq("n", 1)})
+		h.waitCondition(seq)
 		h.holdUpdates(0)
 		if err := h.c.TransferLeadership(2); err != nil {
 			t.Fatal(err)
 		}
 		h.waitMonitoring(2)
-		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"a": 1}) {
-			t.Fatalf("replica after failover %v", got)
-		}
-		seq2, _ := h.cl.SetCondition("Item", nil)
+		h.requireReplica(map[string]int64{"a": 1})
+		seq2 := h.setCondition(nil)
 		if seq2 != seq+1 {
 			t.Fatalf("seqno %d, want %d", seq2, seq+1)
 		}
-		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq2 })
+		h.waitCondition(seq2)
 		if got := h.replicaItems(); !mapsEqual(got, h.serverItems()) {
 			t.Fatalf("replica %v", got)
 		}
@@ -492,14 +469,13 @@ func TestConditionChangedAfterReconnect(t *testing.T) {
 func TestConditionInFlightAtReconnectForcesFullResync(t *testing.T) {
 	scenario(t, func(t *testing.T) {
 		h := newHarness(t, 3, nil).run()
-		h.insert("a", 1)
-		h.insert("b", 2)
+		h.insertAB()
 		h.waitMonitoring(0)
 		// Hold the reply to the monitor_cond_change.
 		if err := h.c.Member(0).SetFaults(testserver.Faults{ReplyDelay: time.Hour}); err != nil {
 			t.Fatal(err)
 		}
-		seq, _ := h.cl.SetCondition("Item", []ovsdb.Condition{eq("n", 2)})
+		seq := h.setCondition([]ovsdb.Condition{eq("n", 2)})
 		h.settle()
 		h.resetEvents()
 		if err := h.c.TransferLeadership(1); err != nil {
@@ -509,14 +485,12 @@ func TestConditionInFlightAtReconnectForcesFullResync(t *testing.T) {
 		// change by being forced off.
 		h.cl.ForceReconnect()
 		h.waitMonitoring(1)
-		h.waitFor("condition seqno", 10*time.Second, func() bool { return h.cl.ConditionSeqno() >= seq })
+		h.waitCondition(seq)
 		ups := h.updates()
 		if len(ups) == 0 || !ups[0].Clear {
 			t.Fatalf("want a full resync, got %+v", ups)
 		}
-		if got := h.replicaItems(); !mapsEqual(got, map[string]int64{"b": 2}) {
-			t.Fatalf("replica %v", got)
-		}
+		h.requireReplica(map[string]int64{"b": 2})
 	})
 }
 
@@ -618,42 +592,6 @@ func TestSchemaChangeWithoutChangeAwarenessReconnects(t *testing.T) {
 		})
 		if h.requests(0, "set_db_change_aware") != 0 {
 			t.Fatal("set_db_change_aware sent")
-		}
-	})
-}
-
-func TestMalformedJSONCausesCleanReconnect(t *testing.T) {
-	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 3, nil).run()
-		h.waitMonitoring(0)
-		h.c.Member(0).Inject([]byte(`{"method":"update3","params":[[}`))
-		h.waitFor("reconnect", 10*time.Second, func() bool {
-			return len(h.eventsOf(func(e Event) bool { _, ok := e.(Reconnect); return ok })) > 0
-		})
-		rc := h.eventsOf(func(e Event) bool { _, ok := e.(Reconnect); return ok })[0].(Reconnect)
-		if !errors.Is(rc.Reason, jsonrpc.ErrProtocol) || !rc.WasMonitoring {
-			t.Fatalf("reconnect %+v", rc)
-		}
-		h.waitFor("MONITORING again", 30*time.Second, h.monitoringOn(0))
-	})
-}
-
-func TestWrongTypesCauseCleanReconnect(t *testing.T) {
-	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 3, nil).run()
-		h.waitMonitoring(0)
-		if err := h.c.Member(0).SetFaults(testserver.Faults{WrongTypes: true}); err != nil {
-			t.Fatal(err)
-		}
-		h.insert("a", 1)
-		h.waitFor("dropped", 10*time.Second, func() bool { return errors.Is(h.cl.LastError(), ErrMalformed) })
-		time.Sleep(5 * time.Second)
-		if err := h.c.Member(0).SetFaults(testserver.Faults{}); err != nil {
-			t.Fatal(err)
-		}
-		h.waitFor("MONITORING again", 60*time.Second, h.monitoringOn(0))
-		if !mapsEqual(h.replicaItems(), h.serverItems()) {
-			t.Fatal("replica differs")
 		}
 	})
 }
@@ -828,28 +766,51 @@ func TestRunReturnsOnCancelWithoutLeaks(t *testing.T) {
 	})
 }
 
+// TestEventsApplyBackpressure: while nobody reads Events the client stops
+// reading the socket. Once its receive queue (4 KiB here) is full the
+// server's writes to it block: the bytes the server has sent stop growing
+// although it has more updates to send. Reading the events again lets
+// every update through, in order, none lost.
 func TestEventsApplyBackpressure(t *testing.T) {
 	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 1, nil, WithEventBuffer(1))
+		h := newHarness(t, 1, nil, WithEventBuffer(1), func(c *config) { c.recvQueueBytes = 4 << 10 })
 		h.started = true
 		go func() { h.done <- h.cl.Run(h.ctx) }()
-		for i := range 20 {
-			h.insert(fmt.Sprint("r", i), i)
-		}
-		h.settle()
-		// Nobody reads: the client waits with one event buffered.
-		if n := len(h.cl.Events()); n != 1 {
-			t.Fatalf("%d events buffered", n)
-		}
-		rows := 0
-		for rows < 20 {
-			if u, ok := (<-h.cl.Events()).(Update); ok {
-				rows += len(u.Changes)
+		// Read the events up to MONITORING, then stop reading.
+		for {
+			if sc, ok := (<-h.cl.Events()).(StateChange); ok && sc.To == Monitoring {
+				break
 			}
 		}
-		if rows != 20 || !mapsEqual(h.replicaItems(), h.serverItems()) {
-			t.Fatalf("%d row changes delivered, want 20", rows)
+		member := h.c.Member(0)
+		big := strings.Repeat("x", 1024)
+		insert := func(i int) {
+			ops := fmt.Sprintf(`[{"op":"insert","table":"Item","row":{"name":"r%d","n":%d,"data":%q}}]`, i, i, big)
+			_, err := h.c.Transact(context.Background(), ops)
+			require.NoError(t, err)
 		}
+		const rows = 40 // 40 KiB of updates: far more than the client holds
+		for i := range rows {
+			insert(i)
+		}
+		h.settle()
+		sent := member.Counters().BytesSent
+		insert(rows)
+		h.settle()
+		require.Equal(t, sent, member.Counters().BytesSent, "the server sent more to a client that stopped reading")
+		require.Less(t, h.cl.Replica().Len("Item"), rows, "the client applied every update without its events being read")
+
+		got := 0
+		for got < rows+1 {
+			if u, ok := (<-h.cl.Events()).(Update); ok {
+				for _, c := range u.Changes {
+					require.Equal(t, fmt.Sprintf("%q", fmt.Sprint("r", got)), c.New.Get("name").String(), "update order")
+					got++
+				}
+			}
+		}
+		require.Greater(t, member.Counters().BytesSent, sent)
+		require.Equal(t, h.serverItems(), h.replicaItems())
 		go func() {
 			for range h.cl.Events() {
 			}
@@ -867,34 +828,6 @@ func slicesEqual(a, b []int) bool {
 		}
 	}
 	return true
-}
-
-func TestMalformedJSONFaultCausesCleanReconnect(t *testing.T) {
-	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 3, nil).run()
-		h.waitMonitoring(0)
-		if err := h.c.Member(0).SetFaults(testserver.Faults{MalformedJSON: true}); err != nil {
-			t.Fatal(err)
-		}
-		h.insert("a", 1)
-		h.waitFor("dropped", 10*time.Second, func() bool { return errors.Is(h.cl.Stats().Session.LastError, jsonrpc.ErrProtocol) })
-		time.Sleep(20 * time.Second)
-		h.settle()
-		if h.cl.State() == Monitoring {
-			t.Fatal("monitoring a server that sends garbage")
-		}
-		// Garbage costs backoff: no storm.
-		if n := h.c.Member(0).Counters().Accepted; n > 6 {
-			t.Fatalf("%d connections to the garbage server in 20 s", n)
-		}
-		if err := h.c.Member(0).SetFaults(testserver.Faults{}); err != nil {
-			t.Fatal(err)
-		}
-		h.waitFor("MONITORING again", 60*time.Second, h.monitoringOn(0))
-		if !mapsEqual(h.replicaItems(), h.serverItems()) {
-			t.Fatal("replica differs")
-		}
-	})
 }
 
 func TestStateEventsReportEveryTransition(t *testing.T) {
@@ -958,5 +891,86 @@ func TestForceReconnectWhileConnectedButNotMonitoringKeepsBackoff(t *testing.T) 
 		if got := sum(h.accepted()) - before; got != 0 {
 			t.Fatalf("%d connections within 500ms of a forced reconnect outside MONITORING", got)
 		}
+	})
+}
+
+// TestBadInputCausesCleanReconnect: a server that sends bad input (broken
+// JSON once, or for a while; values of the wrong type) is dropped with a
+// clear error, without a storm of connections (the backoff applies), and
+// once it behaves the client is MONITORING on it again with a replica
+// equal to the server's.
+func TestBadInputCausesCleanReconnect(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		inject  string            // sent once by member 0, or
+		faults  testserver.Faults // set on member 0 for hold
+		hold    time.Duration
+		wantErr error
+		stuck   bool // the faulty server cannot be monitored
+	}{
+		{name: "malformed JSON once", inject: `{"method":"update3","params":[[}`, wantErr: jsonrpc.ErrProtocol},
+		{name: "wrong types", faults: testserver.Faults{WrongTypes: true}, hold: 5 * time.Second, wantErr: ErrMalformed},
+		{name: "malformed JSON for a while", faults: testserver.Faults{MalformedJSON: true}, hold: 20 * time.Second, wantErr: jsonrpc.ErrProtocol, stuck: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			scenario(t, func(t *testing.T) {
+				h := newHarness(t, 3, nil).run()
+				h.waitMonitoring(0)
+				member := h.c.Member(0)
+				if tc.inject != "" {
+					member.Inject([]byte(tc.inject))
+				} else {
+					require.NoError(t, member.SetFaults(tc.faults))
+					h.insert("a", 1)
+				}
+				reconnects := func() []Event { return h.eventsOf(func(e Event) bool { _, ok := e.(Reconnect); return ok }) }
+				h.waitFor("the drop", 10*time.Second, func() bool { return len(reconnects()) > 0 })
+				rc := reconnects()[0].(Reconnect)
+				require.ErrorIs(t, rc.Reason, tc.wantErr)
+				require.True(t, rc.WasMonitoring)
+				if tc.hold > 0 {
+					time.Sleep(tc.hold)
+					h.settle()
+					if tc.stuck {
+						require.NotEqual(t, Monitoring, h.cl.State(), "monitoring a server that sends garbage")
+					}
+					require.LessOrEqual(t, member.Counters().Accepted, 6, "connections to the faulty server in %v", tc.hold)
+					require.NoError(t, member.SetFaults(testserver.Faults{}))
+				}
+				h.waitFor("MONITORING again", 60*time.Second, h.monitoringOn(0))
+				require.Equal(t, h.serverItems(), h.replicaItems())
+			})
+		})
+	}
+}
+
+// TestCommandsRunWhileEventsWait: the driver owns the machine, and it takes
+// the user's commands also while it waits for the user to take an event;
+// readers see the view it publishes.
+func TestCommandsRunWhileEventsWait(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 1, nil, WithEventBuffer(1))
+		h.insertAB()
+		h.started = true
+		go func() { h.done <- h.cl.Run(h.ctx) }()
+		// Take events up to MONITORING, then leave the rest unread.
+		for {
+			if sc, ok := (<-h.cl.Events()).(StateChange); ok && sc.To == Monitoring {
+				break
+			}
+		}
+		h.insert("c", 3)
+		h.settle()
+		require.Len(t, h.cl.Events(), 1, "the driver waits with an event buffered")
+		seq := h.setCondition([]ovsdb.Condition{eq("n", 1)})
+		h.cl.SetLeaderOnly(true)
+		h.cl.ResetMinIndex()
+		require.Equal(t, Monitoring, h.cl.Stats().State)
+		go func() {
+			for range h.cl.Events() {
+			}
+		}()
+		h.waitCondition(seq)
+		h.requireReplica(map[string]int64{"a": 1})
 	})
 }

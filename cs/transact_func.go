@@ -46,11 +46,11 @@ func (c *Client) WaitMonitoring(ctx context.Context) error {
 // never will (err), or the channel to wait on; c.mu is held.
 func (c *Client) readyLocked() (ch <-chan struct{}, err error, ok bool) {
 	switch {
-	case c.fatal != nil:
-		return nil, c.fatal, false
+	case c.view.fatal != nil:
+		return nil, c.view.fatal, false
 	case c.ran && !c.running:
 		return nil, ErrClosed, false
-	case c.running && c.m.mayTransact() == nil:
+	case c.running && c.view.mayTransact == nil:
 		return nil, nil, true
 	}
 	return c.changed, nil, false
@@ -107,7 +107,7 @@ func (c *Client) TransactFunc(ctx context.Context, build func(tx monitor.ReadTx)
 			return nil, err
 		}
 		c.mu.Lock()
-		replica, seq := c.m.replica, c.updates
+		replica, seq := c.view.replica, c.view.updates
 		c.mu.Unlock()
 		if replica == nil {
 			continue
@@ -209,7 +209,7 @@ func (c *Client) waitUpdate(ctx context.Context, seq uint64) {
 	defer t.Stop()
 	for {
 		c.mu.Lock()
-		done := c.updates != seq || c.m.mayTransact() != nil || !c.running
+		done := c.view.updates != seq || c.view.mayTransact != nil || !c.running
 		ch := c.changed
 		c.mu.Unlock()
 		if done {
