@@ -949,13 +949,9 @@ func (c *Client) Stats() Stats {
 //
 // After Run returned, the error is ErrClosed.
 func (c *Client) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
-	raw := make([]json.RawMessage, len(ops))
-	for i := range ops {
-		b, err := json.Marshal(ops[i])
-		if err != nil {
-			return nil, fmt.Errorf("cs: operation %d: %w", i, err)
-		}
-		raw[i] = b
+	raw, err := marshalOperations(make([]json.RawMessage, 0, len(ops)), ops)
+	if err != nil {
+		return nil, err
 	}
 	res, err := c.transact(ctx, raw)
 	if err != nil {
