@@ -546,8 +546,10 @@ func (c *Client) snapshot() view {
 	}
 	if m.connected {
 		v.remote = m.remote
-		v.monitorVer = m.dataMonitorVersion
-		v.leader = m.serverLeader && !m.leaving
+		if !m.leaving {
+			v.monitorVer = m.dataMonitorVersion
+			v.leader = m.serverLeader
+		}
 	}
 	return v
 }
@@ -971,7 +973,8 @@ type Stats struct {
 	Leader bool
 	// MonitorVersion is the version of the data monitor in use on the
 	// connection: 3 (monitor_cond_since), 2 (monitor_cond), 1 (monitor),
-	// or 0 when there is none (not connected, or not MONITORING yet).
+	// or 0 when there is none (not connected, not MONITORING yet, or
+	// leaving the server).
 	MonitorVersion int
 	// ReceivedBytes counts the bytes received from servers over every
 	// connection of the client (Session.ReceivedBytes counts the current
