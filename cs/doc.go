@@ -101,6 +101,11 @@
 // the recovery's duration, final remote, attempts and sweeps. No event is dropped
 // while Run runs.
 //
+// Client.Observe registers a function the driver calls with every event as
+// it produces it, also with events disabled and whether or not Events is
+// read (a metrics collector uses it). It runs on the driver, so it must
+// return quickly and not call the Client.
+//
 // The Events channel is bounded (WithEventBuffer). When it is full the
 // driver waits, the reader stops taking messages, the connection's receive
 // queue fills and TCP pushes back on the server: memory stays bounded, and
