@@ -6,6 +6,7 @@
 package testpki
 
 import (
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,6 +14,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"os"
@@ -121,3 +123,39 @@ func (p *PKI) WriteFiles(t testing.TB, dir, prefix string) (caFile, certFile, ke
 	}
 	return write("ca.pem", "CERTIFICATE", p.caDER), write("cert.pem", "CERTIFICATE", p.peer.der), write("key.pem", "PRIVATE KEY", keyDER)
 }
+
+// Front returns a dial function for ssl: remotes whose servers speak
+// plain text (the fake cluster's members): it dials through dial, puts a
+// TLS server with ServerTLS in front of that connection, and returns the
+// client's end, on which the caller runs its TLS client handshake. The
+// server's end relays the decrypted bytes both ways until either side
+// ends, then closes both. Nothing listens: the returned connection is
+// in-memory (net.Pipe, so it works in a synctest bubble) and carries the
+// addresses of the dialled connection.
+func (p *PKI) Front(dial func(ctx context.Context, network, address string) (net.Conn, error)) func(ctx context.Context, network, address string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		back, err := dial(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		near, far := net.Pipe()
+		front := tls.Server(far, p.ServerTLS())
+		relay := func(dst, src net.Conn) {
+			_, _ = io.Copy(dst, src)
+			_ = front.Close()
+			_ = back.Close()
+		}
+		go relay(back, front)
+		go relay(front, back)
+		return &addrConn{Conn: near, local: back.LocalAddr(), remote: back.RemoteAddr()}, nil
+	}
+}
+
+// addrConn is a connection with the addresses of another.
+type addrConn struct {
+	net.Conn
+	local, remote net.Addr
+}
+
+func (c *addrConn) LocalAddr() net.Addr  { return c.local }
+func (c *addrConn) RemoteAddr() net.Addr { return c.remote }
