@@ -6,6 +6,7 @@
 package testpki
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -19,6 +20,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -131,7 +133,11 @@ func (p *PKI) WriteFiles(t testing.TB, dir, prefix string) (caFile, certFile, ke
 // server's end relays the decrypted bytes both ways until either side
 // ends, then closes both. Nothing listens: the returned connection is
 // in-memory (net.Pipe, so it works in a synctest bubble) and carries the
-// addresses of the dialled connection.
+// addresses of the dialled connection. The TLS server's writes are queued,
+// never blocking it: on an unbuffered pipe, a client that aborts the
+// handshake with an alert while the server writes its next handshake
+// message would deadlock with it, which sockets, with their buffers,
+// never do.
 func (p *PKI) Front(dial func(ctx context.Context, network, address string) (net.Conn, error)) func(ctx context.Context, network, address string) (net.Conn, error) {
 	return func(ctx context.Context, network, address string) (net.Conn, error) {
 		back, err := dial(ctx, network, address)
@@ -139,7 +145,7 @@ func (p *PKI) Front(dial func(ctx context.Context, network, address string) (net
 			return nil, err
 		}
 		near, far := net.Pipe()
-		front := tls.Server(far, p.ServerTLS())
+		front := tls.Server(newQueuedConn(far), p.ServerTLS())
 		relay := func(dst, src net.Conn) {
 			_, _ = io.Copy(dst, src)
 			_ = front.Close()
@@ -159,3 +165,62 @@ type addrConn struct {
 
 func (c *addrConn) LocalAddr() net.Addr  { return c.local }
 func (c *addrConn) RemoteAddr() net.Addr { return c.remote }
+
+// queuedConn is a connection whose writes never block: Write queues a copy
+// of the bytes for a goroutine that writes them in order. Close returns at
+// once; the connection is closed once the queue is written or a write
+// failed.
+type queuedConn struct {
+	net.Conn
+	q       chan []byte
+	closing chan struct{}
+	once    sync.Once
+}
+
+func newQueuedConn(c net.Conn) *queuedConn {
+	qc := &queuedConn{Conn: c, q: make(chan []byte, 1024), closing: make(chan struct{})}
+	go qc.flush()
+	return qc
+}
+
+func (c *queuedConn) Write(b []byte) (int, error) {
+	select {
+	case <-c.closing:
+		return 0, net.ErrClosed
+	default:
+	}
+	select {
+	case c.q <- bytes.Clone(b):
+		return len(b), nil
+	case <-c.closing:
+		return 0, net.ErrClosed
+	}
+}
+
+func (c *queuedConn) Close() error {
+	c.once.Do(func() { close(c.closing) })
+	return nil
+}
+
+func (c *queuedConn) flush() {
+	defer c.Conn.Close()
+	for {
+		select {
+		case b := <-c.q:
+			if _, err := c.Conn.Write(b); err != nil {
+				return
+			}
+		case <-c.closing:
+			for {
+				select {
+				case b := <-c.q:
+					if _, err := c.Conn.Write(b); err != nil {
+						return
+					}
+				default:
+					return
+				}
+			}
+		}
+	}
+}
