@@ -37,7 +37,8 @@
 //
 // WithFailoverPolicy selects a polling policy instead (package failover
 // documents both, with timelines and the worst-case attempt count per
-// leader change); TLS remotes and WithLeaderOnly(false) always use one.
+// leader change); passive remotes and WithLeaderOnly(false) always use
+// one.
 //
 // OVS's rule (failover.Config{Mode: failover.OVS}): when the client forces a
 // reconnect from MONITORING (the server became unusable, the data proved

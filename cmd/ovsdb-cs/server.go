@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
 	"time"
@@ -160,15 +158,7 @@ func (c *common) dialAny(ctx context.Context, rs []jsonrpc.Remote) (*jsonrpc.Con
 			return nil, usageErrorf("SERVER: passive remote %s is not supported", r)
 		}
 		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-		var d net.Dialer
-		nc, err := d.DialContext(dctx, r.Network(), r.Address())
-		if err == nil && r.IsTLS() {
-			tc := tls.Client(nc, c.tls)
-			if err = tc.HandshakeContext(dctx); err != nil {
-				nc.Close()
-			}
-			nc = tc
-		}
+		nc, err := jsonrpc.DialRemote(dctx, r, nil, c.tls)
 		cancel()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", r, err))
