@@ -103,6 +103,13 @@ type Client struct {
 	// counts to (higher than the seqno of the connection dropped).
 	dropSeqno uint64
 
+	// applyMu is held by the driver while it steps the machine on a
+	// session event, the only step that changes the replica (an update
+	// applied, a new replica for a new schema) and counts Update events.
+	// DatabaseSchema and TryReplicaState read those under it, so a reader
+	// sees the replica and the count of the updates it holds together.
+	applyMu sync.Mutex
+
 	// mu guards the fields below and, while no driver runs, owner.
 	mu sync.Mutex
 	// running is true while the driver runs (commands go to it); ran once
@@ -419,7 +426,9 @@ func (c *Client) Run(ctx context.Context) error {
 				return fmt.Errorf("cs: session ended: %w", jsonrpc.ErrSessionClosed)
 			}
 			c.runInbox()
+			c.applyMu.Lock()
 			c.step(time.Now(), ev)
+			c.applyMu.Unlock()
 		}
 		c.publish()
 	}
