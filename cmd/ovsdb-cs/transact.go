@@ -114,6 +114,11 @@ func runTransact(ctx context.Context, e *env, args []string) error {
 		return transactOutcome(err, readOnly)
 	})
 	if err != nil {
+		var mc *maybeCommittedError
+		if errors.As(err, &mc) {
+			// Also when --timeout expired with the transaction in flight.
+			return err
+		}
 		if ctx.Err() != nil && c.timeout > 0 {
 			return errTimeout
 		}
