@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ovsdbcs/ovsdbcs/testserver"
 )
@@ -90,4 +91,36 @@ func TestTransactTimeoutInFlight(t *testing.T) {
 		!strings.Contains(errOut, "ovsdb-cs transact: error: transaction may or may not have committed: ") {
 		t.Fatalf("exit %d, want %d\nstderr:\n%s", code, exitMaybeCommitted, errOut)
 	}
+}
+
+func TestDumpRetriedAfterLeaderExit(t *testing.T) {
+	// dump only reads: a leader lost with its transaction in flight makes
+	// it go again to the new leader. The leader holds its replies for a
+	// second, so that it exits before answering (on a machine too slow for
+	// that the test is skipped).
+	c := newCluster(t)
+	insertItem(t, c.Transact, "kept", 1)
+	leader := c.Leader()
+	if err := c.Member(leader).SetFaults(testserver.Faults{ReplyDelay: time.Second}); err != nil {
+		t.Fatal(err)
+	}
+	// The schema is read from the first remote: a follower, for speed.
+	var remotes []string
+	for i := range c.Size() {
+		remotes = append(remotes, c.Member((leader+1+i)%c.Size()).Remote())
+	}
+	r := start(t, "dump", "--probe-interval=0", "-f", "csv", strings.Join(remotes, ","), "Lab", "Item", "name")
+	waitCond(t, "the dump at the leader", func() bool { return transacts(c, leader) > 0 })
+	if err := c.GracefulExit(leader); err != nil {
+		t.Fatal(err)
+	}
+	code := r.wait(t)
+	errOut := r.stderr.String()
+	if want := "Item table\nname\nkept\n"; code != exitOK || r.stdout.String() != want {
+		t.Fatalf("exit %d, want %d; stdout %q, want %q\nstderr:\n%s", code, exitOK, r.stdout, want, errOut)
+	}
+	if !strings.Contains(errOut, "ovsdb-cs: retrying: transaction not committed") {
+		t.Skipf("the leader answered before it exited; stderr:\n%s", errOut)
+	}
+	t.Logf("stderr:\n%s", errOut)
 }
