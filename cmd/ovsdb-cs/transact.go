@@ -26,7 +26,8 @@ committed: ovsdb-cs does not send it again (unless every operation only
 reads) and exits with status 3.
 
 Exit status: 0 results printed, 1 failure, 2 usage error, 3 maybe
-committed (check the database before retrying).
+committed (check the database before retrying; also when --timeout
+expires with the transaction in flight).
 
 Examples:
   ovsdb-cs transact tcp:10.0.0.1:6641,tcp:10.0.0.2:6641,tcp:10.0.0.3:6641 \

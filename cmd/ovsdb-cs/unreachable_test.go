@@ -118,3 +118,30 @@ func TestStartTimeout(t *testing.T) {
 		}
 	}
 }
+
+func TestMonitorInterruptedWhileBlind(t *testing.T) {
+	// monitor interrupted before any server answered ends cleanly, as it
+	// does once monitoring.
+	c := newCluster(t)
+	refuseAll(t, c, true)
+	r := start(t, "monitor", "--max-backoff=1s", c.Remotes(), "Lab", "Item")
+	r.stderr.waitFor(t, "the blind line", func(s string) bool { return strings.Contains(s, blindLine) })
+	if code := r.stop(t); code != exitOK {
+		t.Fatalf("exit %d after interrupt; stderr:\n%s", code, r.stderr)
+	}
+}
+
+func TestStartSkipsSilentServer(t *testing.T) {
+	// A server that accepts the connection but never answers is left for
+	// the next remote once the inactivity probe gives up on it.
+	c := newCluster(t)
+	if err := c.Member(0).SetFaults(testserver.Faults{Hang: true}); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errOut := runSync(t, "list-dbs", "--probe-interval=1s", c.Remotes())
+	want := "ovsdb-cs: " + c.Member(0).Remote() + ": list_dbs: no answer: "
+	if code != exitOK || out != "Lab\n_Server\n" || !strings.Contains(errOut, want) || !strings.Contains(errOut, "; trying another server\n") {
+		t.Fatalf("exit %d, stdout %q\nstderr (want %q):\n%s", code, out, want, errOut)
+	}
+	t.Logf("stderr:\n%s", errOut)
+}
