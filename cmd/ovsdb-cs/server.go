@@ -207,7 +207,7 @@ func (c *common) askServer(ctx context.Context, remotes string, rs []jsonrpc.Rem
 		Observer: func(o jsonrpc.Observation) {
 			switch o.Kind {
 			case jsonrpc.ObserveConnectFailed, jsonrpc.ObserveDisconnected:
-				if o.Err != nil {
+				if o.Err != nil && !errors.Is(o.Err, jsonrpc.ErrClosed) { // not our own close below
 					setLast(o.Err)
 				}
 			case jsonrpc.ObserveBackoff:
@@ -245,6 +245,8 @@ func (c *common) askServer(ctx context.Context, remotes string, rs []jsonrpc.Rem
 		}
 		err = ask(ctx, ev.Conn)
 		switch {
+		case err == nil:
+			return nil
 		case ctx.Err() != nil:
 			return gaveUp(ctx.Err())
 		case !errors.Is(err, errNoAnswer):
