@@ -18,7 +18,7 @@
 //
 // # Finding the leader
 //
-// By default a leader-only client on tcp or unix remotes finds the leader
+// By default a leader-only client on active remotes (tcp, ssl, unix) finds the leader
 // with the leader watch (package hunt, run on real connections by
 // hunt/watcher; tune it with WithLeaderWatch). While the client has no
 // leader, it keeps one cheap connection per reachable member that monitors
