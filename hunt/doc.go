@@ -49,6 +49,8 @@
 //	do(w.Lost(now, m, hunt.Dropped)) // or ProbeFailed, NotLeader, Forced
 //	// When w.Next() passes:
 //	do(w.Tick(now))
+//	// The remote list changed: prev[i] is new member i's old number, or -1.
+//	do(w.SetMembers(now, prev))
 //
 // # Timelines
 //
