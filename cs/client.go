@@ -221,7 +221,7 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 			Dial:      cfg.dial,
 			Watch:     cfg.watch,
 			MinIndex:  c.minIndex.Load,
-		}, c.post, log.WithName("watch"))
+		}, c.post, c.watchRejected, log.WithName("watch"))
 	}
 	c.m = newMachine(machineConfig{
 		database:      database,
@@ -781,6 +781,15 @@ func (c *Client) track(now time.Time, ev Event) {
 	}
 }
 
+// watchRejected tells the user that the leader watch rejected remote's
+// server (its _Server row failed the check with err), as the state
+// machine does for a server it rejects on its own connection. It runs on
+// the driver.
+func (c *Client) watchRejected(remote string, err error) {
+	now := time.Now()
+	c.apply(now, c.m.watchRejected(now, remote, err))
+}
+
 // post queues fn for the driver, which runs it before its next input; it
 // is how a goroutine other than the owner (the session's observer) hands
 // the owner work. Before Run starts nothing calls it.
@@ -934,9 +943,12 @@ func (c *Client) SetRemotes(remotes string) error {
 	}
 	c.do(func(time.Time) {
 		cidChanged := cid != c.m.cfg.clusterID
+		if err = c.policy.setRemotes(rs); err != nil {
+			err = fmt.Errorf("cs: %w", err)
+			return
+		}
 		c.remotes = rs
 		c.m.cfg.clusterID = cid
-		c.policy.setRemotes(len(rs))
 		if c.sess == nil || !c.running {
 			return
 		}
