@@ -943,7 +943,7 @@ func (c *Client) SetRemotes(remotes string) error {
 	}
 	c.do(func(time.Time) {
 		cidChanged := cid != c.m.cfg.clusterID
-		if err = c.policy.setRemotes(rs); err != nil {
+		if err = c.policy.setRemotes(rs, cid); err != nil {
 			err = fmt.Errorf("cs: %w", err)
 			return
 		}

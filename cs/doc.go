@@ -44,7 +44,9 @@
 // again. SetRemotes moves the watch to the new list: members removed are
 // closed and never dialled again, members added are watched (at once
 // while there is no leader), and the connection in use is kept if its
-// remote is still listed, else left as the session leaves it.
+// remote is still listed (and the cluster id unchanged), else left as the
+// session leaves it, and the leader is hunted for among the members
+// listed.
 //
 // WithFailoverPolicy selects a polling policy instead (package failover
 // documents both, with timelines and the worst-case attempt count per

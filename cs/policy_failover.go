@@ -159,7 +159,7 @@ func (f *failoverPolicy) run(s sessionControl) {
 }
 
 // setRemotes tells the policy the number of remotes.
-func (f *failoverPolicy) setRemotes(remotes []jsonrpc.Remote) error {
+func (f *failoverPolicy) setRemotes(remotes []jsonrpc.Remote, _ string) error {
 	f.p.SetRemotes(len(remotes))
 	return nil
 }

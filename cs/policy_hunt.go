@@ -231,16 +231,20 @@ func (p *huntPolicy) run(sessionControl)          {}
 // members added are watched (at once while the client has no leader),
 // members removed are closed and never dialled again. The data connection
 // is the session's: kept if its remote is still listed, else left by the
-// session, which the Hunter counts as a forced loss (the hunt starts).
-func (p *huntPolicy) setRemotes(remotes []jsonrpc.Remote) error {
+// session, which the Hunter counts as a forced loss (the hunt starts). A
+// new cluster id makes every member new: the watchers are closed, the
+// client leaves its connection (SetRemotes) and the watch hunts for the
+// new cluster's leader.
+func (p *huntPolicy) setRemotes(remotes []jsonrpc.Remote, clusterID string) error {
 	if !huntable(remotes, true) {
 		return errors.New("the leader watch cannot serve passive remotes (choose a failover policy with WithFailoverPolicy)")
 	}
 	if h := p.hunter(); h != nil {
-		if err := h.SetRemotes(remotes); err != nil {
+		if err := h.SetRemotes(remotes, clusterID); err != nil {
 			return err
 		}
 	}
+	p.cfg.ClusterID = clusterID
 	p.numberRemotes(remotes)
 	return nil
 }

@@ -146,3 +146,26 @@ func TestWatchRejectionIsVisible(t *testing.T) {
 		}
 	})
 }
+
+// A cluster id set by SetRemotes while MONITORING: the client leaves its
+// connection (checked against no cluster id) and the watch, its watchers
+// closed, finds the leader of the pinned cluster again.
+func TestWatchSetRemotesNewClusterID(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 3, nil).run()
+		h.waitMonitoring(0)
+		h.insert("before", 1)
+		h.replicaMatches()
+		before := h.cl.Stats().RecoveryCount
+		if err := h.cl.SetRemotes("cid:" + h.c.Member(0).CID() + "," + h.c.Remotes()); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("a recovery", time.Minute, func() bool { return h.cl.Stats().RecoveryCount == before+1 })
+		h.waitMonitoring(0)
+		if r := h.lastRecovery(); r.BackoffUsed {
+			t.Fatalf("recovery %+v", r)
+		}
+		h.insert("after", 2)
+		h.replicaMatches()
+	})
+}

@@ -132,6 +132,9 @@ type Hunter struct {
 	watchers map[int]*watcher
 	gen      uint64
 	lastErr  error
+	// setCID changes the cluster id of the default Check (nil with the
+	// owner's own Check).
+	setCID func(string)
 }
 
 type event struct {
@@ -171,10 +174,16 @@ func New(cfg Config) (*Hunter, error) {
 		var d net.Dialer
 		cfg.Dial = d.DialContext
 	}
+	var setCID func(string)
 	if cfg.Check == nil {
 		var checker leader.Checker
 		var mu sync.Mutex
 		db, cid, floor := cfg.Database, cfg.ClusterID, cfg.MinIndex
+		setCID = func(id string) {
+			mu.Lock()
+			defer mu.Unlock()
+			cid = id
+		}
 		cfg.Check = func(remote string, rows *leader.Replica) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -209,6 +218,7 @@ func New(cfg Config) (*Hunter, error) {
 		kick:     make(chan struct{}, 1),
 		w:        hunt.New(cfg.Watch, len(cfg.Remotes)),
 		watchers: map[int]*watcher{},
+		setCID:   setCID,
 	}, nil
 }
 
@@ -262,7 +272,13 @@ func (h *Hunter) PromotedFailed(m int, err error) {
 // again. The data connection is the owner's: if its remote is removed,
 // the owner leaves it (as jsonrpc.Session.SetRemotes does) and the hunt
 // starts, with no Leave notice.
-func (h *Hunter) SetRemotes(remotes []jsonrpc.Remote) error {
+//
+// A new clusterID (the cid: item of the list) makes every member new: all
+// watchers are closed and the default Check pins the new cluster; the
+// owner leaves the data connection (it was checked against the old
+// cluster) and the hunt starts. An owner with its own Check changes it
+// itself.
+func (h *Hunter) SetRemotes(remotes []jsonrpc.Remote, clusterID string) error {
 	if err := checkRemotes(remotes, h.cfg.TLSConfig); err != nil {
 		return err
 	}
@@ -273,8 +289,15 @@ func (h *Hunter) SetRemotes(remotes []jsonrpc.Remote) error {
 		return nil
 	}
 	was := map[string]int{}
-	for i, r := range h.cfg.Remotes {
-		was[r.String()] = i
+	if clusterID == h.cfg.ClusterID {
+		for i, r := range h.cfg.Remotes {
+			was[r.String()] = i
+		}
+	} else {
+		h.cfg.ClusterID = clusterID
+		if h.setCID != nil {
+			h.setCID(clusterID)
+		}
 	}
 	prev := make([]int, len(remotes))
 	watchers := map[int]*watcher{}
@@ -292,7 +315,7 @@ func (h *Hunter) SetRemotes(remotes []jsonrpc.Remote) error {
 	h.closeAll() // the removed members' watchers
 	h.watchers = watchers
 	h.cfg.Remotes = remotes
-	h.log.V(1).Info("remotes changed", "remotes", len(remotes), "removed", len(was))
+	h.log.V(1).Info("remotes changed", "remotes", len(remotes), "removed", len(was), "cid", clusterID)
 	h.apply(h.w.SetMembers(time.Now(), prev))
 	signal(h.kick)
 	return nil

@@ -43,7 +43,7 @@ func TestSetRemotesFollowsTheList(t *testing.T) {
 		o, stop := startHuntOn(t, remotesOf(c, 0, 1, 2), watcher.Config{Dial: c.DialContext})
 		defer stop()
 		require.Equal(t, 0, o.recovery().To)
-		require.NoError(t, o.h.SetRemotes(parse(t, remotesOf(c, 0, 2, 3))))
+		require.NoError(t, o.h.SetRemotes(parse(t, remotesOf(c, 0, 2, 3)), ""))
 		synctest.Wait()
 		c.ResetCounters()
 		_, err = c.Crash(0, testserver.CrashEOF, time.Hour)
