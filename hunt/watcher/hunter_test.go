@@ -179,7 +179,14 @@ func TestCrashElectionDelays(t *testing.T) {
 				require.Equal(t, delay, rec.Duration, "recovery = the election")
 				require.False(t, rec.BackoffUsed)
 				require.Equal(t, 3, rec.Attempts, "one per member")
-				require.Equal(t, 1, rec.BackedOff, "the crashed member refused")
+				if delay > 0 {
+					require.Equal(t, 1, rec.BackedOff, "the crashed member refused")
+				} else {
+					// Elected at once: the new leader's row may come before
+					// the crashed member's refusal (both at the same fake
+					// instant), which then finds its watcher closed.
+					require.LessOrEqual(t, rec.BackedOff, 1)
+				}
 				// The only connections: the data connection and no watcher.
 				synctest.Wait()
 				require.Equal(t, 1, c.Member(rec.To).Connections())
