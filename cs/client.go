@@ -624,14 +624,16 @@ func (c *Client) apply(now time.Time, o output) {
 			c.policy.disconnect(c.sess, c.connSeq(), c.m.remote, a.fromMonitoring, a.reason)
 		}
 	}
+	// Events first: an observer has seen a transaction's TxnReply when
+	// Transact returns its outcome.
+	for _, ev := range o.events {
+		c.track(now, ev)
+	}
 	for _, t := range o.txns {
 		if w, ok := c.waiters[t.id]; ok {
 			w <- t
 			delete(c.waiters, t.id)
 		}
-	}
-	for _, ev := range o.events {
-		c.track(now, ev)
 	}
 	c.trackRequests(now)
 }
