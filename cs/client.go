@@ -221,7 +221,7 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 			Dial:      cfg.dial,
 			Watch:     cfg.watch,
 			MinIndex:  c.minIndex.Load,
-		}, c.post, log.WithName("watch"))
+		}, c.post, c.watchRejected, log.WithName("watch"))
 	}
 	c.m = newMachine(machineConfig{
 		database:      database,
@@ -624,14 +624,16 @@ func (c *Client) apply(now time.Time, o output) {
 			c.policy.disconnect(c.sess, c.connSeq(), c.m.remote, a.fromMonitoring, a.reason)
 		}
 	}
+	// Events first: an observer has seen a transaction's TxnReply when
+	// Transact returns its outcome.
+	for _, ev := range o.events {
+		c.track(now, ev)
+	}
 	for _, t := range o.txns {
 		if w, ok := c.waiters[t.id]; ok {
 			w <- t
 			delete(c.waiters, t.id)
 		}
-	}
-	for _, ev := range o.events {
-		c.track(now, ev)
 	}
 	c.trackRequests(now)
 }
@@ -779,6 +781,15 @@ func (c *Client) track(now time.Time, ev Event) {
 			c.everMonitors = true
 		}
 	}
+}
+
+// watchRejected tells the user that the leader watch rejected remote's
+// server (its _Server row failed the check with err), as the state
+// machine does for a server it rejects on its own connection. It runs on
+// the driver.
+func (c *Client) watchRejected(remote string, err error) {
+	now := time.Now()
+	c.apply(now, c.m.watchRejected(now, remote, err))
 }
 
 // post queues fn for the driver, which runs it before its next input; it
@@ -934,9 +945,12 @@ func (c *Client) SetRemotes(remotes string) error {
 	}
 	c.do(func(time.Time) {
 		cidChanged := cid != c.m.cfg.clusterID
+		if err = c.policy.setRemotes(rs, cid); err != nil {
+			err = fmt.Errorf("cs: %w", err)
+			return
+		}
 		c.remotes = rs
 		c.m.cfg.clusterID = cid
-		c.policy.setRemotes(len(rs))
 		if c.sess == nil || !c.running {
 			return
 		}

@@ -34,6 +34,19 @@
 // reports leader=true. Members that refuse, hang or answer garbage are
 // backed off (R × 2, 4, 8, 8 ... s for R members: per member, no more
 // attempts than OVS's session makes), so a dead cluster is not stormed.
+// A member that cannot serve the database (it lacks it, belongs to another
+// cluster, is a relay) is backed off too, and its first rejection in each
+// recovery is reported as a rejection on the client's own connection is:
+// LastError returns the check's error (matching leader's sentinels, such
+// as leader.ErrDatabaseMissing), a Reconnect event carries it with the
+// member's remote, and a rate-limited "server rejected" line is logged;
+// later rejections of that member in the same recovery are not reported
+// again. SetRemotes moves the watch to the new list: members removed are
+// closed and never dialled again, members added are watched (at once
+// while there is no leader), and the connection in use is kept if its
+// remote is still listed (and the cluster id unchanged), else left as the
+// session leaves it, and the leader is hunted for among the members
+// listed.
 //
 // WithFailoverPolicy selects a polling policy instead (package failover
 // documents both, with timelines and the worst-case attempt count per

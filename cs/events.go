@@ -18,6 +18,11 @@ type Event interface{ isEvent() }
 // check the replica once MONITORING again). WasMonitoring reports whether
 // the client was MONITORING on that connection (also when it decided to
 // leave it from MONITORING). The client reconnects by itself.
+//
+// Under the leader watch, a member whose _Server row was rejected is
+// reported so once per recovery (Reason the check's error, WasMonitoring
+// false): that was a watcher's connection, not the client's, so no
+// transaction failed with it.
 type Reconnect struct {
 	Reason        error
 	Remote        string

@@ -498,6 +498,37 @@ func (m *machine) allowRejectLog(now time.Time) (bool, int) {
 	return m.cfg.rejectLimit.Allow(now)
 }
 
+// logRejected logs the rejection of remote's server, rate-limited.
+func (m *machine) logRejected(now time.Time, remote string, err error) {
+	switch ok, suppressed := m.allowRejectLog(now); {
+	case errors.Is(err, leader.ErrStale):
+		m.log.Info("server rejected", "remote", remote, "err", err)
+	case ok && suppressed > 0:
+		m.log.Info("server rejected", "remote", remote, "err", err, "suppressed", suppressed)
+	case ok:
+		m.log.Info("server rejected", "remote", remote, "err", err)
+	default:
+		m.log.V(1).Info("server rejected", "remote", remote, "err", err)
+	}
+}
+
+// watchRejected reports a server the leader watch rejected (its _Server
+// row failed the check with err) on a connection of its own, at most once
+// per member and recovery: while the machine has no connection, err
+// becomes the last error and the user gets the Reconnect event a
+// rejection on the machine's own connection gives (no transaction was in
+// flight there). While connected (the leader is suspect and the others
+// are watched) it is only logged: the connection in use is not concerned.
+func (m *machine) watchRejected(now time.Time, remote string, err error) output {
+	var o output
+	m.logRejected(now, remote, err)
+	if !m.connected {
+		m.lastErr = err
+		o.events = append(o.events, Reconnect{Reason: err, Remote: remote})
+	}
+	return o
+}
+
 // checkServer is OVS's ovsdb_cs_check_server_db: on failure, retry. A
 // stale server is always reported (OVS logs it as a warning, the others at
 // a rate-limited info level).
@@ -510,16 +541,7 @@ func (m *machine) checkServer(o *output, now time.Time) bool {
 	})
 	m.serverLeader = err == nil && res.Row.Leader
 	if err != nil {
-		switch ok, suppressed := m.allowRejectLog(now); {
-		case errors.Is(err, leader.ErrStale):
-			m.log.Info("server rejected", "remote", m.remote, "err", err)
-		case ok && suppressed > 0:
-			m.log.Info("server rejected", "remote", m.remote, "err", err, "suppressed", suppressed)
-		case ok:
-			m.log.Info("server rejected", "remote", m.remote, "err", err)
-		default:
-			m.log.V(1).Info("server rejected", "remote", m.remote, "err", err)
-		}
+		m.logRejected(now, m.remote, err)
 		m.retry(o, err)
 		return false
 	}

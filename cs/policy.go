@@ -68,6 +68,8 @@ type retryPolicy interface {
 	deadline() (time.Time, bool)
 	// run is called (on the Run goroutine) when the deadline passes.
 	run(s sessionControl)
-	// setRemotes gives the number of remotes after SetRemotes.
-	setRemotes(n int)
+	// setRemotes gives the remote list and cluster id SetRemotes sets,
+	// before the session gets them; an error leaves the policy (and the
+	// client) as they were.
+	setRemotes(remotes []jsonrpc.Remote, clusterID string) error
 }

@@ -159,8 +159,9 @@ func (f *failoverPolicy) run(s sessionControl) {
 }
 
 // setRemotes tells the policy the number of remotes.
-func (f *failoverPolicy) setRemotes(n int) {
-	f.p.SetRemotes(n)
+func (f *failoverPolicy) setRemotes(remotes []jsonrpc.Remote, _ string) error {
+	f.p.SetRemotes(len(remotes))
+	return nil
 }
 
 // markDone records that connection seq needs no Attempt report.

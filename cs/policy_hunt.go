@@ -40,6 +40,9 @@ type huntPolicy struct {
 	index   map[string]int
 	// post hands a call to the client's driver (Client.post).
 	post func(func())
+	// rejected tells the user about a member the watch rejected
+	// (Client.watchRejected); it runs on the driver.
+	rejected func(remote string, err error)
 
 	h      *watcher.Hunter
 	sess   *jsonrpc.Session
@@ -62,12 +65,20 @@ func huntable(remotes []jsonrpc.Remote, leaderOnly bool) bool {
 	return true
 }
 
-func newHuntPolicy(cfg watcher.Config, post func(func()), log logr.Logger) *huntPolicy {
-	p := &huntPolicy{log: log, cfg: cfg, remotes: cfg.Remotes, index: map[string]int{}, post: post}
-	for i, r := range cfg.Remotes {
+func newHuntPolicy(cfg watcher.Config, post func(func()), rejected func(string, error), log logr.Logger) *huntPolicy {
+	p := &huntPolicy{log: log, cfg: cfg, post: post, rejected: rejected}
+	p.numberRemotes(cfg.Remotes)
+	return p
+}
+
+// numberRemotes makes remotes the members, numbered in their order as the
+// Hunter numbers them.
+func (p *huntPolicy) numberRemotes(remotes []jsonrpc.Remote) {
+	p.cfg.Remotes, p.remotes = remotes, remotes
+	p.index = make(map[string]int, len(remotes))
+	for i, r := range remotes {
 		p.index[r.String()] = i
 	}
-	return p
 }
 
 // bind starts the hunt on sess, a Manual session. The watchers connect
@@ -129,6 +140,10 @@ func (p *huntPolicy) notice(sess *jsonrpc.Session, n watcher.Notice) {
 				p.post(p.heard)
 			}
 		}()
+	case watcher.Rejected:
+		if p.rejected != nil && n.LastErr != nil {
+			p.rejected(n.Remote, n.LastErr)
+		}
 	case watcher.NoServer:
 		kv := []any{"lastError", n.LastErr, "next", "watching every member, backed off"}
 		if n.Log {
@@ -211,7 +226,25 @@ func (p *huntPolicy) heard() {
 func (p *huntPolicy) deadline() (time.Time, bool) { return time.Time{}, false }
 func (p *huntPolicy) run(sessionControl)          {}
 
-// setRemotes: the watch keeps the remotes it started with.
-func (p *huntPolicy) setRemotes(int) {
-	p.log.Info("remote list changed: the leader watch keeps the members it started with until the client restarts")
+// setRemotes makes the watch follow a new remote list (before the
+// session gets it): members still listed keep their watchers and backoff,
+// members added are watched (at once while the client has no leader),
+// members removed are closed and never dialled again. The data connection
+// is the session's: kept if its remote is still listed, else left by the
+// session, which the Hunter counts as a forced loss (the hunt starts). A
+// new cluster id makes every member new: the watchers are closed, the
+// client leaves its connection (SetRemotes) and the watch hunts for the
+// new cluster's leader.
+func (p *huntPolicy) setRemotes(remotes []jsonrpc.Remote, clusterID string) error {
+	if !huntable(remotes, true) {
+		return errors.New("the leader watch cannot serve passive remotes (choose a failover policy with WithFailoverPolicy)")
+	}
+	if h := p.hunter(); h != nil {
+		if err := h.SetRemotes(remotes, clusterID); err != nil {
+			return err
+		}
+	}
+	p.cfg.ClusterID = clusterID
+	p.numberRemotes(remotes)
+	return nil
 }

@@ -307,7 +307,7 @@ func TestLaggingMemberRejectedAsStale(t *testing.T) {
 
 func TestRelayRejectedWhenLeaderOnly(t *testing.T) {
 	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 1, []testserver.Option{testserver.WithModel(testserver.ModelRelay)}, pinFailover).run()
+		h := newHarness(t, 1, []testserver.Option{testserver.WithModel(testserver.ModelRelay)}).run()
 		h.waitFor("rejection", 10*time.Second, func() bool { return errors.Is(h.cl.LastError(), leader.ErrRelayLeaderOnly) })
 		time.Sleep(10 * time.Second)
 		h.settle()

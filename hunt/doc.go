@@ -49,6 +49,8 @@
 //	do(w.Lost(now, m, hunt.Dropped)) // or ProbeFailed, NotLeader, Forced
 //	// When w.Next() passes:
 //	do(w.Tick(now))
+//	// The remote list changed: prev[i] is new member i's old number, or -1.
+//	do(w.SetMembers(now, prev))
 //
 // # Timelines
 //
@@ -103,6 +105,10 @@
 //     usable row.
 //   - "no usable server" (every member failed, none watched) is reported
 //     through a rate limiter: 3 at once, then one a minute.
+//   - A member whose row is Unusable (it lacks the database, serves
+//     another cluster, is a relay) is backed off like a refusal, and
+//     Step.Rejected asks the driver to tell the user about it the first
+//     time in each recovery, not at each attempt.
 //   - An election costs no attempt beyond one per member: no timer, no
 //     re-sweep, no backoff while a healthy member is watched.
 //

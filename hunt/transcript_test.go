@@ -26,6 +26,7 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 //	heard t=T
 //	echo-sent t=T
 //	tick t=T
+//	members t=T prev=(P,P,...)  (SetMembers; P is a member's old number or -1)
 //	run until=T      (tick at every Next up to T, printing each step)
 //
 // Each prints the actions, a "no usable server" report, the recovery that
@@ -83,6 +84,16 @@ func TestTranscripts(t *testing.T) {
 				return show(w, hunt.Step{})
 			case "tick":
 				return show(w, w.Tick(at()))
+			case "members":
+				var ps []string
+				d.ScanArgs(t, "prev", &ps)
+				prev := make([]int, len(ps))
+				for i, p := range ps {
+					if _, err := fmt.Sscan(p, &prev[i]); err != nil {
+						t.Fatalf("prev=%s: %v", p, err)
+					}
+				}
+				return show(w, w.SetMembers(at(), prev))
 			case "run":
 				until := epoch.Add(durArg(t, d, "until"))
 				var b strings.Builder
@@ -132,6 +143,9 @@ func show(w *hunt.Watch, s hunt.Step) string {
 		default:
 			fmt.Fprintf(&b, "%s m%d\n", a.Kind, a.Member)
 		}
+	}
+	if s.Rejected {
+		b.WriteString("rejected (tell the user)\n")
 	}
 	if s.NoServer {
 		switch {

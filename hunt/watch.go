@@ -117,6 +117,12 @@ type Step struct {
 	NoServer   bool
 	Log        bool
 	Suppressed int
+	// Rejected, for Report: the member's row was Unusable and this is its
+	// first rejection in this recovery: tell the user (its later
+	// rejections in the same recovery are only backed off, so a member
+	// that can never serve is reported once per outage, not once per
+	// attempt).
+	Rejected bool
 	// Recovery is set by Monitoring when it ends a recovery.
 	Recovery *Recovery
 }
@@ -165,6 +171,7 @@ type member struct {
 	deadline time.Time // opening: hung after; backoff: may reopen at
 	fails    int       // consecutive failures
 	backed   bool      // backed off during the current recovery
+	rejected bool      // its rejection was reported in this recovery
 }
 
 type phase uint8
@@ -201,6 +208,7 @@ type Watch struct {
 	pendingNoServer   bool
 	pendingLog        bool
 	pendingSuppressed int
+	pendingRejected   bool
 
 	falseSuspicions int
 }
@@ -284,6 +292,66 @@ func (w *Watch) Lost(now time.Time, m int, cause Cause) Step {
 	return w.step()
 }
 
+// SetMembers replaces the members after a change of the remote list:
+// prev[i] is the number that new member i had before, or -1 for a member
+// added (prev must not be empty; a number listed twice counts once).
+// Members keep their state (watcher, backoff, failures) under their new
+// numbers; the Actions of this and every later Step use the new numbers.
+//
+// A member left out of prev is removed: the caller closes its watcher or
+// promoted connection itself, under the old number, and never hands its
+// connection over. A promoted member removed resumes the hunt. The data
+// connection to a removed member is left by the caller, as its session
+// does when its remote is no longer listed (no ActionLeave): that is a
+// loss (cause Forced, From -1) and the hunt starts. A member added is
+// watched at once while the client has no leader or suspects it, else
+// from the next recovery.
+func (w *Watch) SetMembers(now time.Time, prev []int) Step {
+	if len(prev) == 0 {
+		return Step{}
+	}
+	old := w.members
+	members := make([]member, len(prev))
+	taken := make([]bool, len(old))
+	leader, from := -1, -1
+	for i, p := range prev {
+		if p < 0 || p >= len(old) || taken[p] {
+			continue
+		}
+		taken[p] = true
+		members[i] = old[p]
+		if p == w.leader {
+			leader = i
+		}
+		if p == w.rec.From {
+			from = i
+		}
+	}
+	w.rec.From = from
+	lost := w.leader >= 0 && leader < 0
+	w.members, w.leader = members, leader
+	switch {
+	case w.ph == stopped:
+		return Step{}
+	case lost && (w.ph == monitoring || w.ph == suspicious):
+		suspected := w.ph == suspicious
+		start := now
+		if suspected {
+			start = w.lastHeard
+		}
+		w.begin(start, Forced, -1)
+		w.rec.From = -1 // no longer a member
+		w.rec.Suspected = suspected
+	case lost && w.ph == promoting:
+		w.ph = hunting
+	}
+	if w.ph == hunting || w.ph == suspicious {
+		w.openAll(now)
+	}
+	w.noServer(now)
+	return w.step()
+}
+
 // Report gives the verdict on a _Server.Database row that member m's
 // watcher (or promoted connection) received: its first reply, or an
 // update. A Leader verdict while the client has no leader (or suspects
@@ -298,7 +366,10 @@ func (w *Watch) Report(now time.Time, m int, v Verdict) Step {
 	case opening, watching:
 		first := mb.st == opening
 		if v == Unusable {
+			w.pendingRejected = !mb.rejected
+			mb.rejected = true
 			w.fail(now, m)
+			w.noServer(now)
 			return w.step()
 		}
 		mb.fails = 0
@@ -495,7 +566,7 @@ func (w *Watch) begin(start time.Time, cause Cause, from int) {
 		// that came back since is seen at once); its failure count, the
 		// length of its next backoff, is kept.
 		mb := &w.members[i]
-		mb.backed = false
+		mb.backed, mb.rejected = false, false
 		if mb.st == backoff {
 			mb.st = idle
 		}
@@ -585,9 +656,10 @@ func (w *Watch) noServer(now time.Time) {
 func (w *Watch) act(k Kind, m int) { w.steps = append(w.steps, Action{Kind: k, Member: m}) }
 
 func (w *Watch) step() Step {
-	s := Step{Actions: w.steps, NoServer: w.pendingNoServer, Log: w.pendingLog, Suppressed: w.pendingSuppressed}
+	s := Step{Actions: w.steps, NoServer: w.pendingNoServer, Log: w.pendingLog,
+		Suppressed: w.pendingSuppressed, Rejected: w.pendingRejected}
 	w.steps = nil
-	w.pendingNoServer, w.pendingLog, w.pendingSuppressed = false, false, 0
+	w.pendingNoServer, w.pendingLog, w.pendingSuppressed, w.pendingRejected = false, false, 0, false
 	return s
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"sync"
 	"time"
 
@@ -91,6 +92,12 @@ const (
 	// NoServer: no member is usable; Log says whether to log it, and
 	// Suppressed how many reports were held back before.
 	NoServer
+	// Rejected: member Member's _Server row was unusable (LastErr says
+	// why: no such database, another cluster, a relay ...); it is backed
+	// off. Sent for a member's first rejection in each recovery only
+	// (hunt.Step.Rejected), so that the owner can tell the user without
+	// flooding.
+	Rejected
 )
 
 // Notice is something the owner of the data connection must do or know.
@@ -125,14 +132,16 @@ type Hunter struct {
 	watchers map[int]*watcher
 	gen      uint64
 	lastErr  error
+	// setCID changes the cluster id of the default Check (nil with the
+	// owner's own Check).
+	setCID func(string)
 }
 
 type event struct {
-	member  int
-	gen     uint64 // the watcher's generation
+	gen     uint64 // the watcher's generation, which names it
 	failed  bool   // else a report, or a handover
 	verdict hunt.Verdict
-	err     error
+	err     error // the failure, or the check's verdict on a report
 	at      time.Time
 	// handover: the promoted watcher's connection, ready for the owner.
 	handover bool
@@ -140,27 +149,41 @@ type event struct {
 	rows     *leader.Replica
 }
 
+// checkRemotes returns why remotes cannot be watched, or nil.
+func checkRemotes(remotes []jsonrpc.Remote, tlsConfig *tls.Config) error {
+	if len(remotes) == 0 {
+		return errors.New("watcher: no remotes")
+	}
+	for _, r := range remotes {
+		if r.IsPassive() {
+			return fmt.Errorf("watcher: remote %s: only active (tcp, ssl, unix) remotes can be watched", r)
+		}
+		if r.IsTLS() && tlsConfig == nil {
+			return fmt.Errorf("watcher: remote %s: no TLS configuration", r)
+		}
+	}
+	return nil
+}
+
 // New returns a Hunter; Start begins the hunt, Run runs its timers.
 func New(cfg Config) (*Hunter, error) {
-	if len(cfg.Remotes) == 0 {
-		return nil, errors.New("watcher: no remotes")
-	}
-	for _, r := range cfg.Remotes {
-		if r.IsPassive() {
-			return nil, fmt.Errorf("watcher: remote %s: only active (tcp, ssl, unix) remotes can be watched", r)
-		}
-		if r.IsTLS() && cfg.TLSConfig == nil {
-			return nil, fmt.Errorf("watcher: remote %s: no TLS configuration", r)
-		}
+	if err := checkRemotes(cfg.Remotes, cfg.TLSConfig); err != nil {
+		return nil, err
 	}
 	if cfg.Dial == nil {
 		var d net.Dialer
 		cfg.Dial = d.DialContext
 	}
+	var setCID func(string)
 	if cfg.Check == nil {
 		var checker leader.Checker
 		var mu sync.Mutex
 		db, cid, floor := cfg.Database, cfg.ClusterID, cfg.MinIndex
+		setCID = func(id string) {
+			mu.Lock()
+			defer mu.Unlock()
+			cid = id
+		}
 		cfg.Check = func(remote string, rows *leader.Replica) error {
 			mu.Lock()
 			defer mu.Unlock()
@@ -195,6 +218,7 @@ func New(cfg Config) (*Hunter, error) {
 		kick:     make(chan struct{}, 1),
 		w:        hunt.New(cfg.Watch, len(cfg.Remotes)),
 		watchers: map[int]*watcher{},
+		setCID:   setCID,
 	}, nil
 }
 
@@ -237,6 +261,64 @@ func (h *Hunter) PromotedFailed(m int, err error) {
 		}
 		return h.w.Failed(now, m, failover.OutcomeOf(err))
 	})
+}
+
+// SetRemotes replaces the members (the owner's remote list changed; the
+// members are then numbered in the order of remotes). A member whose
+// remote is still listed keeps its watcher, backoff and failures; one
+// added is watched at once while the client has no leader (or suspects
+// it), else from the next recovery; one removed has its watcher (or
+// promoted connection not handed over yet) closed and is never dialled
+// again. The data connection is the owner's: if its remote is removed,
+// the owner leaves it (as jsonrpc.Session.SetRemotes does) and the hunt
+// starts, with no Leave notice.
+//
+// A new clusterID (the cid: item of the list) makes every member new: all
+// watchers are closed and the default Check pins the new cluster; the
+// owner leaves the data connection (it was checked against the old
+// cluster) and the hunt starts. An owner with its own Check changes it
+// itself.
+func (h *Hunter) SetRemotes(remotes []jsonrpc.Remote, clusterID string) error {
+	if err := checkRemotes(remotes, h.cfg.TLSConfig); err != nil {
+		return err
+	}
+	remotes = slices.Clone(remotes)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closed {
+		return nil
+	}
+	was := map[string]int{}
+	if clusterID == h.cfg.ClusterID {
+		for i, r := range h.cfg.Remotes {
+			was[r.String()] = i
+		}
+	} else {
+		h.cfg.ClusterID = clusterID
+		if h.setCID != nil {
+			h.setCID(clusterID)
+		}
+	}
+	prev := make([]int, len(remotes))
+	watchers := map[int]*watcher{}
+	for i, r := range remotes {
+		prev[i] = -1
+		if old, ok := was[r.String()]; ok {
+			prev[i] = old
+			delete(was, r.String())
+			if wt := h.watchers[old]; wt != nil {
+				watchers[i] = wt
+				delete(h.watchers, old)
+			}
+		}
+	}
+	h.closeAll() // the removed members' watchers
+	h.watchers = watchers
+	h.cfg.Remotes = remotes
+	h.log.V(1).Info("remotes changed", "remotes", len(remotes), "removed", len(was), "cid", clusterID)
+	h.apply(h.w.SetMembers(time.Now(), prev))
+	signal(h.kick)
+	return nil
 }
 
 // Heard reports that the leader sent something on the data connection.
@@ -312,27 +394,45 @@ func (h *Hunter) Run(ctx context.Context) error {
 func (h *Hunter) handle(ev event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	wt := h.watchers[ev.member]
-	if h.closed || wt == nil || wt.gen != ev.gen {
+	m := h.memberOf(ev.gen)
+	if h.closed || m < 0 {
 		if ev.conn != nil {
 			_ = ev.conn.Close() // a watcher closed meanwhile
 		}
 		return
 	}
+	remote := h.cfg.Remotes[m].String()
 	if ev.handover {
-		delete(h.watchers, ev.member)
-		remote := h.cfg.Remotes[ev.member].String()
+		delete(h.watchers, m)
 		h.log.V(1).Info("leader found", "remote", remote)
-		h.cfg.Notify(Notice{Kind: Promote, Member: ev.member, Remote: remote, Conn: ev.conn, Rows: ev.rows})
+		h.cfg.Notify(Notice{Kind: Promote, Member: m, Remote: remote, Conn: ev.conn, Rows: ev.rows})
 		return
 	}
 	if !ev.failed {
-		h.apply(h.w.Report(ev.at, ev.member, ev.verdict))
+		if ev.verdict == hunt.Unusable && ev.err != nil {
+			h.lastErr = ev.err
+		}
+		s := h.w.Report(ev.at, m, ev.verdict)
+		if s.Rejected {
+			h.cfg.Notify(Notice{Kind: Rejected, Member: m, Remote: remote, LastErr: ev.err})
+		}
+		h.apply(s)
 		return
 	}
 	h.lastErr = ev.err
-	h.log.V(1).Info("watcher failed", "remote", h.cfg.Remotes[ev.member].String(), "error", ev.err.Error())
-	h.apply(h.w.Failed(ev.at, ev.member, failover.OutcomeOf(ev.err)))
+	h.log.V(1).Info("watcher failed", "remote", remote, "error", ev.err.Error())
+	h.apply(h.w.Failed(ev.at, m, failover.OutcomeOf(ev.err)))
+}
+
+// memberOf returns the member whose watcher has generation gen, or -1 if
+// that watcher was closed. h.mu is held.
+func (h *Hunter) memberOf(gen uint64) int {
+	for m, wt := range h.watchers {
+		if wt.gen == gen {
+			return m
+		}
+	}
+	return -1
 }
 
 // apply carries out a Step. h.mu is held.
@@ -374,7 +474,7 @@ func (h *Hunter) open(m int) {
 		old.close()
 	}
 	h.gen++
-	wt := newWatcher(h, m, h.gen)
+	wt := newWatcher(h, h.cfg.Remotes[m], h.gen)
 	h.watchers[m] = wt
 	h.wg.Add(1)
 	go wt.run(h.ctx)
@@ -390,7 +490,7 @@ func (h *Hunter) closeAll() {
 // send posts a watcher's event unless the watcher was stopped.
 func (h *Hunter) send(wt *watcher, ev event) {
 	ev.at = time.Now()
-	ev.member, ev.gen = wt.member, wt.gen
+	ev.gen = wt.gen
 	select {
 	case h.events <- ev:
 	case <-wt.stop:

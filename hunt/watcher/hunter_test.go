@@ -179,7 +179,14 @@ func TestCrashElectionDelays(t *testing.T) {
 				require.Equal(t, delay, rec.Duration, "recovery = the election")
 				require.False(t, rec.BackoffUsed)
 				require.Equal(t, 3, rec.Attempts, "one per member")
-				require.Equal(t, 1, rec.BackedOff, "the crashed member refused")
+				if delay > 0 {
+					require.Equal(t, 1, rec.BackedOff, "the crashed member refused")
+				} else {
+					// Elected at once: the new leader's row may come before
+					// the crashed member's refusal (both at the same fake
+					// instant), which then finds its watcher closed.
+					require.LessOrEqual(t, rec.BackedOff, 1)
+				}
 				// The only connections: the data connection and no watcher.
 				synctest.Wait()
 				require.Equal(t, 1, c.Member(rec.To).Connections())
@@ -285,8 +292,12 @@ func TestAllDownTenMinutesThenRestart(t *testing.T) {
 			require.NoError(t, c.Stop(i))
 		}
 		// Count from the moment all are down (a member stopped after
-		// another may have led for an instant: a recovery of its own).
+		// another may have led for an instant: a recovery of its own,
+		// dropped here so that the one after the restart is read below).
 		synctest.Wait()
+		for len(o.recs) > 0 {
+			<-o.recs
+		}
 		c.ResetCounters()
 		time.Sleep(10 * time.Minute)
 		for i := range 3 {

@@ -21,8 +21,7 @@ var errNoAnswer = errors.New("watcher: no answer to echo (inactivity probe)")
 // it over (an event to the Hunter) when promoted.
 type watcher struct {
 	h      *Hunter
-	member int
-	gen    uint64
+	gen    uint64 // unique: names the watcher in its events
 	remote jsonrpc.Remote
 
 	stop        chan struct{} // closed to stop the goroutine
@@ -34,8 +33,8 @@ type watcher struct {
 	rows *leader.Replica
 }
 
-func newWatcher(h *Hunter, m int, gen uint64) *watcher {
-	return &watcher{h: h, member: m, gen: gen, remote: h.cfg.Remotes[m],
+func newWatcher(h *Hunter, remote jsonrpc.Remote, gen uint64) *watcher {
+	return &watcher{h: h, gen: gen, remote: remote,
 		stop: make(chan struct{}), promote: make(chan struct{})}
 }
 
@@ -116,7 +115,7 @@ func (wt *watcher) handOver(parent context.Context) error {
 		rows = nil
 	}
 	select {
-	case wt.h.events <- event{member: wt.member, gen: wt.gen, handover: true, conn: conn, rows: rows}:
+	case wt.h.events <- event{gen: wt.gen, handover: true, conn: conn, rows: rows}:
 		return nil
 	case <-wt.stop:
 		return errors.New("watcher: stopped during the handover")
@@ -204,8 +203,8 @@ func (wt *watcher) watch(ctx context.Context) error {
 }
 
 func (wt *watcher) report(rows *leader.Replica) {
-	v := hunt.VerdictOf(wt.h.cfg.Check(wt.remote.String(), rows))
-	wt.h.send(wt, event{verdict: v})
+	err := wt.h.cfg.Check(wt.remote.String(), rows)
+	wt.h.send(wt, event{verdict: hunt.VerdictOf(err), err: err})
 }
 
 // stopped returns nil when ctx ended (the watcher was stopped), err
