@@ -91,6 +91,9 @@ type Client struct {
 	backoffs       int
 	attemptsAtDrop int
 	backoffsAtDrop int
+	// dropSeqno is the session's seqno after the drop attemptsAtDrop
+	// counts to (higher than the seqno of the connection dropped).
+	dropSeqno uint64
 
 	// mu guards the fields below and, while no driver runs, owner.
 	mu sync.Mutex
@@ -636,10 +639,17 @@ func (c *Client) track(now time.Time, ev Event) {
 			if c.m.lastErr != nil {
 				c.recReason = c.m.lastErr.Error()
 			}
-			if c.m.connected {
+			switch {
+			case c.m.connected:
 				c.recAttempts, c.recBackoffs = c.stepAttempts, c.stepBackoffs
-			} else {
+			case c.dropSeqno > c.m.seqno:
+				// The session reported the drop: count from it.
 				c.recAttempts, c.recBackoffs = c.attemptsAtDrop, c.backoffsAtDrop
+			default:
+				// The session's report of the drop is still on its way
+				// (observations are handed over after the session's
+				// event): no attempt after the drop was counted yet.
+				c.recAttempts, c.recBackoffs = c.attempts, c.backoffs
 			}
 		}
 		if e.To == Monitoring {
@@ -730,6 +740,7 @@ func (c *Client) observed(o jsonrpc.Observation) {
 		}
 	case jsonrpc.ObserveDisconnected:
 		c.attemptsAtDrop, c.backoffsAtDrop = c.attempts, c.backoffs
+		c.dropSeqno = o.Seqno
 	}
 	c.policy.observe(o)
 }
@@ -949,13 +960,9 @@ func (c *Client) Stats() Stats {
 //
 // After Run returned, the error is ErrClosed.
 func (c *Client) Transact(ctx context.Context, ops ...ovsdb.Operation) ([]ovsdb.OperationResult, error) {
-	raw := make([]json.RawMessage, len(ops))
-	for i := range ops {
-		b, err := json.Marshal(ops[i])
-		if err != nil {
-			return nil, fmt.Errorf("cs: operation %d: %w", i, err)
-		}
-		raw[i] = b
+	raw, err := marshalOperations(make([]json.RawMessage, 0, len(ops)), ops)
+	if err != nil {
+		return nil, err
 	}
 	res, err := c.transact(ctx, raw)
 	if err != nil {

@@ -217,27 +217,45 @@ func TestEveryMemberDisconnectedFromClusterGivesOneFreeSweepThenBackoff(t *testi
 }
 
 func TestForceReconnectFromMonitoringTriesEveryRemoteAtZeroBackoff(t *testing.T) {
-	scenario(t, func(t *testing.T) {
-		h := newHarness(t, 3, nil).run()
-		h.waitMonitoring(0)
-		base := h.accepted()
-		start := time.Now()
-		h.cl.ForceReconnect()
-		h.waitMonitoring(0)
-		if time.Since(start) != 0 {
-			t.Fatalf("took %v", time.Since(start))
-		}
-		end := h.accepted()
-		for i := range end {
-			if end[i]-base[i] != 1 {
-				t.Fatalf("accepted %v -> %v, want one more on each member", base, end)
-			}
-		}
-		r := h.cl.Stats().Recoveries
-		if len(r) != 1 || r[0].Attempts != 3 || r[0].BackoffUsed {
-			t.Fatalf("recoveries %+v", r)
-		}
-	})
+	// A reconnect forced while MONITORING tries the members with no
+	// backoff. OVS's rule sweeps every member once; the leader watch opens
+	// one watcher per member and carries on with the first that reports
+	// leader=true, closing the others (which may not have been accepted
+	// yet), so no member sees more than one new connection.
+	for _, tc := range []struct {
+		name  string
+		opts  []Option
+		exact bool // every member exactly one more connection
+	}{
+		{"ovs", []Option{WithFailoverPolicy(failover.Config{Mode: failover.OVS})}, true},
+		{"election-aware", []Option{WithFailoverPolicy(failover.Config{})}, true},
+		{"watch", nil, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			scenario(t, func(t *testing.T) {
+				h := newHarness(t, 3, nil, tc.opts...).run()
+				h.waitMonitoring(0)
+				base := h.accepted()
+				start := time.Now()
+				h.cl.ForceReconnect()
+				h.waitMonitoring(0)
+				if time.Since(start) != 0 {
+					t.Fatalf("took %v", time.Since(start))
+				}
+				end := h.accepted()
+				for i := range end {
+					d := end[i] - base[i]
+					if d > 1 || (tc.exact || i == 0) && d != 1 {
+						t.Fatalf("accepted %v -> %v, want one more on each member (at most one with the watch)", base, end)
+					}
+				}
+				r := h.cl.Stats().Recoveries
+				if len(r) != 1 || r[0].Attempts != 3 || r[0].BackoffUsed {
+					t.Fatalf("recoveries %+v", r)
+				}
+			})
+		})
+	}
 }
 
 func TestForceReconnectOutsideMonitoringKeepsBackoff(t *testing.T) {

@@ -128,12 +128,9 @@ func (c *Client) TransactFunc(ctx context.Context, build func(tx monitor.ReadTx)
 			raw = append(raw, waitOp(r))
 		}
 		nWaits := len(raw)
-		for i := range ops {
-			b, err := json.Marshal(ops[i])
-			if err != nil {
-				return nil, fmt.Errorf("cs: operation %d: %w", i, err)
-			}
-			raw = append(raw, b)
+		raw, err := marshalOperations(raw, ops)
+		if err != nil {
+			return nil, err
 		}
 		res, err := c.transact(ctx, raw)
 		if err == nil {

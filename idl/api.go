@@ -59,12 +59,6 @@ func (a API) Create(models ...model.Model) ([]ovsdb.Operation, error) {
 			if err != nil {
 				return err
 			}
-			if len(row) == 0 {
-				// A row of defaults: name one column at its default, since
-				// encoding/json drops an empty "row" that ovsdb-server
-				// requires.
-				ti.defaultColumn(row)
-			}
 			op := ovsdb.Operation{Op: ovsdb.OperationInsert, Table: ti.name, Row: row}
 			if id := ti.uuidOf(v.Elem()); id != "" {
 				if _, err := monitor.ParseUUID(id); err == nil {
@@ -111,21 +105,6 @@ func (ti *tableInfo) row(s reflect.Value, op string, named namedUUIDs, fields []
 		row[f.column] = w
 	}
 	return row, nil
-}
-
-// defaultColumn sets in row one column at its default value.
-func (ti *tableInfo) defaultColumn(row ovsdb.Row) {
-	for i := range ti.fields {
-		f := &ti.fields[i]
-		zero := reflect.Zero(f.typ)
-		if _, err := datumOf(f, zero, nil, false); err != nil {
-			continue
-		}
-		if w, err := ovsdb.NativeToOvs(f.ocol, zero.Interface()); err == nil {
-			row[f.column] = w
-			return
-		}
-	}
 }
 
 func isEmpty(v reflect.Value) bool {

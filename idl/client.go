@@ -448,24 +448,18 @@ func (c *Cache) awaitRows(ctx context.Context, rows []rowRef) error {
 }
 
 // MarshalOperations writes ops as a JSON array for the transact method,
-// keeping what libovsdb's ovsdb.Operation drops when empty and
-// ovsdb-server requires: "rows" of a wait, "row" of an insert (a row of
-// defaults).
+// each with cs.MarshalOperation, which keeps what libovsdb's
+// ovsdb.Operation drops when empty and ovsdb-server requires: "rows" of a
+// wait, "row" of an insert (a row of defaults).
 func MarshalOperations(ops []ovsdb.Operation) (json.RawMessage, error) {
 	b := []byte{'['}
 	for i := range ops {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		o, err := json.Marshal(&ops[i])
+		o, err := cs.MarshalOperation(&ops[i])
 		if err != nil {
 			return nil, fmt.Errorf("idl: operation %d: %w", i, err)
-		}
-		switch {
-		case ops[i].Op == ovsdb.OperationWait && len(ops[i].Rows) == 0:
-			o = append(o[:len(o)-1], `,"rows":[]}`...)
-		case ops[i].Op == ovsdb.OperationInsert && len(ops[i].Row) == 0:
-			o = append(o[:len(o)-1], `,"row":{}}`...)
 		}
 		b = append(b, o...)
 	}
@@ -506,13 +500,6 @@ func (c *Client) TransactFunc(ctx context.Context, build func(tx *Tx) ([]ovsdb.O
 		}
 		if err != nil {
 			return nil, err
-		}
-		for i := range ops {
-			// cs marshals operations with encoding/json, which drops an
-			// empty "rows" (see MarshalOperations).
-			if ops[i].Op == ovsdb.OperationWait && len(ops[i].Rows) == 0 {
-				return nil, fmt.Errorf("%w: operation %d: a wait with no rows cannot be sent by TransactFunc; use Transact", ErrValue, i)
-			}
 		}
 		sent = ops
 		return ops, nil
