@@ -269,6 +269,9 @@ func (p *parser) parseTableUpdates(s *Schema, u *Update) error {
 		if err := p.parseTableUpdate(&tu, u.Version); err != nil {
 			return fmt.Errorf("table %q: %w", t.Name, err)
 		}
+		if u.tables == nil {
+			u.tables = u.table0[:0]
+		}
 		u.tables = append(u.tables, tu)
 		if more, err = p.More('}'); err != nil {
 			return err
