@@ -54,6 +54,11 @@ type Client struct {
 	// (set with the view), for the leader watch's checks (read by its
 	// goroutines).
 	minIndex atomic.Int64
+	// observers are the functions registered with Observe, called by the
+	// owner for every event (replaced as a whole under obsMu, read
+	// without a lock).
+	obsMu     sync.Mutex
+	observers atomic.Pointer[[]*observer]
 
 	// Owned by the driver while Run runs, else by the holder of c.mu.
 	m       *machine
@@ -70,7 +75,10 @@ type Client struct {
 	// timeout, by request id.
 	reqDeadlines map[int64]time.Time
 	// Statistics.
-	reconnects   int
+	reconnects int
+	recovered  int // recoveries so far (recoveries keeps the latest)
+	// recvClosed counts the bytes received on the connections that ended.
+	recvClosed   uint64
 	recoveries   []Recovery // replaced, never changed in place (the view shares it)
 	inRecovery   bool
 	recLeft      time.Time
@@ -95,6 +103,13 @@ type Client struct {
 	// counts to (higher than the seqno of the connection dropped).
 	dropSeqno uint64
 
+	// applyMu is held by the driver while it steps the machine on a
+	// session event, the only step that changes the replica (an update
+	// applied, a new replica for a new schema) and counts Update events.
+	// DatabaseSchema and TryReplicaState read those under it, so a reader
+	// sees the replica and the count of the updates it holds together.
+	applyMu sync.Mutex
+
 	// mu guards the fields below and, while no driver runs, owner.
 	mu sync.Mutex
 	// running is true while the driver runs (commands go to it); ran once
@@ -110,6 +125,7 @@ type Client struct {
 	changed chan struct{}
 	// Counted by the callers of Transact and TransactFunc.
 	maybeCommitted int
+	tryAgain       int
 	rebuilds       int
 }
 
@@ -138,7 +154,14 @@ type view struct {
 	replica       *monitor.Replica
 	updates       uint64
 	reconnects    int
+	recovered     int
 	recoveries    []Recovery
+	leader        bool
+	monitorVer    int
+	// conn is the live connection (its received bytes are read at Stats
+	// time), recvClosed the bytes of those that ended.
+	conn       *jsonrpc.Conn
+	recvClosed uint64
 }
 
 // TxnError reports the first failed operation of a transaction.
@@ -229,6 +252,47 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 // Run returns.
 func (c *Client) Events() <-chan Event { return c.events }
 
+// observer is one function registered with Observe.
+type observer struct{ f func(Event) }
+
+// Observe calls f with every event the client produces from now on, in
+// the order of Events, whether or not events are enabled
+// (WithEventBuffer(-1)) and whether or not anyone reads Events: it is how
+// a metrics collector or a log counts what happens without taking events
+// from the application. It returns a function that stops the calls; an
+// event being handed out while stop runs may still reach f, no later one
+// does.
+//
+// f runs on the goroutine that owns the state machine (Run's, the
+// driver; before Run starts and after it returns, the goroutine of the
+// call that produced the event, with the client's lock held), at the
+// moment the event is produced, before Events delivers it. So f must
+// return quickly, must not block, and must not call the Client's methods
+// (Stats, Transact, ...): the client waits for it, and such a call would
+// deadlock. The events are shared with the Events stream: f must not
+// change them.
+func (c *Client) Observe(f func(Event)) (stop func()) {
+	o := &observer{f: f}
+	c.obsMu.Lock()
+	defer c.obsMu.Unlock()
+	var obs []*observer
+	if p := c.observers.Load(); p != nil {
+		obs = slices.Clone(*p)
+	}
+	obs = append(obs, o)
+	c.observers.Store(&obs)
+	return func() {
+		c.obsMu.Lock()
+		defer c.obsMu.Unlock()
+		p := c.observers.Load()
+		if p == nil {
+			return
+		}
+		rest := slices.DeleteFunc(slices.Clone(*p), func(x *observer) bool { return x == o })
+		c.observers.Store(&rest)
+	}
+}
+
 // Run connects and keeps the replica in step until ctx ends; it then closes
 // the connection, fails pending transactions with ErrClosed, closes the
 // Events channel and returns ctx.Err(). It also returns, with an error
@@ -307,7 +371,10 @@ func (c *Client) Run(ctx context.Context) error {
 		// From here on the callers run their commands themselves.
 		c.running = false
 		close(c.runDone)
-		c.conn = nil
+		if c.conn != nil {
+			c.recvClosed += c.conn.ReceivedBytes()
+			c.conn = nil
+		}
 		for id, w := range c.waiters {
 			w <- txnOutcome{id: id, err: ErrClosed}
 			delete(c.waiters, id)
@@ -359,7 +426,9 @@ func (c *Client) Run(ctx context.Context) error {
 				return fmt.Errorf("cs: session ended: %w", jsonrpc.ErrSessionClosed)
 			}
 			c.runInbox()
+			c.applyMu.Lock()
 			c.step(time.Now(), ev)
+			c.applyMu.Unlock()
 		}
 		c.publish()
 	}
@@ -482,10 +551,17 @@ func (c *Client) snapshot() view {
 		replica:       m.replica,
 		updates:       c.updates,
 		reconnects:    c.reconnects,
+		recovered:     c.recovered,
 		recoveries:    c.recoveries,
+		conn:          c.conn,
+		recvClosed:    c.recvClosed,
 	}
 	if m.connected {
 		v.remote = m.remote
+		if !m.leaving {
+			v.monitorVer = m.dataMonitorVersion
+			v.leader = m.serverLeader
+		}
 	}
 	return v
 }
@@ -508,6 +584,7 @@ func (c *Client) step(now time.Time, ev jsonrpc.Event) {
 			return
 		}
 		c.conn = nil
+		c.recvClosed += ev.Conn.ReceivedBytes()
 		wasMonitoring := c.m.state == Monitoring || (c.monSeq != 0 && ev.Seqno == c.monSeq)
 		c.monSeq = 0
 		c.apply(now, c.m.connectionLost(ev.Err))
@@ -615,6 +692,11 @@ func (c *Client) connSeq() uint64 {
 }
 
 func (c *Client) queue(ev Event) {
+	if obs := c.observers.Load(); obs != nil {
+		for _, o := range *obs {
+			o.f(ev)
+		}
+	}
 	if !c.cfg.events {
 		return
 	}
@@ -688,6 +770,7 @@ func (c *Client) track(now time.Time, ev Event) {
 					keep = keep[1:]
 				}
 				c.recoveries = append(slices.Clone(keep), r)
+				c.recovered++
 				c.log.Info("monitoring again", "remote", r.Remote, "recovery", r.Duration, "attempts", r.Attempts, "sweeps", r.Sweeps, "backoffUsed", r.BackoffUsed, "from", r.From, "reason", r.Reason)
 				c.queue(Recovered{r})
 			} else if !c.everMonitors {
@@ -902,11 +985,34 @@ type Stats struct {
 	LastID         string
 	MinIndex       int64
 	HasLock        bool
+	// Leader is the leader flag of the _Server.Database row of the
+	// connected server, as last checked: true for the cluster leader (and
+	// for a standalone server), false for a follower or a relay, and false
+	// while not connected, while leaving a server, or when the server has
+	// no _Server database.
+	Leader bool
+	// MonitorVersion is the version of the data monitor in use on the
+	// connection: 3 (monitor_cond_since), 2 (monitor_cond), 1 (monitor),
+	// or 0 when there is none (not connected, not MONITORING yet, or
+	// leaving the server).
+	MonitorVersion int
+	// ReceivedBytes counts the bytes received from servers over every
+	// connection of the client (Session.ReceivedBytes counts the current
+	// connection only). The leader watch's own connections count once
+	// they are adopted.
+	ReceivedBytes uint64
 	// Reconnects counts connections lost.
 	Reconnects int
+	// RecoveryCount counts the recoveries (stays outside MONITORING that
+	// ended in MONITORING again) since the client was created; Recoveries
+	// keeps only the latest.
+	RecoveryCount int
 	// MaybeCommitted counts the transactions that ended with an error
 	// matching ErrMaybeCommitted.
 	MaybeCommitted int
+	// TryAgain counts the transactions that ended with an error matching
+	// ErrTryAgain (not sent, or refused: safe to send again).
+	TryAgain int
 	// Rebuilds counts the times TransactFunc ran its builder again (after
 	// a stale read, a try-again or a maybe-committed outcome).
 	Rebuilds int
@@ -929,12 +1035,20 @@ func (c *Client) Stats() Stats {
 		LastID:         v.lastID,
 		MinIndex:       v.minIndex,
 		HasLock:        v.hasLock,
+		Leader:         v.leader,
+		MonitorVersion: v.monitorVer,
+		ReceivedBytes:  v.recvClosed,
 		Reconnects:     v.reconnects,
+		RecoveryCount:  v.recovered,
 		MaybeCommitted: c.maybeCommitted,
+		TryAgain:       c.tryAgain,
 		Rebuilds:       c.rebuilds,
 		Recoveries:     slices.Clone(v.recoveries),
 	}
 	c.mu.Unlock()
+	if v.conn != nil {
+		s.ReceivedBytes += v.conn.ReceivedBytes()
+	}
 	if sess != nil {
 		s.Session = sess.Stats()
 	}
@@ -988,6 +1102,21 @@ func (c *Client) TransactRaw(ctx context.Context, ops json.RawMessage) (json.Raw
 	return c.transact(ctx, raw)
 }
 
+// countOutcome counts a transaction's outcome in Stats.
+func (c *Client) countOutcome(err error) {
+	maybe, again := errors.Is(err, ErrMaybeCommitted), errors.Is(err, ErrTryAgain)
+	if !maybe && !again {
+		return
+	}
+	c.mu.Lock()
+	if maybe {
+		c.maybeCommitted++
+	} else {
+		c.tryAgain++
+	}
+	c.mu.Unlock()
+}
+
 // transact sends ops (a command of the driver) and waits for the outcome
 // on the caller's goroutine.
 func (c *Client) transact(ctx context.Context, ops []json.RawMessage) (json.RawMessage, error) {
@@ -1019,6 +1148,7 @@ func (c *Client) transact(ctx context.Context, ops []json.RawMessage) (json.RawM
 		return nil, xerr
 	}
 	if err != nil {
+		c.countOutcome(err)
 		return nil, err
 	}
 	var r txnOutcome
@@ -1035,10 +1165,6 @@ func (c *Client) transact(ctx context.Context, ops []json.RawMessage) (json.RawM
 			r.err = fmt.Errorf("%w: %w", ErrMaybeCommitted, ctx.Err())
 		}
 	}
-	if errors.Is(r.err, ErrMaybeCommitted) {
-		c.mu.Lock()
-		c.maybeCommitted++
-		c.mu.Unlock()
-	}
+	c.countOutcome(r.err)
 	return r.result, r.err
 }

@@ -18,7 +18,7 @@
 //
 // # Finding the leader
 //
-// By default a leader-only client on tcp or unix remotes finds the leader
+// By default a leader-only client on active remotes (tcp, ssl, unix) finds the leader
 // with the leader watch (package hunt, run on real connections by
 // hunt/watcher; tune it with WithLeaderWatch). While the client has no
 // leader, it keeps one cheap connection per reachable member that monitors
@@ -37,7 +37,8 @@
 //
 // WithFailoverPolicy selects a polling policy instead (package failover
 // documents both, with timelines and the worst-case attempt count per
-// leader change); TLS remotes and WithLeaderOnly(false) always use one.
+// leader change); passive remotes and WithLeaderOnly(false) always use
+// one.
 //
 // OVS's rule (failover.Config{Mode: failover.OVS}): when the client forces a
 // reconnect from MONITORING (the server became unusable, the data proved
@@ -100,6 +101,11 @@
 // error matching ErrMaybeCommitted), and reaching MONITORING again a Recovered with
 // the recovery's duration, final remote, attempts and sweeps. No event is dropped
 // while Run runs.
+//
+// Client.Observe registers a function the driver calls with every event as
+// it produces it, also with events disabled and whether or not Events is
+// read (a metrics collector uses it). It runs on the driver, so it must
+// return quickly and not call the Client.
 //
 // The Events channel is bounded (WithEventBuffer). When it is full the
 // driver waits, the reader stops taking messages, the connection's receive

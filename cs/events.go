@@ -72,9 +72,18 @@ type Update struct {
 // TxnReply reports the reply to a transaction (also returned by
 // Client.Transact).
 type TxnReply struct {
-	ID     int64
+	// ID is the transaction's request id.
+	ID int64
+	// Result is the server's result array (nil for an error reply).
 	Result json.RawMessage
-	Err    error
+	// Err is nil when the transaction committed; else the error Transact
+	// returns for this reply: a *TxnError naming the first failed
+	// operation (nothing was committed), an error matching ErrCanceled
+	// (maybe committed) or ErrTryAgain (the server lacks the database),
+	// or another error reply of the server (jsonrpc.ServerError). A
+	// transaction lost with its connection has no TxnReply: the Reconnect
+	// event reports it.
+	Err error
 }
 
 // Recovery describes one stay outside MONITORING, from the moment the client

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"sync/atomic"
 	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
@@ -84,4 +85,27 @@ func followTheLeader() error {
 		return err
 	}
 	return nil
+}
+
+// Observe counts what happens without reading Events, here with events
+// turned off. The function runs on the client's own goroutine: it only
+// updates counters.
+func ExampleClient_Observe() {
+	client, err := cs.New("OVN_Northbound", "tcp:127.0.0.1:6641", cs.WithEventBuffer(-1))
+	if err != nil {
+		log.Fatal(err)
+	}
+	var reconnects, rows atomic.Int64
+	stop := client.Observe(func(ev cs.Event) {
+		switch e := ev.(type) {
+		case cs.Reconnect:
+			reconnects.Add(1)
+		case cs.Update:
+			rows.Add(int64(len(e.Changes)))
+		}
+	})
+	defer stop()
+	// go client.Run(ctx) ...
+	fmt.Println(reconnects.Load(), rows.Load())
+	// Output: 0 0
 }

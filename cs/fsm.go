@@ -146,6 +146,9 @@ type machine struct {
 	serverMonitorVersion int
 	serverRows           *leader.Replica
 	checker              leader.Checker
+	// serverLeader is the leader flag of the server's _Server row, as
+	// last checked (false until a check passed on this connection).
+	serverLeader bool
 
 	// Data side.
 	dataMonID          []byte
@@ -303,6 +306,7 @@ func (m *machine) connect(seqno uint64, remote string) output {
 func (m *machine) restart(o *output) {
 	m.serverMonitorVersion = 0
 	m.dataMonitorVersion = 0
+	m.serverLeader = false
 	m.serverRows.Clear()
 	if m.state == ServerSchemaRequested {
 		// Make the restart visible even when the state does not change.
@@ -339,6 +343,7 @@ func (m *machine) connectionLost(err error) output {
 	m.lockReqID = 0
 	m.serverMonitorVersion = 0
 	m.dataMonitorVersion = 0
+	m.serverLeader = false
 	m.hasLock = false
 	m.dropTxns(&o, ErrReconnected)
 	clear(m.untracked)
@@ -503,6 +508,7 @@ func (m *machine) checkServer(o *output, now time.Time) bool {
 		ClusterID:  m.cfg.clusterID,
 		LeaderOnly: m.cfg.leaderOnly,
 	})
+	m.serverLeader = err == nil && res.Row.Leader
 	if err != nil {
 		switch ok, suppressed := m.allowRejectLog(now); {
 		case errors.Is(err, leader.ErrStale):
@@ -1062,16 +1068,29 @@ func (m *machine) txnReply(o *output, id int64, msg *jsonrpc.Message) {
 		return
 	}
 	var results []struct {
-		Error string `json:"error"`
+		Error   string `json:"error"`
+		Details string `json:"details"`
 	}
-	if json.Unmarshal(msg.Result, &results) == nil {
-		for _, r := range results {
+	// The event's Err is the error Transact returns: the first failed
+	// operation (ovsdb-server also appends a result for a transaction
+	// that failed as a whole).
+	var failed error
+	if err := json.Unmarshal(msg.Result, &results); err == nil {
+		for i, r := range results {
+			if r.Error == "" {
+				continue
+			}
+			if failed == nil {
+				failed = &TxnError{Op: i, Err: r.Error, Details: r.Details}
+			}
 			if r.Error == "unknown database" {
 				m.flagInconsistency(o, errors.New("transaction: unknown database"))
 				break
 			}
 		}
+	} else {
+		failed = fmt.Errorf("%w: transact reply: %w", ErrMalformed, err)
 	}
 	o.txns = append(o.txns, txnOutcome{id: id, result: msg.Result})
-	o.events = append(o.events, TxnReply{ID: id, Result: msg.Result})
+	o.events = append(o.events, TxnReply{ID: id, Result: msg.Result, Err: failed})
 }

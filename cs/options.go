@@ -81,7 +81,8 @@ func WithShuffle(v bool) Option { return func(c *config) { c.shuffle = v } }
 // connection may stay silent before the client sends an echo probe, and
 // how long that probe may then go unanswered. Without this option it is
 // 5 s, as in OVS; 0 (or a negative value) disables probes. A value between
-// 0 and 1 s makes Run fail with jsonrpc.ErrInvalidConfig.
+// 0 and 1 s makes Run fail with jsonrpc.ErrInvalidConfig. The leader
+// watch probes its connections to the members with the same interval.
 func WithProbeInterval(d time.Duration) Option { return func(c *config) { c.probe = d } }
 
 // WithMaxBackoff sets the longest wait between connection attempts
@@ -98,7 +99,9 @@ func WithSendBacklog(messages, bytes int) Option {
 	return func(c *config) { c.backlogMessages, c.backlogBytes = messages, bytes }
 }
 
-// WithTLS sets the TLS configuration for ssl: remotes.
+// WithTLS sets the TLS configuration for ssl: remotes: the data
+// connection's and the leader watch's connections (an empty ServerName is
+// set to the remote's host).
 func WithTLS(cfg *tls.Config) Option { return func(c *config) { c.tls = cfg } }
 
 // WithLogger sets the logger: V(0) for what an operator needs (the server
@@ -202,12 +205,13 @@ func WithFailoverPolicy(cfg failover.Config) Option {
 }
 
 // WithLeaderWatch tunes the leader watch (package hunt), the default way a
-// leader-only client on tcp or unix remotes finds the leader: while it has
+// leader-only client on active remotes (tcp, unix, or ssl with WithTLS)
+// finds the leader: while it has
 // no leader, it keeps one connection per reachable member monitoring only
 // that member's _Server.Database row, and carries on on the connection of
 // the first member that reports leader=true and passes the whole leader
 // check; a silent leader is suspected after an unanswered echo and left
-// when another member leads. The zero hunt.Config is the default. TLS
+// when another member leads. The zero hunt.Config is the default. Passive
 // remotes, or WithLeaderOnly(false), use the failover policy.
 func WithLeaderWatch(cfg hunt.Config) Option {
 	return func(c *config) { c.watch, c.failoverSet = cfg, false }

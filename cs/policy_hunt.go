@@ -15,7 +15,8 @@ import (
 
 // huntPolicy is the retryPolicy built on the leader watch (package hunt,
 // run on real connections by hunt/watcher): the session is Manual and
-// never dials; while the client has no leader, a watcher per member
+// never dials; the watchers dial (over TLS for ssl: remotes, with the
+// session's configuration); while the client has no leader, a watcher per member
 // monitors its _Server.Database row, and the connection of the first
 // member that passes the whole leader check is adopted by the session, on
 // which the state machine carries on as on any new connection.
@@ -46,14 +47,15 @@ type huntPolicy struct {
 	done   chan struct{}
 }
 
-// huntable reports whether the watch can serve these remotes: active tcp
-// or unix remotes only (a watcher does no TLS), and a leader-only client.
+// huntable reports whether the watch can serve these remotes: active
+// remotes only (tcp, unix, or ssl with the client's WithTLS
+// configuration), and a leader-only client.
 func huntable(remotes []jsonrpc.Remote, leaderOnly bool) bool {
 	if !leaderOnly {
 		return false
 	}
 	for _, r := range remotes {
-		if r.IsPassive() || r.IsTLS() {
+		if r.IsPassive() {
 			return false
 		}
 	}
@@ -68,9 +70,14 @@ func newHuntPolicy(cfg watcher.Config, post func(func()), log logr.Logger) *hunt
 	return p
 }
 
-// bind starts the hunt on sess, a Manual session.
+// bind starts the hunt on sess, a Manual session. The watchers connect
+// as the session would: its TLS configuration (WithTLS) for ssl: remotes,
+// its probe interval (WithProbeInterval: 5 s unless set, 0 for none), its
+// connection settings.
 func (p *huntPolicy) bind(sess *jsonrpc.Session) {
 	cfg := p.cfg
+	cfg.TLSConfig = sess.TLSConfig()
+	cfg.ProbeInterval = sess.ProbeInterval()
 	cfg.ConnConfig = sess.ConnConfig
 	cfg.CancelServerMonitor = true // the state machine sets up its own
 	cfg.Logger = p.log

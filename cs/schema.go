@@ -13,8 +13,8 @@ import (
 // monitor.Schema leaves out (the tables' indexes, columns not monitored).
 // The returned schema must not be modified.
 func (c *Client) DatabaseSchema() (*ovsdb.DatabaseSchema, *monitor.Replica) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.applyMu.Lock()
+	defer c.applyMu.Unlock()
 	return c.m.schemaDB, c.m.replica
 }
 
@@ -22,14 +22,14 @@ func (c *Client) DatabaseSchema() (*ovsdb.DatabaseSchema, *monitor.Replica) {
 // client has queued since it was created (each is queued in the step that
 // applied it to the replica, so a consumer that has taken this many Update
 // events from Events has seen every change the replica holds). It does not
-// wait: ok is false when the client's lock is held, as it is while an
-// update waits to be applied. It is safe to call inside a replica view
+// wait: ok is false while the client applies a message from the server
+// (an update may then wait for the replica's readers). It is safe to call inside a replica view
 // (Replica.View, the build function of TransactFunc), where waiting for the
 // lock could deadlock with that update waiting for the view.
 func (c *Client) TryReplicaState() (r *monitor.Replica, updates uint64, ok bool) {
-	if !c.mu.TryLock() {
+	if !c.applyMu.TryLock() {
 		return nil, 0, false
 	}
-	defer c.mu.Unlock()
+	defer c.applyMu.Unlock()
 	return c.m.replica, c.updates, true
 }

@@ -36,8 +36,9 @@ var (
 	// ErrInvalidRemote: a remote string could not be parsed.
 	ErrInvalidRemote = errors.New("jsonrpc: invalid remote")
 
-	// ErrInvalidConfig: a setting given to NewSession or to a setter is out
-	// of range (for example a maximum backoff below 1 s).
+	// ErrInvalidConfig: a setting given to NewSession, DialRemote or a
+	// setter is out of range or missing (for example a maximum backoff
+	// below 1 s, an ssl: remote without a TLS configuration).
 	ErrInvalidConfig = errors.New("jsonrpc: invalid configuration")
 
 	// ErrInvalidMessage: a message given to Send is not a valid JSON-RPC

@@ -477,20 +477,7 @@ func (s *Session) connectLocked(now time.Time) {
 func (s *Session) dial(ctx context.Context, a *attempt) {
 	defer s.wg.Done()
 	r := a.remote
-	nc, err := s.cfg.Dial(ctx, r.Network(), r.Address())
-	if err == nil && r.IsTLS() {
-		cfg := s.cfg.TLSConfig.Clone()
-		if cfg.ServerName == "" {
-			cfg.ServerName = r.Host
-		}
-		tc := tls.Client(nc, cfg)
-		if herr := tc.HandshakeContext(ctx); herr != nil {
-			_ = nc.Close()
-			nc, err = nil, fmt.Errorf("TLS handshake: %w", herr)
-		} else {
-			nc = tc
-		}
-	}
+	nc, err := DialRemote(ctx, r, s.cfg.Dial, s.cfg.TLSConfig)
 	if err != nil {
 		err = fmt.Errorf("%s: %w", r, err)
 	}

@@ -1,6 +1,7 @@
 package jsonrpc
 
 import (
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"slices"
@@ -70,4 +71,19 @@ func (s *Session) connConfigLocked(name string) ConnConfig {
 		cc.Logger = s.log
 	}
 	return cc
+}
+
+// TLSConfig returns SessionConfig.TLSConfig, for a caller that connects
+// to ssl: remotes on a Manual session's behalf (with DialRemote) as the
+// session would.
+func (s *Session) TLSConfig() *tls.Config { return s.cfg.TLSConfig }
+
+// ProbeInterval returns the inactivity probe interval set by
+// SessionConfig.ProbeInterval or SetProbeInterval (0: no probes), for a
+// caller that keeps connections on a Manual session's behalf and probes
+// them as the session would (never over unix sockets, Remote.NeedsProbes).
+func (s *Session) ProbeInterval() time.Duration {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.probe
 }

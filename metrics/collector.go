@@ -1,12 +1,10 @@
 package metrics
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"sort"
 	"sync"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -31,7 +29,7 @@ var allStates = []cs.State{
 	cs.Monitoring, cs.Retry,
 }
 
-// methodNames names the monitor methods by version (cs.Update.Version).
+// methodNames names the monitor methods by version (cs.Stats.MonitorVersion).
 var methodNames = map[int]string{1: "monitor", 2: "monitor_cond", 3: "monitor_cond_since"}
 
 // Option configures a Collector.
@@ -49,59 +47,45 @@ func WithRecoveryBuckets(b []float64) Option {
 	return func(m *Collector) { m.buckets = append([]float64(nil), b...) }
 }
 
-// WithLeaderOnly tells the collector whether the client was created with
-// cs.WithLeaderOnly(true) (the default, and this option's default): only
-// then does MONITORING mean that the connected server is the cluster leader
-// (ovsdbcs_connected_leader). cs.Stats does not report the leader flag of
-// the server's _Server row, so the collector infers it.
-func WithLeaderOnly(v bool) Option { return func(m *Collector) { m.leaderOnly = v } }
-
 // Collector is a prometheus.Collector over one cs.Client. What the client's
-// Stats report (state, remote, recoveries, reconnects, bytes, backoff) and
-// its replica's row counts are read at scrape time; what only events carry
-// (reconnect reasons, updates and rows applied per table, transactions by
-// outcome, the monitor method) is counted by Observe, which the loop that
-// reads Client.Events calls for every event:
-//
-//	for ev := range client.Events() {
-//		collector.Observe(ev)
-//		// ... the application's own handling
-//	}
+// Stats report (state, remote, leader flag, monitor method, reconnects,
+// bytes, backoff, transactions not sent or maybe committed) and its
+// replica's row counts are read at scrape time; what events carry
+// (reconnect reasons, recoveries, updates and rows applied per table,
+// transaction replies) is counted as the client produces them: the
+// collector observes the client itself (cs.Client.Observe), so the
+// application need not forward events, and events may be disabled
+// (cs.WithEventBuffer(-1)).
 //
 // A Collector is safe for concurrent use.
 type Collector struct {
 	c           *cs.Client
+	stop        func()
 	constLabels prometheus.Labels
 	buckets     []float64
-	leaderOnly  bool
 
 	state, connected, synced, leader, remote, method,
 	backoff, replicaRows, received, attempts, recAttempts,
-	recBackoff, lockHeld, reconnects, rebuilds *prometheus.Desc
+	recBackoff, lockHeld, reconnects, rebuilds, txns *prometheus.Desc
 
 	recoveries prometheus.Histogram
 	updates    *prometheus.CounterVec
 	rows       *prometheus.CounterVec
-	txns       *prometheus.CounterVec
 
-	mu sync.Mutex
-	// Scrape-time accounting (under mu).
-	lastLeft        time.Time // Left of the newest recovery observed
+	// Counted by observe (under mu).
+	mu              sync.Mutex
+	reasons         map[string]float64
 	recAttemptsSum  float64
 	recBackoffCount float64
-	bytesSeqno      uint64
-	bytesLast       uint64
-	bytesTotal      float64
-	// Event accounting (under mu).
-	reasons       map[string]float64
-	methodVersion int
+	txnReplies      map[string]float64 // committed, failed, error
 }
 
-// NewCollector returns a collector over c. Register it with a
-// prometheus.Registerer (or use Serve), and call Observe for every event
-// of c.Events.
+// NewCollector returns a collector over c, observing c's events from now
+// on (create it before c.Run, so that nothing is missed). Register it with
+// a prometheus.Registerer, or use Serve. Close stops the observation.
 func NewCollector(c *cs.Client, opts ...Option) *Collector {
-	m := &Collector{c: c, buckets: DefaultRecoveryBuckets, leaderOnly: true, reasons: map[string]float64{}}
+	m := &Collector{c: c, buckets: DefaultRecoveryBuckets, reasons: map[string]float64{},
+		txnReplies: map[string]float64{"committed": 0, "failed": 0, "error": 0}}
 	for _, o := range opts {
 		o(m)
 	}
@@ -111,7 +95,7 @@ func NewCollector(c *cs.Client, opts ...Option) *Collector {
 	m.state = desc("state", "1 for the client's current state (cs.State, OVS's names), 0 for the others.", "state")
 	m.connected = desc("connected", "1 while the client has a connection to a server.")
 	m.synced = desc("synced", "1 once the client has received a monitor reply (the replica holds the server's data).")
-	m.leader = desc("connected_leader", "1 while the client is MONITORING a server that is the cluster leader (leader-only clients).")
+	m.leader = desc("connected_leader", "1 while the client is connected to a server whose _Server row says it is the cluster leader (or a standalone server).")
 	m.remote = desc("connected_remote_info", "The remote the client is connected to (value 1; absent while not connected).", "remote")
 	m.method = desc("monitor_method_info", "The monitor method of the data monitor in use (value 1): monitor_cond_since, monitor_cond or monitor.", "method")
 	m.backoff = desc("backoff_seconds", "The reconnect backoff in force: the wait before the next connection attempt after a failure.")
@@ -123,6 +107,7 @@ func NewCollector(c *cs.Client, opts ...Option) *Collector {
 	m.lockHeld = desc("lock_held", "1 while the client holds its lock (WithLock).")
 	m.reconnects = desc("reconnects_total", "Connections lost, by reason.", "reason")
 	m.rebuilds = desc("transaction_rebuilds_total", "Times Client.TransactFunc ran its builder again (after a stale read, a try-again or a maybe-committed outcome).")
+	m.txns = desc("transactions_total", "Transactions finished, by outcome: committed, failed (an operation failed, nothing committed), retry (not sent, or refused by the server: safe to send again), maybe_committed (in flight when the connection ended, canceled by the server, or abandoned by the caller), error.", "outcome")
 
 	m.recoveries = prometheus.NewHistogram(prometheus.HistogramOpts{
 		Namespace: Namespace, Name: "recovery_duration_seconds",
@@ -140,30 +125,37 @@ func NewCollector(c *cs.Client, opts ...Option) *Collector {
 		Help:        "Row changes applied to the replica, per table and operation (insert, modify, delete).",
 		ConstLabels: m.constLabels,
 	}, []string{"table", "op"})
-	m.txns = prometheus.NewCounterVec(prometheus.CounterOpts{
-		Namespace: Namespace, Name: "transactions_total",
-		Help:        "Transactions finished, by outcome: committed, failed (an operation failed, nothing committed), retry (refused before it was sent: not monitoring, lock not held), maybe_committed (in flight when the connection ended, or canceled by the server), error.",
-		ConstLabels: m.constLabels,
-	}, []string{"outcome"})
-	for _, o := range []string{"committed", "failed", "retry", "maybe_committed", "error"} {
-		m.txns.WithLabelValues(o)
-	}
+	m.stop = c.Observe(m.observe)
 	return m
 }
 
-// Observe counts one event of the client's Events stream.
-func (m *Collector) Observe(ev cs.Event) {
+// Close stops observing the client: the event-based metrics stop
+// counting. What is read from Stats at scrape time is still reported.
+func (m *Collector) Close() { m.stop() }
+
+// Observe does nothing.
+//
+// Deprecated: the collector observes the client itself since NewCollector
+// (cs.Client.Observe); forwarding events is no longer needed.
+func (m *Collector) Observe(cs.Event) {}
+
+// observe counts one event; the client calls it on its driver goroutine,
+// so it only updates counters.
+func (m *Collector) observe(ev cs.Event) {
 	switch e := ev.(type) {
 	case cs.Reconnect:
 		m.mu.Lock()
 		m.reasons[ReconnectReason(e.Reason)]++
 		m.mu.Unlock()
-	case cs.Update:
-		if e.Version != 0 && e.MonitorReply {
-			m.mu.Lock()
-			m.methodVersion = e.Version
-			m.mu.Unlock()
+	case cs.Recovered:
+		m.recoveries.Observe(e.Duration.Seconds())
+		m.mu.Lock()
+		m.recAttemptsSum += float64(e.Attempts)
+		if e.BackoffUsed {
+			m.recBackoffCount++
 		}
+		m.mu.Unlock()
+	case cs.Update:
 		if e.Raw != nil {
 			for _, t := range e.Raw.Tables() {
 				m.updates.WithLabelValues(t).Inc()
@@ -173,13 +165,14 @@ func (m *Collector) Observe(ev cs.Event) {
 			m.rows.WithLabelValues(ch.Table, ch.Op.String()).Inc()
 		}
 	case cs.TxnReply:
-		outcome := TxnOutcome(e.Err)
-		if outcome == "committed" && opFailed(e.Result) {
-			// TxnReply carries the server's reply; a failed operation
-			// is in it, not in Err.
-			outcome = "failed"
+		// Outcomes that may be retried or may have committed are
+		// counted by the client's Stats, with those that got no reply.
+		switch o := TxnOutcome(e.Err); o {
+		case "committed", "failed", "error":
+			m.mu.Lock()
+			m.txnReplies[o]++
+			m.mu.Unlock()
 		}
-		m.txns.WithLabelValues(outcome).Inc()
 	}
 }
 
@@ -248,17 +241,16 @@ func TxnOutcome(err error) string {
 // Describe implements prometheus.Collector.
 func (m *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{m.state, m.connected, m.synced, m.leader, m.remote, m.method,
-		m.backoff, m.replicaRows, m.received, m.attempts, m.recAttempts, m.recBackoff, m.lockHeld, m.reconnects, m.rebuilds} {
+		m.backoff, m.replicaRows, m.received, m.attempts, m.recAttempts, m.recBackoff, m.lockHeld, m.reconnects, m.rebuilds, m.txns} {
 		ch <- d
 	}
 	m.recoveries.Describe(ch)
 	m.updates.Describe(ch)
 	m.rows.Describe(ch)
-	m.txns.Describe(ch)
 }
 
 // Collect implements prometheus.Collector: it reads the client's Stats and
-// replica, then reports them with what Observe counted.
+// replica, and reports them with what the observed events counted.
 func (m *Collector) Collect(ch chan<- prometheus.Metric) {
 	st := m.c.Stats()
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
@@ -272,13 +264,16 @@ func (m *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(m.connected, b2f(st.Connected))
 	gauge(m.synced, b2f(st.Synced))
-	monitoring := st.State == cs.Monitoring && st.Connected
-	gauge(m.leader, b2f(monitoring && m.leaderOnly))
+	gauge(m.leader, b2f(st.Leader))
 	if st.Connected && st.Remote != "" {
 		gauge(m.remote, 1, st.Remote)
 	}
+	if name, ok := methodNames[st.MonitorVersion]; ok {
+		gauge(m.method, 1, name)
+	}
 	gauge(m.backoff, st.Session.Backoff.Seconds())
 	counter(m.attempts, float64(st.Session.Attempted))
+	counter(m.received, float64(st.ReceivedBytes))
 	gauge(m.lockHeld, b2f(st.HasLock))
 	counter(m.rebuilds, float64(st.Rebuilds))
 	if r := m.c.Replica(); r != nil {
@@ -286,38 +281,18 @@ func (m *Collector) Collect(ch chan<- prometheus.Metric) {
 			gauge(m.replicaRows, float64(r.Len(t.Name)), t.Name)
 		}
 	}
+	counter(m.txns, float64(st.TryAgain), "retry")
+	counter(m.txns, float64(st.MaybeCommitted), "maybe_committed")
 
 	m.mu.Lock()
-	// Recoveries: Stats keeps the latest ones, oldest first; observe those
-	// that ended since the last scrape.
-	for _, r := range st.Recoveries {
-		if !r.Left.After(m.lastLeft) {
-			continue
-		}
-		m.lastLeft = r.Left
-		m.recoveries.Observe(r.Duration.Seconds())
-		m.recAttemptsSum += float64(r.Attempts)
-		if r.BackoffUsed {
-			m.recBackoffCount++
-		}
+	for _, o := range []string{"committed", "failed", "error"} {
+		counter(m.txns, m.txnReplies[o], o)
 	}
-	// Bytes: the session counts per connection; add what this connection
-	// received since the last scrape (a connection that ended between two
-	// scrapes loses its bytes after the earlier one).
-	if st.Session.Seqno != m.bytesSeqno || st.Session.ReceivedBytes < m.bytesLast {
-		m.bytesSeqno, m.bytesLast = st.Session.Seqno, 0
-	}
-	m.bytesTotal += float64(st.Session.ReceivedBytes - m.bytesLast)
-	m.bytesLast = st.Session.ReceivedBytes
-	counter(m.received, m.bytesTotal)
 	counter(m.recAttempts, m.recAttemptsSum)
 	counter(m.recBackoff, m.recBackoffCount)
-	if monitoring && m.methodVersion != 0 {
-		gauge(m.method, 1, methodNames[m.methodVersion])
-	}
-	// Reconnects: by reason from the events observed; the ones Stats counts
-	// that no observed event explains (Observe not wired, or events
-	// disabled) are reason "unknown".
+	// Reconnects: by reason from the events observed; those Stats counts
+	// that no observed event explains (before the collector was created)
+	// are reason "unknown".
 	var seen float64
 	reasons := make([]string, 0, len(m.reasons))
 	for r, n := range m.reasons {
@@ -336,28 +311,6 @@ func (m *Collector) Collect(ch chan<- prometheus.Metric) {
 	m.recoveries.Collect(ch)
 	m.updates.Collect(ch)
 	m.rows.Collect(ch)
-	m.txns.Collect(ch)
-}
-
-// opFailed reports whether a transaction result (an array of operation
-// results) holds an error: OVSDB reports a failed operation in its result,
-// and an extra trailing one when the transaction failed as a whole.
-func opFailed(result json.RawMessage) bool {
-	if len(result) == 0 {
-		return false
-	}
-	var ops []struct {
-		Error *string `json:"error"`
-	}
-	if err := json.Unmarshal(result, &ops); err != nil {
-		return true
-	}
-	for _, op := range ops {
-		if op.Error != nil {
-			return true
-		}
-	}
-	return false
 }
 
 func b2f(b bool) float64 {

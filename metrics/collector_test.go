@@ -24,7 +24,8 @@ import (
 )
 
 // fixture is a client of the fake cluster (in-memory connections, fake
-// time) whose events feed a collector.
+// time) with a collector; the application reads events without
+// forwarding them.
 type fixture struct {
 	cluster *testserver.Cluster
 	client  *cs.Client
@@ -42,8 +43,7 @@ func newFixture(t *testing.T) *fixture {
 	done := make(chan struct{}, 2)
 	go func() { _ = c.Run(ctx); done <- struct{}{} }()
 	go func() {
-		for ev := range c.Events() {
-			col.Observe(ev)
+		for range c.Events() {
 		}
 		done <- struct{}{}
 	}()
@@ -82,7 +82,7 @@ func TestCollectorFakeCluster(t *testing.T) {
 # HELP ovsdbcs_connected 1 while the client has a connection to a server.
 # TYPE ovsdbcs_connected gauge
 ovsdbcs_connected 1
-# HELP ovsdbcs_connected_leader 1 while the client is MONITORING a server that is the cluster leader (leader-only clients).
+# HELP ovsdbcs_connected_leader 1 while the client is connected to a server whose _Server row says it is the cluster leader (or a standalone server).
 # TYPE ovsdbcs_connected_leader gauge
 ovsdbcs_connected_leader 1
 # HELP ovsdbcs_connected_remote_info The remote the client is connected to (value 1; absent while not connected).
@@ -110,7 +110,7 @@ ovsdbcs_state{state="SERVER_SCHEMA_REQUESTED"} 0
 # HELP ovsdbcs_synced 1 once the client has received a monitor reply (the replica holds the server's data).
 # TYPE ovsdbcs_synced gauge
 ovsdbcs_synced 1
-# HELP ovsdbcs_transactions_total Transactions finished, by outcome: committed, failed (an operation failed, nothing committed), retry (refused before it was sent: not monitoring, lock not held), maybe_committed (in flight when the connection ended, or canceled by the server), error.
+# HELP ovsdbcs_transactions_total Transactions finished, by outcome: committed, failed (an operation failed, nothing committed), retry (not sent, or refused by the server: safe to send again), maybe_committed (in flight when the connection ended, canceled by the server, or abandoned by the caller), error.
 # TYPE ovsdbcs_transactions_total counter
 ovsdbcs_transactions_total{outcome="committed"} 1
 ovsdbcs_transactions_total{outcome="error"} 0
@@ -169,9 +169,9 @@ func gather(t *testing.T, col *metrics.Collector) string {
 	return b.String()
 }
 
-func TestCollectorWithoutObserve(t *testing.T) {
-	// Without Observe, what Stats has is still reported; reconnects have
-	// reason "unknown".
+// With events disabled, and more recoveries than Stats.Recoveries keeps,
+// the collector still counts every reason, recovery and transaction.
+func TestCollectorEventsDisabled(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		cl, err := testserver.NewCluster(3, testserver.LabSchema(), testserver.InMemory())
 		require.NoError(t, err)
@@ -179,22 +179,79 @@ func TestCollectorWithoutObserve(t *testing.T) {
 		c, err := cs.New("Lab", cl.Remotes(), cs.WithDialer(cl.DialContext), cs.WithShuffle(false), cs.WithEventBuffer(-1))
 		require.NoError(t, err)
 		col := metrics.NewCollector(c)
+		defer col.Close()
+		// Refused before Run: retry.
+		_, err = c.TransactRaw(context.Background(), []byte(`[]`))
+		require.ErrorIs(t, err, cs.ErrTryAgain)
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { _ = c.Run(ctx); close(done) }()
 		defer func() { cancel(); <-done }()
-		for c.State() != cs.Monitoring {
-			time.Sleep(time.Millisecond)
+		waitRecoveries := func(n int) {
+			deadline := time.Now().Add(time.Minute)
+			for c.State() != cs.Monitoring || c.Stats().RecoveryCount != n {
+				require.True(t, time.Now().Before(deadline), "not monitoring after %d recoveries", n)
+				time.Sleep(time.Millisecond)
+			}
+			synctest.Wait()
 		}
-		require.NoError(t, cl.TransferLeadership(testserver.AnyOther))
-		for c.State() != cs.Monitoring || len(c.Stats().Recoveries) != 1 {
-			time.Sleep(time.Millisecond)
+		waitRecoveries(0)
+		insert := ovsdb.Operation{Op: ovsdb.OperationInsert, Table: "Item", Row: ovsdb.Row{"name": "a"}}
+		_, err = c.Transact(ctx, insert)
+		require.NoError(t, err)
+		_, err = c.Transact(ctx, insert)
+		var te *cs.TxnError
+		require.ErrorAs(t, err, &te)
+
+		const transfers = 70 // more than Stats.Recoveries keeps
+		for i := 1; i <= transfers; i++ {
+			require.NoError(t, cl.TransferLeadership(testserver.AnyOther))
+			waitRecoveries(i)
 		}
-		require.NoError(t, testutil.CollectAndCompare(col, strings.NewReader(`
+		st := c.Stats()
+		require.Len(t, st.Recoveries, 64)
+		attempts := 0
+		for _, r := range st.Recoveries {
+			attempts += r.Attempts
+		}
+		require.NoError(t, testutil.CollectAndCompare(col, strings.NewReader(fmt.Sprintf(`
+# HELP ovsdbcs_connected_leader 1 while the client is connected to a server whose _Server row says it is the cluster leader (or a standalone server).
+# TYPE ovsdbcs_connected_leader gauge
+ovsdbcs_connected_leader 1
+# HELP ovsdbcs_monitor_method_info The monitor method of the data monitor in use (value 1): monitor_cond_since, monitor_cond or monitor.
+# TYPE ovsdbcs_monitor_method_info gauge
+ovsdbcs_monitor_method_info{method="monitor_cond_since"} 1
+# HELP ovsdbcs_received_bytes_total Bytes received from servers, over every connection.
+# TYPE ovsdbcs_received_bytes_total counter
+ovsdbcs_received_bytes_total %d
 # HELP ovsdbcs_reconnects_total Connections lost, by reason.
 # TYPE ovsdbcs_reconnects_total counter
-ovsdbcs_reconnects_total{reason="unknown"} 1
-`), "ovsdbcs_reconnects_total"))
+ovsdbcs_reconnects_total{reason="not_leader"} %d
+# HELP ovsdbcs_rows_applied_total Row changes applied to the replica, per table and operation (insert, modify, delete).
+# TYPE ovsdbcs_rows_applied_total counter
+ovsdbcs_rows_applied_total{op="insert",table="Item"} 1
+# HELP ovsdbcs_transactions_total Transactions finished, by outcome: committed, failed (an operation failed, nothing committed), retry (not sent, or refused by the server: safe to send again), maybe_committed (in flight when the connection ended, canceled by the server, or abandoned by the caller), error.
+# TYPE ovsdbcs_transactions_total counter
+ovsdbcs_transactions_total{outcome="committed"} 1
+ovsdbcs_transactions_total{outcome="error"} 0
+ovsdbcs_transactions_total{outcome="failed"} 1
+ovsdbcs_transactions_total{outcome="maybe_committed"} 0
+ovsdbcs_transactions_total{outcome="retry"} 1
+`, st.ReceivedBytes, transfers)), "ovsdbcs_connected_leader", "ovsdbcs_monitor_method_info", "ovsdbcs_received_bytes_total",
+			"ovsdbcs_reconnects_total", "ovsdbcs_rows_applied_total", "ovsdbcs_transactions_total"))
+		out := gather(t, col)
+		require.Contains(t, out, fmt.Sprintf("ovsdbcs_recovery_duration_seconds_count %d\n", transfers))
+		// Every recovery's attempts, also of those Stats no longer keeps.
+		var total float64
+		_, err = fmt.Sscanf(out[strings.Index(out, "\novsdbcs_recovery_attempts_total "):], "\novsdbcs_recovery_attempts_total %g", &total)
+		require.NoError(t, err)
+		require.Greater(t, int(total), attempts)
+
+		// Closed, the collector stops counting events.
+		col.Close()
+		require.NoError(t, cl.TransferLeadership(testserver.AnyOther))
+		waitRecoveries(transfers + 1)
+		require.Contains(t, gather(t, col), fmt.Sprintf("ovsdbcs_recovery_duration_seconds_count %d\n", transfers))
 	})
 }
 

@@ -5,23 +5,19 @@
 // # Use
 //
 //	client, _ := cs.New("OVN_Northbound", remotes)
-//	col := metrics.NewCollector(client)
+//	col := metrics.NewCollector(client) // before Run: it observes every event
 //	go metrics.Serve(ctx, ":9476", col) // GET /metrics
 //	go client.Run(ctx)
-//	for ev := range client.Events() {
-//		col.Observe(ev) // reconnect reasons, rows, transactions, monitor method
-//		// ... the application's own handling
-//	}
+//	// ... the application reads client.Events() as it needs (or disables
+//	// them with cs.WithEventBuffer(-1)); nothing is forwarded to col.
 //
 // Or register the collector with a registry of your own:
 // prometheus.MustRegister(col). Several clients in one process need
 // WithConstLabels to tell their series apart.
 //
-// Without Observe (for example with cs.WithEventBuffer(-1)), everything read
-// from Client.Stats and the replica is still exported; what only events
-// carry is not: the reconnect reasons (they are counted as "unknown"),
-// ovsdbcs_updates_total, ovsdbcs_rows_applied_total,
-// ovsdbcs_transactions_total and ovsdbcs_monitor_method_info.
+// The collector observes the client itself (cs.Client.Observe): it counts
+// every event as the client produces it, on the client's goroutine, whether
+// events are enabled and read or not. Collector.Close stops that.
 //
 // # Metrics
 //
@@ -30,25 +26,26 @@
 //	ovsdbcs_state{state}                      gauge    1 for the current state (MONITORING, RETRY, ...), 0 for the others
 //	ovsdbcs_connected                         gauge    1 while connected to a server
 //	ovsdbcs_connected_remote_info{remote}     gauge    1, labelled with the connected remote (absent when not connected)
-//	ovsdbcs_connected_leader                  gauge    1 while MONITORING the cluster leader (inferred, see WithLeaderOnly)
+//	ovsdbcs_connected_leader                  gauge    1 while connected to a server whose _Server row says leader (Stats.Leader)
+//	ovsdbcs_monitor_method_info{method}       gauge    1, labelled monitor_cond_since, monitor_cond or monitor (absent without a data monitor)
 //	ovsdbcs_synced                            gauge    1 once a monitor reply was received
 //	ovsdbcs_lock_held                         gauge    1 while the lock (cs.WithLock) is held
 //	ovsdbcs_backoff_seconds                   gauge    the reconnect backoff in force
 //	ovsdbcs_replica_rows{table}               gauge    rows in the replica
 //	ovsdbcs_connection_attempts_total         counter  connection attempts finished
-//	ovsdbcs_received_bytes_total              counter  bytes received, over every connection
+//	ovsdbcs_received_bytes_total              counter  bytes received, over every connection (Stats.ReceivedBytes)
 //	ovsdbcs_transaction_rebuilds_total        counter  times TransactFunc ran its builder again
-//	ovsdbcs_reconnects_total{reason}          counter  connections lost (reasons from Observe, else "unknown")
-//	ovsdbcs_recovery_duration_seconds         histogram  time from leaving MONITORING to MONITORING again
+//
+// Counted from the events as the client produces them:
+//
+//	ovsdbcs_reconnects_total{reason}          counter  connections lost, by reason ("unknown": lost before the collector was created)
+//	ovsdbcs_recovery_duration_seconds         histogram  time from leaving MONITORING to MONITORING again (cs.Recovered)
 //	ovsdbcs_recovery_attempts_total           counter  connection attempts made during recoveries
 //	ovsdbcs_recoveries_with_backoff_total     counter  recoveries that waited a non-zero backoff
-//
-// Counted by Observe:
-//
-//	ovsdbcs_monitor_method_info{method}       gauge    1, labelled monitor_cond_since, monitor_cond or monitor (while MONITORING)
 //	ovsdbcs_updates_total{table}              counter  monitor replies and update notifications applied, per table touched
 //	ovsdbcs_rows_applied_total{table,op}      counter  row changes applied (op: insert, modify, delete)
-//	ovsdbcs_transactions_total{outcome}       counter  committed, failed, retry (cs.ErrTryAgain), maybe_committed (cs.ErrMaybeCommitted), error
+//	ovsdbcs_transactions_total{outcome}       counter  committed, failed (cs.TxnReply.Err is a *cs.TxnError), error: from the replies;
+//	                                                   retry (cs.ErrTryAgain) and maybe_committed (cs.ErrMaybeCommitted): from Stats
 //
 // The reason label takes a bounded set of values (see ReconnectReason):
 // not_leader, unusable, inconsistent, malformed, message_too_large,
@@ -96,8 +93,9 @@
 //
 // # Limits
 //
-// Stats keeps the latest 64 recoveries: more than 64 recoveries between two
-// scrapes lose the oldest from the histogram. The bytes counter adds each
-// connection's received bytes at scrape time: the bytes a connection
-// received after the last scrape before it ended are not counted.
+// Events produced before NewCollector are not counted (reconnects before it
+// show as reason "unknown"): create the collector before Client.Run. The
+// received bytes are those of the client's connection (and of the leader
+// watch's connections once adopted), not those of the watch's other
+// connections.
 package metrics

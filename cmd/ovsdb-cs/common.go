@@ -186,7 +186,7 @@ func newSession(c *common, client *cs.Client, onEvent func(cs.Event) error) *ses
 func (s *session) run(ctx context.Context, log logr.Logger) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	col, stopMetrics, err := s.serveMetrics(ctx)
+	stopMetrics, err := s.serveMetrics(ctx)
 	if err != nil {
 		return err
 	}
@@ -208,9 +208,6 @@ func (s *session) run(ctx context.Context, log logr.Logger) error {
 				continue // drain until Run returns and closes the channel
 			}
 			s.report(ev)
-			if col != nil {
-				col.Observe(ev)
-			}
 			if s.onEvent != nil {
 				if handleErr = s.onEvent(ev); handleErr != nil {
 					log.V(1).Info("stopping", "reason", handleErr.Error())
@@ -234,22 +231,22 @@ func (s *session) run(ctx context.Context, log logr.Logger) error {
 // serveMetrics starts serving the client's metrics when --metrics-addr is
 // set: it listens at once (so a bad address fails the command before it
 // connects), says where on stderr, and serves until ctx ends or stop is
-// called; stop ends the server and waits for it. The collector is nil
-// without --metrics-addr.
-func (s *session) serveMetrics(ctx context.Context) (col *metrics.Collector, stop func(), err error) {
+// called; stop ends the server and waits for it. The collector observes
+// the client itself.
+func (s *session) serveMetrics(ctx context.Context) (stop func(), err error) {
 	if s.c.metricsAddr == "" {
-		return nil, func() {}, nil
+		return func() {}, nil
 	}
 	ln, err := (&net.ListenConfig{}).Listen(ctx, "tcp", s.c.metricsAddr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--metrics-addr: %w", err)
+		return nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
-	col = metrics.NewCollector(s.client, metrics.WithLeaderOnly(s.c.leaderOnly))
+	col := metrics.NewCollector(s.client)
 	s.c.e.progressf("serving metrics on http://%s/metrics", ln.Addr())
 	ctx, cancel := context.WithCancel(ctx)
 	served := make(chan error, 1)
 	go func() { served <- metrics.ServeListener(ctx, ln, col) }()
-	return col, func() { cancel(); <-served }, nil
+	return func() { cancel(); <-served; col.Close() }, nil
 }
 
 // report writes the state line an event calls for.

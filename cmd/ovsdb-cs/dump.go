@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"iter"
 	"slices"
@@ -74,11 +73,9 @@ func runDump(ctx context.Context, e *env, args []string) error {
 	var result json.RawMessage
 	err = c.withLeader(ctx, t, func(ctx context.Context, client *cs.Client) error {
 		res, err := client.TransactRaw(ctx, opsJSON)
-		if errors.Is(err, cs.ErrTryAgain) {
-			return fmt.Errorf("%w: %w", errRetry, err)
-		}
 		result = res
-		return err
+		// It only reads: sent again also when it was lost in flight.
+		return transactOutcome(err, true)
 	})
 	if err != nil {
 		if ctx.Err() != nil && c.timeout > 0 {

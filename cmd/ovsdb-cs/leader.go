@@ -32,7 +32,10 @@ func (c *common) withLeader(ctx context.Context, t *target, fn func(ctx context.
 	}
 	s := newSession(c, client, nil)
 	s.verb = "using"
-	runCtx, stop := context.WithCancel(ctx)
+	// The client outlives ctx until fn has returned: a transaction in
+	// flight when ctx ends (--timeout, an interrupt) then gets its own
+	// outcome (it may have committed) rather than the client's end.
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
 	go func() { done <- s.run(runCtx, log) }()
 	defer func() {

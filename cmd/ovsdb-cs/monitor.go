@@ -125,6 +125,9 @@ func monitorCommand(ctx context.Context, e *env, name, help string, args []strin
 	defer cancel()
 	t, rest, err := c.serverArgs(ctx, pos, minArgs, true)
 	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil // interrupted before any server answered: a clean exit too
+		}
 		return err
 	}
 	if len(rest) < minArgs {

@@ -246,7 +246,7 @@ func TestMonitorNameErrors(t *testing.T) {
 		{[]string{"list-columns", c.Remotes(), "Lab", "Itme"}, `(did you mean "Item"?)`},
 		{[]string{"transact", c.Remotes(), `["Lbb",{"op":"comment","comment":"x"}]`}, `no database named "Lbb" (did you mean "Lab"?)`},
 		{[]string{"transact", c.Remotes(), `{"op":"comment"}`}, `not a valid OVSDB query`},
-		{[]string{"dump", "tcp:127.0.0.1:1", "Lab"}, `failed to connect to tcp:127.0.0.1:1`},
+		{[]string{"dump", "--timeout=100ms", "tcp:127.0.0.1:1", "Lab"}, `timed out (--timeout): no server of tcp:127.0.0.1:1 answered`},
 	} {
 		code, out, errOut := runSync(t, tc.args...)
 		if code != exitFail || !strings.Contains(errOut, tc.want) || out != "" {

@@ -2,13 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ovn-org/libovsdb/ovsdb"
@@ -55,6 +54,9 @@ type target struct {
 // Open_vSwitch if the server has it, else its only database (those whose
 // name starts with "_" do not count); with several remotes it must be
 // given, and an unknown name is an error naming the closest database.
+//
+// The first remote that answers is asked; while none does, serverArgs
+// keeps trying (see askServer) until ctx ends.
 func (c *common) serverArgs(ctx context.Context, args []string, minArgs int, needDB bool) (*target, []string, error) {
 	t := &target{remotes: defaultServer}
 	if len(args) > minArgs && looksLikeServer(args[0]) {
@@ -67,30 +69,47 @@ func (c *common) serverArgs(ctx context.Context, args []string, minArgs int, nee
 	if err := c.checkTLS(rs); err != nil {
 		return nil, nil, err
 	}
-	conn, err := c.dialAny(ctx, rs)
+	for _, r := range rs {
+		if r.IsPassive() {
+			return nil, nil, usageErrorf("SERVER: passive remote %s is not supported", r)
+		}
+	}
+	var rest []string
+	err = c.askServer(ctx, t.remotes, rs, func(ctx context.Context, conn *jsonrpc.Conn) error {
+		var err error
+		rest, err = t.resolve(ctx, conn, args, minArgs, needDB, len(rs) > 1)
+		return err
+	})
 	if err != nil {
 		return nil, nil, err
 	}
-	defer conn.Close()
+	return t, rest, nil
+}
+
+// resolve asks the server on conn for its databases and, with needDB, for
+// the schema of the database args name (see serverArgs), and returns the
+// arguments left. An error matching errNoAnswer means the server did not
+// answer; any other error is final.
+func (t *target) resolve(ctx context.Context, conn *jsonrpc.Conn, args []string, minArgs int, needDB, multi bool) ([]string, error) {
 	t.name = conn.Name()
 	res, err := callTimeout(ctx, conn, "list_dbs")
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: list_dbs: %w", t.name, err)
+		return nil, fmt.Errorf("%s: list_dbs: %w", t.name, err)
 	}
 	if err := json.Unmarshal(res, &t.dbs); err != nil {
-		return nil, nil, fmt.Errorf("%s: list_dbs response is not an array of strings", t.name)
+		return nil, fmt.Errorf("%s: list_dbs response is not an array of strings", t.name)
 	}
 	slices.Sort(t.dbs)
 	if !needDB {
-		return t, args, nil
+		return args, nil
 	}
 	switch {
 	case len(args) > minArgs && slices.Contains(t.dbs, args[0]):
 		t.database, args = args[0], args[1:]
-	case len(rs) > 1 && len(args) > minArgs:
-		return nil, nil, fmt.Errorf("%s: no database named %q%s", t.remotes, args[0], didYouMean(args[0], t.dbs))
-	case len(rs) > 1:
-		return nil, nil, errors.New("database name is required with multiple remotes")
+	case multi && len(args) > minArgs:
+		return nil, fmt.Errorf("%s: no database named %q%s", t.remotes, args[0], didYouMean(args[0], t.dbs))
+	case multi:
+		return nil, errors.New("database name is required with multiple remotes")
 	case slices.Contains(t.dbs, defaultDatabase):
 		t.database = defaultDatabase
 	default:
@@ -101,19 +120,19 @@ func (c *common) serverArgs(ctx context.Context, args []string, minArgs int, nee
 			}
 		}
 		if len(user) != 1 {
-			return nil, nil, errors.New("could not find a default database, please specify a database name")
+			return nil, errors.New("could not find a default database, please specify a database name")
 		}
 		t.database = user[0]
 	}
 	raw, err := callTimeout(ctx, conn, "get_schema", t.database)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: get_schema %s: %w", t.name, t.database, err)
+		return nil, fmt.Errorf("%s: get_schema %s: %w", t.name, t.database, err)
 	}
 	t.raw = raw
 	if t.schema, err = monitor.ParseDatabaseSchema(raw); err != nil {
-		return nil, nil, fmt.Errorf("%s: schema of %s: %w", t.name, t.database, err)
+		return nil, fmt.Errorf("%s: schema of %s: %w", t.name, t.database, err)
 	}
-	return t, args, nil
+	return args, nil
 }
 
 // checkTLS checks that ssl: remotes come with the key, certificate and CA
@@ -137,49 +156,107 @@ func (c *common) checkTLS(rs []jsonrpc.Remote) error {
 	return nil
 }
 
-// dialTimeout bounds each connection attempt of the schema requests, and
-// rpcTimeout each request.
-const (
-	dialTimeout = 5 * time.Second
-	rpcTimeout  = 10 * time.Second
-)
+// rpcTimeout bounds each request of the schema requests: a server that
+// does not answer by then is left for the next remote.
+const rpcTimeout = 10 * time.Second
 
-// callTimeout calls method on conn, giving up after rpcTimeout.
+// errNoAnswer marks a request the server did not answer: the connection
+// was lost, or rpcTimeout passed. A server's error reply is an answer.
+var errNoAnswer = errors.New("no answer")
+
+// callTimeout calls method on conn, giving up after rpcTimeout. An error
+// other than the server's error reply (*jsonrpc.ServerError) or the end of
+// ctx matches errNoAnswer.
 func callTimeout(ctx context.Context, conn *jsonrpc.Conn, method string, params ...any) (json.RawMessage, error) {
-	ctx, cancel := context.WithTimeout(ctx, rpcTimeout)
+	cctx, cancel := context.WithTimeout(ctx, rpcTimeout)
 	defer cancel()
-	return conn.Call(ctx, method, params...)
+	res, err := conn.Call(cctx, method, params...)
+	var se *jsonrpc.ServerError
+	if err != nil && !errors.As(err, &se) && ctx.Err() == nil {
+		err = fmt.Errorf("%w: %w", errNoAnswer, err)
+	}
+	return res, err
 }
 
-// dialAny connects to the first remote that answers, in the order given
-// (any member serves list_dbs and get_schema).
-func (c *common) dialAny(ctx context.Context, rs []jsonrpc.Remote) (*jsonrpc.Conn, error) {
-	var errs []error
-	for _, r := range rs {
-		if r.IsPassive() {
-			return nil, usageErrorf("SERVER: passive remote %s is not supported", r)
-		}
-		dctx, cancel := context.WithTimeout(ctx, dialTimeout)
-		var d net.Dialer
-		nc, err := d.DialContext(dctx, r.Network(), r.Address())
-		if err == nil && r.IsTLS() {
-			tc := tls.Client(nc, c.tls)
-			if err = tc.HandshakeContext(dctx); err != nil {
-				nc.Close()
+// askServer calls ask with a connection to one of rs (remotes, as given),
+// trying them in the order given and, when none can be reached, again and
+// again with the session's backoff (1 s doubling to --max-backoff), as the
+// leader-following commands do once they run: an operator may start the
+// command during an outage. While no server is reachable, the wait before
+// the next attempt goes to stderr whenever it changes. A server that does
+// not answer ask (errNoAnswer) is left for the next one; any other result
+// of ask is returned. When ctx ends first, the error names the remotes and
+// the last failure (and matches errTimeout after --timeout).
+func (c *common) askServer(ctx context.Context, remotes string, rs []jsonrpc.Remote, ask func(context.Context, *jsonrpc.Conn) error) error {
+	var (
+		mu       sync.Mutex
+		lastErr  error
+		lastWait time.Duration
+	)
+	setLast := func(err error) {
+		mu.Lock()
+		lastErr = err
+		mu.Unlock()
+	}
+	sess, err := jsonrpc.NewSession(rs, jsonrpc.SessionConfig{
+		KeepOrder:     true,
+		MaxBackoff:    c.maxBackoff,
+		ProbeInterval: c.probeInterval,
+		TLSConfig:     c.tls,
+		Logger:        logger(c.e.stderr, c.verbose).WithName("jsonrpc"),
+		Observer: func(o jsonrpc.Observation) {
+			switch o.Kind {
+			case jsonrpc.ObserveConnectFailed, jsonrpc.ObserveDisconnected:
+				if o.Err != nil && !errors.Is(o.Err, jsonrpc.ErrClosed) { // not our own close below
+					setLast(o.Err)
+				}
+			case jsonrpc.ObserveBackoff:
+				if o.Backoff > 0 && o.Backoff != lastWait {
+					lastWait = o.Backoff
+					c.e.progressf("no server reachable yet, retrying in %s s", fmtSeconds(o.Backoff))
+				}
 			}
-			nc = tc
+		},
+	})
+	if err != nil {
+		return err
+	}
+	defer sess.Close()
+	gaveUp := func(err error) error {
+		mu.Lock()
+		last := lastErr
+		mu.Unlock()
+		if c.timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			err = errTimeout
 		}
-		cancel()
+		err = fmt.Errorf("%w: no server of %s answered", err, remotes)
+		if last != nil {
+			err = fmt.Errorf("%w; last error: %v", err, last)
+		}
+		return err
+	}
+	for {
+		ev, err := sess.Recv(ctx)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: %w", r, err))
+			return gaveUp(err)
+		}
+		if ev.Kind != jsonrpc.EventConnected {
 			continue
 		}
-		return jsonrpc.NewConn(nc, jsonrpc.ConnConfig{Name: r.String()}), nil
+		err = ask(ctx, ev.Conn)
+		switch {
+		case err == nil:
+			return nil
+		case ctx.Err() != nil:
+			return gaveUp(ctx.Err())
+		case !errors.Is(err, errNoAnswer):
+			return err
+		}
+		// Drop the connection: the session moves on to the next remote.
+		setLast(err)
+		c.e.progressf("%v; trying another server", err)
+		ev.Conn.Close()
 	}
-	if len(errs) == 1 {
-		return nil, fmt.Errorf("failed to connect to %w", errs[0])
-	}
-	return nil, fmt.Errorf("no servers were available: %w", errors.Join(errs...))
 }
 
 // tableNames returns the tables of the schema in the order ovsdb-client

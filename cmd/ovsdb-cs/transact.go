@@ -26,7 +26,8 @@ committed: ovsdb-cs does not send it again (unless every operation only
 reads) and exits with status 3.
 
 Exit status: 0 results printed, 1 failure, 2 usage error, 3 maybe
-committed (check the database before retrying).
+committed (check the database before retrying; also when --timeout
+expires with the transaction in flight).
 
 Examples:
   ovsdb-cs transact tcp:10.0.0.1:6641,tcp:10.0.0.2:6641,tcp:10.0.0.3:6641 \
@@ -114,6 +115,11 @@ func runTransact(ctx context.Context, e *env, args []string) error {
 		return transactOutcome(err, readOnly)
 	})
 	if err != nil {
+		var mc *maybeCommittedError
+		if errors.As(err, &mc) {
+			// Also when --timeout expired with the transaction in flight.
+			return err
+		}
 		if ctx.Err() != nil && c.timeout > 0 {
 			return errTimeout
 		}

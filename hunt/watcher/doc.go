@@ -3,10 +3,15 @@
 // only _Server.Database for the database: get_schema of _Server, then
 // monitor_cond with leader.MonitorParams), judges every row it receives
 // with leader.Checker (hunt.VerdictOf), reports failures (refused, hung,
-// garbage, dropped, an echo unanswered for a probe interval), runs the
+// garbage, dropped, an echo unanswered for Config.ProbeInterval), runs the
 // Watch's timers, and hands the promoted watcher's open connection, with
 // its _Server rows, to the owner of the data connection, which monitors
 // the data database on it.
+//
+// Members are reached over tcp:, unix: or ssl: remotes, dialled as a
+// jsonrpc.Session's attempts are (jsonrpc.DialRemote: Config.Dial, then
+// for ssl: the TLS handshake with Config.TLSConfig); passive remotes
+// cannot be watched.
 //
 // The owner tells the Hunter what happens on the data connection (Lost,
 // Monitoring, which returns the recovery's record, PromotedFailed, Heard)

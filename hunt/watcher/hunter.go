@@ -2,6 +2,7 @@ package watcher
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -16,9 +17,8 @@ import (
 	"github.com/ovsdbcs/ovsdbcs/leader"
 )
 
-// DefaultProbeInterval is how long a watcher may stay silent before it is
-// sent an echo, and how long the echo may stay unanswered (OVS's default
-// inactivity probe, 5 s).
+// DefaultProbeInterval is OVS's default inactivity probe interval (5 s),
+// for Config.ProbeInterval.
 const DefaultProbeInterval = 5 * time.Second
 
 // Config configures a Hunter.
@@ -31,9 +31,13 @@ type Config struct {
 	// Remotes are the members, in the order of the member numbers the
 	// Hunter reports.
 	Remotes []jsonrpc.Remote
-	// Dial opens a transport (nil: a net.Dialer). TLS remotes are not
-	// supported by this driver.
+	// Dial opens a transport (nil: a net.Dialer). For an ssl: remote the
+	// watcher then runs the TLS handshake itself (jsonrpc.DialRemote).
 	Dial func(ctx context.Context, network, address string) (net.Conn, error)
+	// TLSConfig is the client TLS configuration for ssl: remotes, as
+	// jsonrpc.SessionConfig.TLSConfig (an empty ServerName is set to the
+	// remote's host). Required when a remote uses TLS.
+	TLSConfig *tls.Config
 	// Check decides on a watcher's rows (nil: a leader.Checker of the
 	// Hunter's own, leader-only, for Database and ClusterID, whose minimum
 	// index is raised to MinIndex).
@@ -55,8 +59,14 @@ type Config struct {
 	CancelServerMonitor bool
 	// Watch configures the decisions.
 	Watch hunt.Config
-	// ProbeInterval: see DefaultProbeInterval (0: default; negative: no
-	// probes).
+	// ProbeInterval is how long a watcher's connection may stay silent
+	// before the watcher sends an echo, and then how long the echo may go
+	// unanswered before the member counts as failed. As everywhere in this
+	// module, 0 (or a negative value) disables probes: give
+	// DefaultProbeInterval for OVS's default (cs passes the client's
+	// interval, which is that unless cs.WithProbeInterval says otherwise).
+	// Connections over unix sockets are never probed, as the session's
+	// (jsonrpc.Remote.NeedsProbes).
 	ProbeInterval time.Duration
 	// Notify receives the notices for the owner of the data connection,
 	// in order, with the Hunter's lock held: it must not block, nor call
@@ -136,8 +146,11 @@ func New(cfg Config) (*Hunter, error) {
 		return nil, errors.New("watcher: no remotes")
 	}
 	for _, r := range cfg.Remotes {
-		if r.IsPassive() || r.IsTLS() {
-			return nil, fmt.Errorf("watcher: remote %s: only tcp and unix remotes can be watched", r)
+		if r.IsPassive() {
+			return nil, fmt.Errorf("watcher: remote %s: only active (tcp, ssl, unix) remotes can be watched", r)
+		}
+		if r.IsTLS() && cfg.TLSConfig == nil {
+			return nil, fmt.Errorf("watcher: remote %s: no TLS configuration", r)
 		}
 	}
 	if cfg.Dial == nil {
@@ -161,9 +174,6 @@ func New(cfg Config) (*Hunter, error) {
 			}
 			return nil
 		}
-	}
-	if cfg.ProbeInterval == 0 {
-		cfg.ProbeInterval = DefaultProbeInterval
 	}
 	if cfg.ConnConfig == nil {
 		cfg.ConnConfig = func(remote string) jsonrpc.ConnConfig { return jsonrpc.ConnConfig{Name: remote} }

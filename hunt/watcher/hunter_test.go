@@ -51,6 +51,9 @@ func startHuntOn(t *testing.T, remotes string, cfg watcher.Config) (*owner, func
 		noServer: make(chan watcher.Notice, 1000), member: -1}
 	cfg.Database = "Lab"
 	cfg.Remotes = rs
+	if cfg.ProbeInterval == 0 {
+		cfg.ProbeInterval = watcher.DefaultProbeInterval
+	}
 	cfg.Notify = func(n watcher.Notice) { o.ns <- n }
 	o.h, err = watcher.New(cfg)
 	require.NoError(t, err)
@@ -361,6 +364,9 @@ func bareHunter(t *testing.T, c *testserver.Cluster, cfg watcher.Config) (*watch
 	require.NoError(t, err)
 	ns := make(chan watcher.Notice, 100)
 	cfg.Database, cfg.Remotes, cfg.Dial = "Lab", rs, c.DialContext
+	if cfg.ProbeInterval == 0 {
+		cfg.ProbeInterval = watcher.DefaultProbeInterval
+	}
 	cfg.Notify = func(n watcher.Notice) { ns <- n }
 	h, err := watcher.New(cfg)
 	require.NoError(t, err)

@@ -128,7 +128,7 @@ func (wt *watcher) handOver(parent context.Context) error {
 func (wt *watcher) watch(ctx context.Context) error {
 	h := wt.h
 	remote := wt.remote.String()
-	nc, err := h.cfg.Dial(ctx, wt.remote.Network(), wt.remote.Address())
+	nc, err := jsonrpc.DialRemote(ctx, wt.remote, h.cfg.Dial, h.cfg.TLSConfig)
 	if err != nil {
 		return stopped(ctx, fmt.Errorf("%s: %w", remote, err))
 	}
@@ -158,6 +158,9 @@ func (wt *watcher) watch(ctx context.Context) error {
 	wt.report(rows)
 	monID := leader.MonitorID()
 	probe := h.cfg.ProbeInterval
+	if !wt.remote.NeedsProbes() {
+		probe = 0
+	}
 	for {
 		rctx, rcancel := ctx, context.CancelFunc(func() {})
 		if probe > 0 {

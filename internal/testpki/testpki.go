@@ -6,6 +6,8 @@
 package testpki
 
 import (
+	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -13,10 +15,12 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"io"
 	"math/big"
 	"net"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 )
@@ -120,4 +124,103 @@ func (p *PKI) WriteFiles(t testing.TB, dir, prefix string) (caFile, certFile, ke
 		return path
 	}
 	return write("ca.pem", "CERTIFICATE", p.caDER), write("cert.pem", "CERTIFICATE", p.peer.der), write("key.pem", "PRIVATE KEY", keyDER)
+}
+
+// Front returns a dial function for ssl: remotes whose servers speak
+// plain text (the fake cluster's members): it dials through dial, puts a
+// TLS server with ServerTLS in front of that connection, and returns the
+// client's end, on which the caller runs its TLS client handshake. The
+// server's end relays the decrypted bytes both ways until either side
+// ends, then closes both. Nothing listens: the returned connection is
+// in-memory (net.Pipe, so it works in a synctest bubble) and carries the
+// addresses of the dialled connection. The TLS server's writes are queued,
+// never blocking it: on an unbuffered pipe, a client that aborts the
+// handshake with an alert while the server writes its next handshake
+// message would deadlock with it, which sockets, with their buffers,
+// never do.
+func (p *PKI) Front(dial func(ctx context.Context, network, address string) (net.Conn, error)) func(ctx context.Context, network, address string) (net.Conn, error) {
+	return func(ctx context.Context, network, address string) (net.Conn, error) {
+		back, err := dial(ctx, network, address)
+		if err != nil {
+			return nil, err
+		}
+		near, far := net.Pipe()
+		front := tls.Server(newQueuedConn(far), p.ServerTLS())
+		relay := func(dst, src net.Conn) {
+			_, _ = io.Copy(dst, src)
+			_ = front.Close()
+			_ = back.Close()
+		}
+		go relay(back, front)
+		go relay(front, back)
+		return &addrConn{Conn: near, local: back.LocalAddr(), remote: back.RemoteAddr()}, nil
+	}
+}
+
+// addrConn is a connection with the addresses of another.
+type addrConn struct {
+	net.Conn
+	local, remote net.Addr
+}
+
+func (c *addrConn) LocalAddr() net.Addr  { return c.local }
+func (c *addrConn) RemoteAddr() net.Addr { return c.remote }
+
+// queuedConn is a connection whose writes never block: Write queues a copy
+// of the bytes for a goroutine that writes them in order. Close returns at
+// once; the connection is closed once the queue is written or a write
+// failed.
+type queuedConn struct {
+	net.Conn
+	q       chan []byte
+	closing chan struct{}
+	once    sync.Once
+}
+
+func newQueuedConn(c net.Conn) *queuedConn {
+	qc := &queuedConn{Conn: c, q: make(chan []byte, 1024), closing: make(chan struct{})}
+	go qc.flush()
+	return qc
+}
+
+func (c *queuedConn) Write(b []byte) (int, error) {
+	select {
+	case <-c.closing:
+		return 0, net.ErrClosed
+	default:
+	}
+	select {
+	case c.q <- bytes.Clone(b):
+		return len(b), nil
+	case <-c.closing:
+		return 0, net.ErrClosed
+	}
+}
+
+func (c *queuedConn) Close() error {
+	c.once.Do(func() { close(c.closing) })
+	return nil
+}
+
+func (c *queuedConn) flush() {
+	defer c.Conn.Close()
+	for {
+		select {
+		case b := <-c.q:
+			if _, err := c.Conn.Write(b); err != nil {
+				return
+			}
+		case <-c.closing:
+			for {
+				select {
+				case b := <-c.q:
+					if _, err := c.Conn.Write(b); err != nil {
+						return
+					}
+				default:
+					return
+				}
+			}
+		}
+	}
 }
