@@ -30,9 +30,12 @@ var (
 	portsModify     = PortModifies(typedUpdates, typedUpdRows)
 )
 
+// must fails tb on err. It is called per update on both sides, so it marks
+// itself a helper only on failure (Helper walks the stack: a cost the
+// harness would add to every update).
 func must(tb testing.TB, err error) {
-	tb.Helper()
 	if err != nil {
+		tb.Helper()
 		tb.Fatal(err)
 	}
 }

@@ -44,21 +44,37 @@ func (ti *tableInfo) decodeAt(base unsafe.Pointer, row monitor.Row) {
 	}
 }
 
-// redecodeChanged decodes into the struct at s, a copy of the model of
-// row now, the columns whose values differ in row was.
-func (ti *tableInfo) redecodeChanged(s reflect.Value, was, now monitor.Row) {
-	base := s.Addr().UnsafePointer()
+// decodePair returns the models of a modify from row was to row now, in
+// one pass over the columns: now decoded into a new model, and was as a
+// copy of it (sharing the values of the columns that did not change) with
+// the columns that differ decoded again.
+func (ti *tableInfo) decodePair(was, now monitor.Row) (oldV, newV reflect.Value) {
+	newV = reflect.New(ti.typ)
+	base := newV.UnsafePointer()
+	*(*string)(unsafe.Add(base, ti.uuidOff)) = now.UUID().String()
+	var small [32]int
+	changed := small[:0]
 	for i := range ti.fields {
 		f := &ti.fields[i]
-		d := was.At(f.col.Index)
-		if d.Equal(now.At(f.col.Index)) {
+		d := now.At(f.col.Index)
+		if !d.Equal(was.At(f.col.Index)) {
+			changed = append(changed, i)
+		}
+		if f.zeroDefault && d.IsDefault() {
 			continue
 		}
-		s.Field(f.index).SetZero()
-		if !f.zeroDefault || !d.IsDefault() {
-			f.decode(unsafe.Add(base, f.off), d)
-		}
+		f.decode(unsafe.Add(base, f.off), d)
 	}
+	oldV = reflect.New(ti.typ)
+	oldV.Elem().Set(newV.Elem())
+	base = oldV.UnsafePointer()
+	for _, i := range changed {
+		// Every decoder sets its field (zero for an empty value), so
+		// the value copied from the new model is replaced.
+		f := &ti.fields[i]
+		f.decode(unsafe.Add(base, f.off), was.At(f.col.Index))
+	}
+	return oldV, newV
 }
 
 // nativeAtom converts an atom to the Go value libovsdb's models use: int,
@@ -86,7 +102,8 @@ func atomString(a monitor.Atom) string {
 
 // decoderFor returns the decoder of a field of Go type typ (already checked
 // to be ovsdb.NativeType of the column) for column type ct; it is called
-// with the field's address.
+// with the field's address, and sets the field whatever it held (to its
+// zero value for an empty set, map or optional).
 func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(unsafe.Pointer, monitor.Datum) {
 	switch typ {
 	case reflect.TypeFor[string]():
@@ -96,15 +113,18 @@ func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(unsafe.Pointer, m
 		}
 	case reflect.TypeFor[*string]():
 		return func(p unsafe.Pointer, d monitor.Datum) {
+			var v *string
 			if a, ok := d.Atom(); ok {
 				s := atomString(a)
-				*(**string)(p) = &s
+				v = &s
 			}
+			*(**string)(p) = v
 		}
 	case reflect.TypeFor[[]string]():
 		return func(p unsafe.Pointer, d monitor.Datum) {
 			n := d.Len()
 			if n == 0 {
+				*(*[]string)(p) = nil
 				return
 			}
 			out := make([]string, 0, n)
@@ -117,6 +137,7 @@ func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(unsafe.Pointer, m
 		return func(p unsafe.Pointer, d monitor.Datum) {
 			n := d.Len()
 			if n == 0 {
+				*(*map[string]string)(p) = nil
 				return
 			}
 			out := make(map[string]string, n)
@@ -129,35 +150,43 @@ func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(unsafe.Pointer, m
 		return func(p unsafe.Pointer, d monitor.Datum) { *(*int)(p) = int(d.Int()) }
 	case reflect.TypeFor[*int]():
 		return func(p unsafe.Pointer, d monitor.Datum) {
+			var v *int
 			if a, ok := d.Atom(); ok {
 				n := int(a.Int())
-				*(**int)(p) = &n
+				v = &n
 			}
+			*(**int)(p) = v
 		}
 	case reflect.TypeFor[bool]():
 		return func(p unsafe.Pointer, d monitor.Datum) { *(*bool)(p) = d.Bool() }
 	case reflect.TypeFor[*bool]():
 		return func(p unsafe.Pointer, d monitor.Datum) {
+			var v *bool
 			if a, ok := d.Atom(); ok {
 				b := a.Bool()
-				*(**bool)(p) = &b
+				v = &b
 			}
+			*(**bool)(p) = v
 		}
 	}
 	field := func(p unsafe.Pointer) reflect.Value { return reflect.NewAt(typ, p).Elem() }
 	switch typ.Kind() {
 	case reflect.Pointer:
 		return func(p unsafe.Pointer, d monitor.Datum) {
-			if a, ok := d.Atom(); ok {
-				x := reflect.New(typ.Elem())
-				x.Elem().Set(reflect.ValueOf(nativeAtom(a)))
-				field(p).Set(x)
+			a, ok := d.Atom()
+			if !ok {
+				field(p).SetZero()
+				return
 			}
+			x := reflect.New(typ.Elem())
+			x.Elem().Set(reflect.ValueOf(nativeAtom(a)))
+			field(p).Set(x)
 		}
 	case reflect.Slice:
 		return func(p unsafe.Pointer, d monitor.Datum) {
 			n := d.Len()
 			if n == 0 {
+				field(p).SetZero()
 				return
 			}
 			s := reflect.MakeSlice(typ, 0, n)
@@ -170,6 +199,7 @@ func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(unsafe.Pointer, m
 		return func(p unsafe.Pointer, d monitor.Datum) {
 			n := d.Len()
 			if n == 0 {
+				field(p).SetZero()
 				return
 			}
 			m := reflect.MakeMapWithSize(typ, n)
@@ -180,8 +210,11 @@ func decoderFor(typ reflect.Type, ct *monitor.ColumnType) func(unsafe.Pointer, m
 		}
 	}
 	return func(p unsafe.Pointer, d monitor.Datum) {
-		if a, ok := d.Atom(); ok {
-			field(p).Set(reflect.ValueOf(nativeAtom(a)).Convert(typ))
+		a, ok := d.Atom()
+		if !ok {
+			field(p).SetZero()
+			return
 		}
+		field(p).Set(reflect.ValueOf(nativeAtom(a)).Convert(typ))
 	}
 }

@@ -15,6 +15,16 @@ import (
 // BenchmarkDecodeRow: decoding one OVN-shaped Logical_Switch_Port row into
 // a fresh model (what every read and every handler call costs per row).
 func BenchmarkDecodeRow(b *testing.B) {
+	ti, row := benchRow(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		ti.decodeRow(row)
+	}
+}
+
+// benchRow returns an OVN-shaped Logical_Switch_Port row of a view and the
+// table's info.
+func benchRow(b *testing.B) (*tableInfo, monitor.Row) {
 	odb := nbdb.Schema()
 	ms, err := monitor.NewSchema(&odb, map[string][]string{"Logical_Switch_Port": nil})
 	if err != nil {
@@ -36,10 +46,5 @@ func BenchmarkDecodeRow(b *testing.B) {
 	if err := c.Process(&odb, r, cs.Update{Clear: true, Changes: ch}); err != nil {
 		b.Fatal(err)
 	}
-	ti := c.st.si.tables["Logical_Switch_Port"]
-	row := ch[0].New
-	b.ReportAllocs()
-	for b.Loop() {
-		ti.decodeRow(row)
-	}
+	return c.st.si.tables["Logical_Switch_Port"], ch[0].New
 }

@@ -122,14 +122,11 @@ func (c *change) dispatch(subs []*subscription) {
 // again: the two share the values of the other columns.
 func (c *change) models() (oldM, newM model.Model) {
 	if c.new.Valid() {
-		nv := c.newInfo.decodeRow(c.new)
-		newM = nv.Interface()
 		if c.old.Valid() && c.oldInfo == c.newInfo {
-			ov := reflect.New(c.oldInfo.typ)
-			ov.Elem().Set(nv.Elem())
-			c.oldInfo.redecodeChanged(ov.Elem(), c.old, c.new)
-			return ov.Interface(), newM
+			ov, nv := c.newInfo.decodePair(c.old, c.new)
+			return ov.Interface(), nv.Interface()
 		}
+		newM = decodeModel(c.newInfo, c.new)
 	}
 	if c.old.Valid() {
 		oldM = decodeModel(c.oldInfo, c.old)

@@ -265,7 +265,14 @@ func (u *uuidSet) each(yield func(monitor.UUID) bool) {
 type index struct {
 	spec *indexSpec
 	m    map[string]*uuidSet
+	// spare holds sets whose key went away, for new keys: a row moving
+	// between keys (an owner changing hands) empties one and fills
+	// another, without an allocation per update.
+	spare []*uuidSet
 }
+
+// maxSpare bounds index.spare.
+const maxSpare = 8
 
 // add puts id under key (the string is made only for a new key).
 func (x *index) add(key []byte, id monitor.UUID) {
@@ -273,11 +280,23 @@ func (x *index) add(key []byte, id monitor.UUID) {
 		s.add(id)
 		return
 	}
-	x.m[string(key)] = &uuidSet{first: id}
+	var s *uuidSet
+	if n := len(x.spare); n > 0 {
+		s = x.spare[n-1]
+		x.spare = x.spare[:n-1]
+		*s = uuidSet{first: id}
+	} else {
+		s = &uuidSet{first: id}
+	}
+	x.m[string(key)] = s
 }
 
 func (x *index) remove(key []byte, id monitor.UUID) {
 	if s := x.m[string(key)]; s != nil && s.remove(id) {
 		delete(x.m, string(key))
+		if len(x.spare) < maxSpare {
+			*s = uuidSet{}
+			x.spare = append(x.spare, s)
+		}
 	}
 }

@@ -46,39 +46,52 @@ func (d Datum) Len() int {
 	return int(n)
 }
 
-// elems iterates the elements of a composite datum's encoding (after the
-// count): key and value encodings (value empty unless a map).
-func (d Datum) elems(yield func(k, v string) bool) {
+// elems returns a cursor over the elements of d's encoding (for a scalar,
+// its one atom, the default made explicit).
+func (d Datum) elems() elemCursor {
 	if d.t == nil {
-		return
+		return elemCursor{}
 	}
 	r := d.raw()
 	if d.t.IsScalar() {
 		if r == "" {
 			r = defaultElem(d.t.Key.Type)
 		}
-		yield(r, "")
-		return
+		return elemCursor{enc: r, left: 1, kt: d.t.Key.Type, vt: TypeVoid}
 	}
 	if r == "" {
-		return
+		return elemCursor{}
 	}
 	n, pos := uvarint(r, 0)
-	kt, vt := d.t.Key.Type, d.t.Value.Type
-	for range n {
-		kl := elemLen(kt, r, pos)
-		k := r[pos : pos+kl]
-		pos += kl
-		var v string
-		if vt != TypeVoid {
-			vl := elemLen(vt, r, pos)
-			v = r[pos : pos+vl]
-			pos += vl
-		}
-		if !yield(k, v) {
-			return
-		}
+	return elemCursor{enc: r, pos: pos, left: n, kt: d.t.Key.Type, vt: d.t.Value.Type}
+}
+
+// elemCursor walks the elements of a datum's encoding (after the count): a
+// plain loop, cheaper than nested iterator functions on the paths that
+// decode every element (typed reads decode every row they return).
+type elemCursor struct {
+	enc    string
+	pos    int
+	left   uint64
+	kt, vt AtomicType
+}
+
+// next returns the key and value encodings of the next element (value
+// empty unless a map), and false at the end.
+func (c *elemCursor) next() (k, v string, ok bool) {
+	if c.left == 0 {
+		return "", "", false
 	}
+	c.left--
+	kl := elemLen(c.kt, c.enc, c.pos)
+	k = c.enc[c.pos : c.pos+kl]
+	c.pos += kl
+	if c.vt != TypeVoid {
+		vl := elemLen(c.vt, c.enc, c.pos)
+		v = c.enc[c.pos : c.pos+vl]
+		c.pos += vl
+	}
+	return k, v, true
 }
 
 var defaultElems = [...]string{
@@ -95,8 +108,10 @@ func defaultElem(t AtomicType) string { return defaultElems[t] }
 // order.
 func (d Datum) All() iter.Seq[Atom] {
 	return func(yield func(Atom) bool) {
-		for k := range d.elems {
-			if !yield(decodeElem(d.t.Key.Type, k)) {
+		c := d.elems()
+		for {
+			k, _, ok := c.next()
+			if !ok || !yield(decodeElem(c.kt, k)) {
 				return
 			}
 		}
@@ -109,8 +124,10 @@ func (d Datum) Pairs() iter.Seq2[Atom, Atom] {
 		if d.t == nil || !d.t.IsMap() {
 			return
 		}
-		for k, v := range d.elems {
-			if !yield(decodeElem(d.t.Key.Type, k), decodeElem(d.t.Value.Type, v)) {
+		c := d.elems()
+		for {
+			k, v, ok := c.next()
+			if !ok || !yield(decodeElem(c.kt, k), decodeElem(c.vt, v)) {
 				return
 			}
 		}
@@ -120,10 +137,12 @@ func (d Datum) Pairs() iter.Seq2[Atom, Atom] {
 // Atom returns the first atom (the value of a scalar column; of an
 // optional one if set) and whether there is one.
 func (d Datum) Atom() (Atom, bool) {
-	for a := range d.All() {
-		return a, true
+	c := d.elems()
+	k, _, ok := c.next()
+	if !ok {
+		return Atom{}, false
 	}
-	return Atom{}, false
+	return decodeElem(c.kt, k), true
 }
 
 // Int returns the integer of a scalar or optional integer column (0 if
@@ -165,7 +184,12 @@ func (d Datum) find(key Atom) (string, bool) {
 	if d.t == nil || key.typ != d.t.Key.Type {
 		return "", false
 	}
-	for k, v := range d.elems {
+	e := d.elems()
+	for {
+		k, v, ok := e.next()
+		if !ok {
+			break
+		}
 		c := decodeElem(key.typ, k).Compare(key)
 		if c == 0 {
 			return v, true

@@ -15,7 +15,7 @@ import (
 // <table-updates> object. The Update has Clear set.
 func ParseMonitorReply(s *Schema, result []byte) (*Update, error) {
 	u := &Update{Clear: true, Version: 1}
-	return parseMessage(s, result, "monitor reply", u, func(p *parser) error {
+	return parseMessage(s, result, "monitor reply", "", u, func(p *parser) error {
 		return p.parseTableUpdates(s, u)
 	})
 }
@@ -24,7 +24,7 @@ func ParseMonitorReply(s *Schema, result []byte) (*Update, error) {
 // <table-updates2> object. The Update has Clear set.
 func ParseMonitorCondReply(s *Schema, result []byte) (*Update, error) {
 	u := &Update{Clear: true, Version: 2}
-	return parseMessage(s, result, "monitor_cond reply", u, func(p *parser) error {
+	return parseMessage(s, result, "monitor_cond reply", "", u, func(p *parser) error {
 		return p.parseTableUpdates(s, u)
 	})
 }
@@ -35,7 +35,7 @@ func ParseMonitorCondReply(s *Schema, result []byte) (*Update, error) {
 // not set.
 func ParseTableUpdates2(s *Schema, data []byte) (*Update, error) {
 	u := &Update{Version: 2}
-	return parseMessage(s, data, "<table-updates2>", u, func(p *parser) error {
+	return parseMessage(s, data, "<table-updates2>", "", u, func(p *parser) error {
 		return p.parseTableUpdates(s, u)
 	})
 }
@@ -46,7 +46,7 @@ func ParseTableUpdates2(s *Schema, data []byte) (*Update, error) {
 // changes since the last-txn-id the client sent.
 func ParseMonitorCondSinceReply(s *Schema, result []byte) (*Update, error) {
 	u := &Update{Version: 2, HasLastID: true}
-	return parseMessage(s, result, "monitor_cond_since reply", u, func(p *parser) error {
+	return parseMessage(s, result, "monitor_cond_since reply", "", u, func(p *parser) error {
 		if err := p.Expect('['); err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func NotificationMonitorID(params []byte) (json.RawMessage, error) {
 
 func parseNotification(s *Schema, params []byte, method string, version int) (*Update, error) {
 	u := &Update{Version: min(version, 2)}
-	return parseMessage(s, params, method+" params", u, func(p *parser) error {
+	return parseMessage(s, params, method, " params", u, func(p *parser) error {
 		if err := p.Expect('['); err != nil {
 			return err
 		}
@@ -147,9 +147,11 @@ func parseNotification(s *Schema, params []byte, method string, version int) (*U
 	})
 }
 
-func parseMessage(s *Schema, data []byte, what string, u *Update, f func(*parser) error) (*Update, error) {
+// parseMessage parses data with f into u. The message is named what+suffix
+// in errors (joined only then: parsing allocates nothing for the name).
+func parseMessage(s *Schema, data []byte, what, suffix string, u *Update, f func(*parser) error) (*Update, error) {
 	if s == nil {
-		return nil, fmt.Errorf("monitor: parsing %s: nil schema", what)
+		return nil, fmt.Errorf("monitor: parsing %s%s: nil schema", what, suffix)
 	}
 	p := getParser(data)
 	p.skipUnknown = s.skipUnknown
@@ -159,7 +161,7 @@ func parseMessage(s *Schema, data []byte, what string, u *Update, f func(*parser
 	}
 	putParser(p)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s: %w", ErrMalformed, what, err)
+		return nil, fmt.Errorf("%w: %s%s: %w", ErrMalformed, what, suffix, err)
 	}
 	return u, nil
 }
@@ -269,6 +271,9 @@ func (p *parser) parseTableUpdates(s *Schema, u *Update) error {
 		if err := p.parseTableUpdate(&tu, u.Version); err != nil {
 			return fmt.Errorf("table %q: %w", t.Name, err)
 		}
+		if u.tables == nil {
+			u.tables = u.table0[:0]
+		}
 		u.tables = append(u.tables, tu)
 		if more, err = p.More('}'); err != nil {
 			return err
@@ -312,8 +317,14 @@ func (p *parser) parseTableUpdate(tu *tableUpdate, version int) error {
 		if len(tu.rows) == cap(tu.rows) {
 			// Double the capacity: append grows a large slice by 1.25x,
 			// which copies a 100,000-row reply's rows ~10 times (5x their
-			// final size allocated); doubling allocates 2x once.
-			tu.rows = slices.Grow(tu.rows, max(len(tu.rows), 8))
+			// final size allocated); doubling allocates 2x once. The
+			// first row gets room for itself alone: most notifications
+			// carry one row.
+			grow := max(len(tu.rows), 8)
+			if len(tu.rows) == 0 {
+				grow = 1
+			}
+			tu.rows = slices.Grow(tu.rows, grow)
 		}
 		tu.rows = append(tu.rows, ru)
 		if more, err = p.More('}'); err != nil {

@@ -28,6 +28,9 @@ type Update struct {
 	Version int
 
 	tables []tableUpdate
+	// table0 backs tables for the usual notification, which touches one
+	// table (one allocation less per update).
+	table0 [1]tableUpdate
 }
 
 // NumRows returns the number of row updates in u.
