@@ -151,7 +151,9 @@
 // naming the closest valid name, once the schema is known: Run returns it
 // (and LastError and WaitMonitoring report it). SetCondition checks against
 // the schema at once when it is known. Every monitored table's columns are
-// named in the monitor request (so ovsdb-server sends no _version).
+// named in the monitor request (so ovsdb-server sends no _version, unless
+// WithColumns lists the "_version" pseudo-column: then the request names it
+// and each row keeps it as a uuid column).
 //
 // # Transactions
 //

@@ -593,8 +593,9 @@ func (m *machine) setSchema(text string) error {
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
 	}
 	// Every table's columns are named in the request (ovsdb-server would
-	// otherwise add _version to every row); WithColumns narrows them. An
-	// explicit list of none (WithColumns with only _uuid) asks for none.
+	// otherwise add _version to every row); WithColumns narrows them, and
+	// names _version when it lists it. An explicit list of none (WithColumns
+	// with only _uuid) asks for none.
 	var tables []monitor.TableRequest
 	for _, ts := range schema.Tables {
 		cols := make([]string, 0, len(ts.Columns))

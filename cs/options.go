@@ -126,8 +126,11 @@ func WithTables(tables ...string) Option {
 }
 
 // WithColumns monitors table with only the given columns (by default every
-// column is named in the monitor request). An unknown table or column is
-// an error wrapping ErrConfig once the schema is known, as for WithTables.
+// column is named in the monitor request, "_version" not). Listing the
+// "_version" pseudo-column (monitor.VersionColumn) keeps it as a uuid
+// column of each row, as ovsdb-client shows it. An unknown table or column
+// is an error wrapping ErrConfig once the schema is known, as for
+// WithTables.
 func WithColumns(table string, columns ...string) Option {
 	return func(c *config) {
 		if c.selection == nil {

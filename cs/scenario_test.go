@@ -887,6 +887,40 @@ func TestSelectedColumnsOnly(t *testing.T) {
 	})
 }
 
+// TestSelectedVersionColumn lists _version in WithColumns: the request
+// names it and each row keeps it, changed by every modification.
+func TestSelectedVersionColumn(t *testing.T) {
+	scenario(t, func(t *testing.T) {
+		h := newHarness(t, 1, nil, WithColumns("Item", "name", monitor.VersionColumn))
+		h.run()
+		h.insert("a", 1)
+		h.waitMonitoring(0)
+		h.settle()
+		version := func() monitor.UUID {
+			t.Helper()
+			var rows []monitor.Row
+			h.cl.Replica().View(func(tx monitor.ReadTx) {
+				for _, r := range tx.Rows("Item") {
+					rows = append(rows, r)
+				}
+			})
+			if len(rows) != 1 {
+				t.Fatalf("%d rows", len(rows))
+			}
+			d, ok := rows[0].Column(monitor.VersionColumn)
+			if !ok || d.UUID().IsZero() {
+				t.Fatalf("no _version in %v", rows[0])
+			}
+			return d.UUID()
+		}
+		v1 := version()
+		if _, err := h.c.Transact(context.Background(), `[{"op":"update","table":"Item","where":[["name","==","a"]],"row":{"n":5}}]`); err != nil {
+			t.Fatal(err)
+		}
+		h.waitFor("a new _version", 10*time.Second, func() bool { return version() != v1 })
+	})
+}
+
 func TestForceReconnectWhileConnectedButNotMonitoringKeepsBackoff(t *testing.T) {
 	scenario(t, func(t *testing.T) {
 		h := newHarness(t, 3, nil, pinFailover)

@@ -47,7 +47,8 @@
 //     [Update].MonitorID keeps it (compacted) for the same purpose.
 //
 // ovsdb-server sends "_version" with every row when a monitor request names
-// no columns; the parsers check it and drop it. A column's default value is
+// no columns; the parsers check it and drop it, unless the selection given to
+// [NewSchema] lists [VersionColumn], which makes it a uuid column of the row. A column's default value is
 // accepted even where it breaks the column's constraints, since
 // ovsdb-server can hold it (a column added by a schema conversion).
 //

@@ -155,9 +155,12 @@ func ParseDatabaseSchema(data []byte) (db *ovsdb.DatabaseSchema, err error) {
 // NewSchema compiles db for monitoring. selection restricts it to the tables
 // it names and, per table, to the listed columns; a nil selection means every
 // table, and a nil or empty column list means every column of that table.
-// The pseudo-columns "_uuid" and "_version" may be listed and are ignored
-// (ovsdb-server sends _version when no columns are requested; the parsers
-// check it and drop it).
+// The pseudo-column "_uuid" may be listed and is ignored (a row's uuid is
+// always known). The pseudo-column "_version" (a uuid that ovsdb-server
+// changes with every modification of the row) is kept as a column of the row
+// only when listed; otherwise the parsers check it and drop it, since
+// ovsdb-server sends it with every row when a monitor request names no
+// columns.
 //
 // The parsers reject any table or column outside the compiled schema, since
 // a server only sends what the client asked for.
@@ -193,6 +196,15 @@ func NewSchema(db *ovsdb.DatabaseSchema, selection map[string][]string) (*Schema
 	return s, nil
 }
 
+// VersionColumn is the name of the pseudo-column every OVSDB table has
+// beside "_uuid": a uuid that ovsdb-server changes with every modification of
+// the row (ovsdb_table_schema_create in ovsdb/table.c adds it). A selection
+// lists it to keep it as a column of the row.
+const VersionColumn = "_version"
+
+// versionColumnSchema is the type of the _version column: exactly one uuid.
+var versionColumnSchema = ovsdb.ColumnSchema{Type: ovsdb.TypeUUID, TypeObj: &ovsdb.ColumnType{Key: &ovsdb.BaseType{Type: ovsdb.TypeUUID}}}
+
 func compileTable(name string, ts *ovsdb.TableSchema, cols []string) (*TableSchema, error) {
 	t := &TableSchema{Name: name, byName: map[string]*ColumnSchema{}}
 	var names []string
@@ -202,10 +214,10 @@ func compileTable(name string, ts *ovsdb.TableSchema, cols []string) (*TableSche
 		}
 	} else {
 		for _, c := range cols {
-			if c == "_uuid" || c == "_version" {
+			if c == "_uuid" {
 				continue
 			}
-			if _, ok := ts.Columns[c]; !ok {
+			if _, ok := ts.Columns[c]; !ok && c != VersionColumn {
 				return nil, fmt.Errorf("%w: table %q has no column %q", ErrSchema, name, c)
 			}
 			names = append(names, c)
@@ -214,11 +226,14 @@ func compileTable(name string, ts *ovsdb.TableSchema, cols []string) (*TableSche
 	slices.Sort(names)
 	names = slices.Compact(names)
 	for _, c := range names {
-		if c == "" || c[0] == '_' {
+		cs := ts.Columns[c]
+		if c == VersionColumn {
+			cs = &versionColumnSchema
+		} else if c == "" || c[0] == '_' {
 			// Names starting with "_" are reserved for OVSDB itself.
 			return nil, fmt.Errorf("%w: table %q: reserved column name %q", ErrSchema, name, c)
 		}
-		typ, err := compileColumnType(ts.Columns[c])
+		typ, err := compileColumnType(cs)
 		if err != nil {
 			return nil, fmt.Errorf("%w: table %q column %q: %w", ErrSchema, name, c, err)
 		}

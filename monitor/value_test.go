@@ -122,11 +122,12 @@ func TestNewSchema(t *testing.T) {
 	assert.Equal(t, 3, types.Column("short").Type.Key.MaxLength)
 	assert.Equal(t, int64(math.MinInt64), types.Column("i").Type.Key.MinInteger)
 
-	// A selection of tables and columns; _uuid and _version are ignored.
+	// A selection of tables and columns; _uuid is ignored, _version kept.
 	s, err = NewSchema(db, map[string][]string{"Item": {"name", "_uuid", "tags", "_version", "name"}, "Empty": nil})
 	require.NoError(t, err)
 	assert.Equal(t, []string{"Empty", "Item"}, tableNames(s))
-	assert.Len(t, s.Table("Item").Columns, 2)
+	assert.Len(t, s.Table("Item").Columns, 3)
+	assert.Equal(t, "uuid", s.Table("Item").Column(VersionColumn).Type.String())
 	assert.Len(t, s.Table("Empty").Columns, 1)
 	_, err = ParseUpdate2(s, []byte(`[null, {"Item": {"00000000-0000-0000-0000-000000000001": {"insert": {"n": 1}}}}]`))
 	assert.ErrorContains(t, err, `unknown column "n"`)
@@ -149,6 +150,67 @@ func TestNewSchema(t *testing.T) {
 	} {
 		_, err := NewSchema(parseDBSchema(t, text), nil)
 		assert.ErrorIs(t, err, ErrSchema, text)
+	}
+}
+
+// TestVersionColumn parses rows carrying "_version" (as ovsdb-server sends
+// them when a monitor request names no columns, or names _version) with and
+// without _version in the selection: kept as a uuid column when selected,
+// checked and dropped otherwise.
+func TestVersionColumn(t *testing.T) {
+	db := loadDBSchema(t, "testdata/test.ovsschema")
+	const (
+		id = "00000000-0000-0000-0000-000000000001"
+		v1 = "00000000-0000-0000-0000-0000000000a1"
+		v2 = "00000000-0000-0000-0000-0000000000a2"
+	)
+	insert := `[null, {"Item": {"` + id + `": {"initial": {"name": "x", "_version": ["uuid", "` + v1 + `"]}}}}]`
+	modify := `[null, {"Item": {"` + id + `": {"modify": {"n": 3, "_version": ["uuid", "` + v2 + `"]}}}}]`
+	modifyV1 := `[null, {"Item": {"` + id + `": {"old": {"n": ["set", []], "_version": ["uuid", "` + v1 + `"]}, "new": {"name": "x", "n": 3, "_version": ["uuid", "` + v2 + `"]}}}}]`
+	for _, tc := range []struct {
+		name    string
+		cols    []string
+		version bool
+	}{
+		{"selected", []string{"name", "n", VersionColumn}, true},
+		{"all columns", nil, false},
+		{"named without it", []string{"name", "n"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := NewSchema(db, map[string][]string{"Item": tc.cols})
+			require.NoError(t, err)
+			assert.Equal(t, tc.version, s.Table("Item").Column(VersionColumn) != nil)
+			version := func(r *Replica) (Datum, bool) {
+				row, ok := r.Get("Item", MustParseUUID(id))
+				require.True(t, ok)
+				assert.Equal(t, "x", row.Get("name").Str())
+				return row.Column(VersionColumn)
+			}
+			for _, step := range []struct {
+				name string
+				fn   func(*Schema, []byte) (*Update, error)
+				ups  []string
+			}{
+				{"update2", ParseUpdate2, []string{insert, modify}},
+				{"update", ParseUpdate, []string{strings.Replace(insert, "initial", "new", 1), modifyV1}},
+			} {
+				r := NewReplica(s)
+				for i, text := range step.ups {
+					u, err := step.fn(s, []byte(text))
+					require.NoError(t, err, step.name)
+					_, err = r.Apply(u)
+					require.NoError(t, err, step.name)
+					d, ok := version(r)
+					require.Equal(t, tc.version, ok, step.name)
+					if ok {
+						assert.Equal(t, []string{v1, v2}[i], d.UUID().String(), step.name)
+					}
+				}
+			}
+			// A _version that is not a uuid is an error either way.
+			_, err = ParseUpdate2(s, []byte(`[null, {"Item": {"`+id+`": {"insert": {"_version": 5}}}}]`))
+			assert.ErrorContains(t, err, "_version")
+		})
 	}
 }
 

@@ -59,8 +59,8 @@ func runDump(ctx context.Context, e *env, args []string) error {
 		slices.Sort(names)
 		for _, n := range names {
 			dc := dumpColumn{name: n, typ: uuidType}
-			if n != "_uuid" {
-				dc.typ = &ts.Column(n).Type
+			if col := ts.Column(n); col != nil {
+				dc.typ = &col.Type
 			}
 			cols[i] = append(cols[i], dc)
 		}
@@ -107,7 +107,7 @@ func runDump(ctx context.Context, e *env, args []string) error {
 }
 
 // dumpSelection returns the tables to dump and, when COLUMNs are named, the
-// columns.
+// columns (non-nil then, _version left out).
 func dumpSelection(t *target, rest []string) (tables, columns []string, err error) {
 	if len(rest) == 0 {
 		for name := range t.schema.Tables {
@@ -127,6 +127,10 @@ func dumpSelection(t *target, rest []string) (tables, columns []string, err erro
 			return nil, nil, fmt.Errorf("%s: column %q mentioned multiple times", t.name, col)
 		}
 		columns = append(columns, col)
+	}
+	if len(columns) > 0 {
+		// ovsdb-client dump accepts _version but does not show it.
+		columns = slices.DeleteFunc(columns, func(c string) bool { return c == monitor.VersionColumn })
 	}
 	return rest[:1], columns, nil
 }

@@ -189,7 +189,7 @@ func styleOf(t *testing.T, flags []string) ovstable.Style {
 
 func replayMonitor(t *testing.T, tg *target, cond bool, args []string, rec recording, flags []string) []byte {
 	t.Helper()
-	tables, err := parseMonitorTables(tg, args, cond)
+	tables, err := parseMonitorTables(tg, args, cond, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func recordGolden(t *testing.T) {
 		}
 		conn := dialRaw(t, remote)
 		conns = append(conns, conn)
-		tables, err := parseMonitorTables(tg, gm.args, gm.cond != "")
+		tables, err := parseMonitorTables(tg, gm.args, gm.cond != "", true)
 		if err != nil {
 			t.Fatal(err)
 		}

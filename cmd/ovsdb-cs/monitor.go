@@ -32,8 +32,9 @@ sends every row again; --format=events uses monitor_cond_since and gets
 only what changed.)
 
 TABLE may be ALL: every table, each table captioned with its name.
-Without COLUMNs every column is monitored (ovsdb-client adds the _version
-pseudo-column, which ovsdb-cs does not show). COLUMNs may include the
+Without COLUMNs every column is monitored, and the _version pseudo-column
+(a uuid the server changes with every modification of the row) is shown
+last, as ovsdb-client does (not with --format=events). COLUMNs may include the
 selectors !initial, !insert, !delete and !modify to hide those kinds of
 change. Several COLUMN arguments for one table are merged.
 
@@ -137,7 +138,7 @@ func monitorCommand(ctx context.Context, e *env, name, help string, args []strin
 	if cond {
 		condArg, rest = rest[0], rest[1:]
 	}
-	tables, err := parseMonitorTables(t, rest, cond)
+	tables, err := parseMonitorTables(t, rest, cond, !events)
 	if err != nil {
 		return err
 	}

@@ -30,8 +30,8 @@ type monitoredColumn struct {
 	// a column's value only for those kinds of change.
 	kinds selectKinds
 	typ   *monitor.ColumnType
-	// index is the column's index in the database schema; -1 for _uuid.
-	index int
+	// rowUUID marks _uuid, the row's own uuid rather than a column value.
+	rowUUID bool
 }
 
 // parseMonitorTables resolves the TABLE [COLUMN,...]... arguments (TABLE
@@ -39,9 +39,9 @@ type monitoredColumn struct {
 // parse_monitor_columns do (ovsdb/ovsdb-client.c): each argument after
 // TABLE is a comma-separated list of columns and selectors; a table with no
 // column named gets every column, sorted by name. ovsdb-client also adds
-// the _version pseudo-column then; ovsdb-cs cannot (the replica does not
-// keep row versions) and leaves it out.
-func parseMonitorTables(t *target, args []string, hasCondition bool) ([]monitoredTable, error) {
+// the _version pseudo-column last then, and so does ovsdb-cs when version
+// is set (ovsdb-client's formats; --format=events leaves it out).
+func parseMonitorTables(t *target, args []string, hasCondition, version bool) ([]monitoredTable, error) {
 	var tables []string
 	if args[0] == "ALL" {
 		if hasCondition {
@@ -73,10 +73,9 @@ func parseMonitorTables(t *target, args []string, hasCondition bool) ([]monitore
 			if slices.ContainsFunc(mt.columns, func(c monitoredColumn) bool { return c.name == col }) {
 				return fmt.Errorf("%s: column %q mentioned multiple times", t.name, col)
 			}
-			mc := monitoredColumn{name: col, kinds: kinds, typ: uuidType, index: -1}
-			if col != "_uuid" {
-				cs := ts.Column(col)
-				mc.typ, mc.index = &cs.Type, cs.Index
+			mc := monitoredColumn{name: col, kinds: kinds, typ: uuidType, rowUUID: col == "_uuid"}
+			if cs := ts.Column(col); cs != nil {
+				mc.typ = &cs.Type
 			}
 			mt.columns = append(mt.columns, mc)
 			return nil
@@ -105,6 +104,9 @@ func parseMonitorTables(t *target, args []string, hasCondition bool) ([]monitore
 			if len(named) == 0 {
 				for _, c := range ts.Columns {
 					named = append(named, c.Name)
+				}
+				if version {
+					named = append(named, monitor.VersionColumn)
 				}
 			}
 			for _, col := range named {

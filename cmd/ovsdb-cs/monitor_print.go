@@ -100,7 +100,7 @@ func (tp *tablePrinter) table(mt *monitoredTable, changes []monitor.RowChange, i
 				continue
 			}
 			changed := func(col monitoredColumn) bool {
-				return col.kinds.modify && col.index >= 0 && !c.Old.Get(col.name).Equal(c.New.Get(col.name))
+				return col.kinds.modify && !col.rowUUID && !c.Old.Get(col.name).Equal(c.New.Get(col.name))
 			}
 			if !slices.ContainsFunc(mt.columns, changed) {
 				continue // the server sends no modification of these columns
@@ -132,7 +132,7 @@ func (tp *tablePrinter) row(t *ovstable.Table, mt *monitoredTable, id, action st
 			continue
 		}
 		var d monitor.Datum
-		if col.index < 0 {
+		if col.rowUUID {
 			d, _ = monitor.NewDatum(uuidType, monitor.UUIDAtom(r.UUID()))
 		} else {
 			d = r.Get(col.name)

@@ -382,19 +382,17 @@ func (t *target) table(name string) (*ovsdb.TableSchema, error) {
 	return &ts, nil
 }
 
-// column checks that table has the named column ("_uuid" included), or
+// column checks that table has the named column ("_uuid" and "_version"
+// included), or
 // returns an error like ovsdb-client's naming the closest column.
 func (t *target) column(table, name string) error {
 	ts := t.schema.Tables[table]
-	if _, ok := ts.Columns[name]; ok || name == "_uuid" {
+	if _, ok := ts.Columns[name]; ok || name == "_uuid" || name == monitor.VersionColumn {
 		return nil
 	}
-	names := []string{"_uuid"}
+	names := []string{"_uuid", monitor.VersionColumn}
 	for n := range ts.Columns {
 		names = append(names, n)
-	}
-	if name == "_version" {
-		return fmt.Errorf("%s: table %q in %s: column \"_version\" is not supported by ovsdb-cs (its replica does not keep row versions)", t.name, table, t.database)
 	}
 	return fmt.Errorf("%s: table %q in %s does not have a column named %q%s", t.name, table, t.database, name, didYouMean(name, names))
 }

@@ -74,19 +74,35 @@ func TestParseCondition(t *testing.T) {
 
 func TestParseMonitorTables(t *testing.T) {
 	tg := goldenTarget(t)
-	tables, err := parseMonitorTables(tg, []string{"ALL"}, false)
+	tables, err := parseMonitorTables(tg, []string{"ALL"}, false, true)
 	if err != nil || len(tables) != 2 || tables[0].name != "Port" || tables[1].name != "Switch" {
 		t.Fatalf("ALL: %v %v", tables, err)
 	}
-	// Without columns: every column, sorted by name.
-	var cols []string
-	for _, c := range tables[1].columns {
-		cols = append(cols, c.name)
+	// Without columns: every column, sorted by name, then _version (as
+	// ovsdb-client shows it; not for --format=events).
+	names := func(mt monitoredTable) string {
+		var cols []string
+		for _, c := range mt.columns {
+			cols = append(cols, c.name)
+		}
+		return strings.Join(cols, ",")
 	}
-	if got := strings.Join(cols, ","); got != "enabled,external_ids,name,ports,ratio,vlan" {
+	if got := names(tables[1]); got != "enabled,external_ids,name,ports,ratio,vlan,_version" {
 		t.Fatalf("Switch columns %s", got)
 	}
-	tables, err = parseMonitorTables(tg, []string{"Switch", "name,!modify", "vlan"}, false)
+	if got := strings.Join(tables[1].columnNames(), ","); got != "enabled,external_ids,name,ports,ratio,vlan,_version" {
+		t.Fatalf("Switch replica columns %s", got)
+	}
+	tables, err = parseMonitorTables(tg, []string{"Switch", "!initial"}, false, false)
+	if err != nil || names(tables[0]) != "enabled,external_ids,name,ports,ratio,vlan" {
+		t.Fatalf("events columns: %v %v", tables, err)
+	}
+	// _version may be named.
+	tables, err = parseMonitorTables(tg, []string{"Switch", "_version,name"}, false, false)
+	if err != nil || names(tables[0]) != "_version,name" || tables[0].columns[0].rowUUID {
+		t.Fatalf("named _version: %v %v", tables, err)
+	}
+	tables, err = parseMonitorTables(tg, []string{"Switch", "name,!modify", "vlan"}, false, true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,11 +114,11 @@ func TestParseMonitorTables(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"Switch", "_version"}, "not supported"},
+		{[]string{"Switch", "_versoin"}, `(did you mean "_version"?)`},
 		{[]string{"Switch", "name", "name"}, "mentioned multiple times"},
 		{[]string{"Swich"}, `(did you mean "Switch"?)`},
 	} {
-		if _, err := parseMonitorTables(tg, tc.args, false); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if _, err := parseMonitorTables(tg, tc.args, false, true); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%q: %v, want %q", tc.args, err, tc.want)
 		}
 	}

@@ -112,6 +112,11 @@ func TestSideBySideMonitor(t *testing.T) {
 		{"data-json", []string{"monitor", "-d", "json", "--no-headings", remote, "OVN_Northbound", "Logical_Switch", "name,external_ids,_uuid"}},
 		{"selectors", []string{"monitor", remote, "OVN_Northbound", "Logical_Switch", "name,!initial,!delete", "other_config"}},
 		{"cond", []string{"monitor-cond", remote, "OVN_Northbound", `[["name","!=","zzz"]]`, "Logical_Switch", "name,external_ids,other_config,ports"}},
+		// Without columns ovsdb-client shows every column and then
+		// _version.
+		{"all-columns", []string{"monitor", remote, "OVN_Northbound", "Logical_Switch"}},
+		{"all-columns-json", []string{"monitor", "-f", "json", remote, "OVN_Northbound", "Logical_Switch", "!initial"}},
+		{"cond-all-columns", []string{"monitor-cond", remote, "OVN_Northbound", `[true]`, "Logical_Switch"}},
 		{"cond-json", []string{"monitor-cond", "-f", "json", remote, "OVN_Northbound", `[true]`, "Logical_Switch", "name,external_ids,other_config"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -167,6 +172,8 @@ func TestSideBySideDump(t *testing.T) {
 		{"dump", "--bare", remote, "OVN_Northbound", "Logical_Switch"},
 		{"dump", "-d", "json", remote, "OVN_Northbound", "Logical_Switch", "name"},
 		{"dump", "--no-headings", remote, "OVN_Northbound", "Logical_Switch_Port"},
+		{"dump", remote, "OVN_Northbound", "Logical_Switch", "name", "_version"},
+		{"dump", "-f", "json", remote, "OVN_Northbound", "Logical_Switch", "_version"},
 		{"list-dbs", remote},
 		{"list-tables", remote, "OVN_Northbound"},
 		{"list-columns", remote, "OVN_Northbound"},
