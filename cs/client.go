@@ -211,8 +211,13 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 	c.policy = fp
 	if !cfg.failoverSet && huntable(rs, cfg.leaderOnly) {
 		c.manual = true
+		if err := cfg.watch.Validate(); err != nil {
+			return nil, fmt.Errorf("cs: WithLeaderWatch: %w", err)
+		}
 		if cfg.watch.MaxBackoff == 0 && cfg.maxBackoff > 0 {
-			cfg.watch.MaxBackoff = cfg.maxBackoff // WithMaxBackoff caps the members' backoff too
+			// WithMaxBackoff caps the members' backoff too (one below the
+			// 1 s floor makes Run fail with jsonrpc.ErrInvalidConfig).
+			cfg.watch.MaxBackoff = cfg.maxBackoff
 		}
 		c.policy = newHuntPolicy(watcher.Config{
 			Database:  database,

@@ -215,7 +215,9 @@ func WithFailoverPolicy(cfg failover.Config) Option {
 // the first member that reports leader=true and passes the whole leader
 // check; a silent leader is suspected after an unanswered echo and left
 // when another member leads. The zero hunt.Config is the default. Passive
-// remotes, or WithLeaderOnly(false), use the failover policy.
+// remotes, or WithLeaderOnly(false), use the failover policy. A
+// configuration hunt.Config.Validate rejects (a MaxBackoff below
+// MinBackoff) makes New fail.
 func WithLeaderWatch(cfg hunt.Config) Option {
 	return func(c *config) { c.watch, c.failoverSet = cfg, false }
 }

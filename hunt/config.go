@@ -1,6 +1,10 @@
 package hunt
 
-import "time"
+import (
+	"errors"
+	"fmt"
+	"time"
+)
 
 // Defaults of Config, explained in the package documentation.
 const (
@@ -55,6 +59,20 @@ type Config struct {
 	LogInterval time.Duration
 }
 
+// Validate reports a configuration the Watch cannot honour: a MaxBackoff
+// below MinBackoff (after the defaults for zero values). It wraps
+// ErrInvalidConfig.
+func (c Config) Validate() error {
+	d := c.withDefaults()
+	if d.MaxBackoff < d.MinBackoff {
+		return fmt.Errorf("%w: MaxBackoff %v is below MinBackoff %v", ErrInvalidConfig, d.MaxBackoff, d.MinBackoff)
+	}
+	return nil
+}
+
+// ErrInvalidConfig is wrapped by the errors of Config.Validate.
+var ErrInvalidConfig = errors.New("hunt: invalid configuration")
+
 func (c Config) withDefaults() Config {
 	if c.Idle == 0 {
 		c.Idle = DefaultIdle
@@ -70,9 +88,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MaxBackoff <= 0 {
 		c.MaxBackoff = DefaultMaxBackoff
-	}
-	if c.MaxBackoff < c.MinBackoff {
-		c.MaxBackoff = c.MinBackoff
 	}
 	if c.LogBurst <= 0 {
 		c.LogBurst = DefaultLogBurst

@@ -170,6 +170,9 @@ func New(cfg Config) (*Hunter, error) {
 	if err := checkRemotes(cfg.Remotes, cfg.TLSConfig); err != nil {
 		return nil, err
 	}
+	if err := cfg.Watch.Validate(); err != nil {
+		return nil, err
+	}
 	if cfg.Dial == nil {
 		var d net.Dialer
 		cfg.Dial = d.DialContext
