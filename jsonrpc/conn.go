@@ -52,6 +52,9 @@ type ConnConfig struct {
 
 	// MaxMessageSize bounds one received message; a larger one closes the
 	// connection with ErrMessageTooLarge. Default DefaultMaxMessageSize.
+	// For a reply whose result goes through a ResultDecoder
+	// (Conn.ExpectResult) it bounds what the reader holds at once, not the
+	// result's length.
 	MaxMessageSize int
 
 	// MaxQueuedBytes bounds the received messages waiting for Recv (a
