@@ -20,11 +20,12 @@ package jsonrpc
 // everything the decoder did. A panic in a decoder is not recovered.
 type ResultDecoder interface {
 	// Write is called with consecutive pieces of the result's JSON text,
-	// in order, split anywhere (even inside a token or a UTF-8 sequence).
-	// Their concatenation is the result exactly as received, from its
-	// first byte ('{' or '[') to its last. p is valid only during the
-	// call. After Write returns an error no more Writes come and Finish is
-	// not called: the reply is delivered with that error as its DecodeErr.
+	// in order, split anywhere (even inside a string or a number): their
+	// concatenation is the result exactly as received, from its first
+	// byte ('{' or '[') to its last. p is valid only during the call and
+	// must not be modified. After Write returns an error no more Writes
+	// come and Finish is not called: the reply is delivered with that
+	// error as its DecodeErr.
 	Write(p []byte) error
 	// Finish is called once, after the result value and the rest of the
 	// reply have been read and checked, if no Write failed. Its value is

@@ -188,7 +188,8 @@ func (rd *reader) handOn() {
 	}
 	if upto > rd.fed {
 		if rd.decErr == nil {
-			p := rd.buf[rd.start+rd.fed-rd.dropped : rd.start+upto-rd.dropped]
+			from, to := rd.start+rd.fed-rd.dropped, rd.start+upto-rd.dropped
+			p := rd.buf[from:to:to]
 			rd.decErr = rd.dec.Write(p)
 		}
 		rd.fed = upto
