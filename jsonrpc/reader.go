@@ -74,7 +74,6 @@ type reader struct {
 	dec     ResultDecoder // while streamed
 	decErr  error         // the error of dec.Write: no more Writes
 	head    []byte        // copy of the message's bytes before the result
-	resOff  int           // the result's first byte
 	fed     int           // the result's bytes before fed were handed on
 	dropped int           // the message's bytes before dropped are gone from buf
 
@@ -144,7 +143,7 @@ func (rd *reader) startMessage() {
 	rd.msgOff = rd.off + int64(rd.start)
 	rd.sc.Reset()
 	rd.mode, rd.dec, rd.decErr, rd.head = resultUndecided, nil, nil, nil
-	rd.resOff, rd.fed, rd.dropped = 0, 0, 0
+	rd.fed, rd.dropped = 0, 0
 }
 
 // decide settles, once the result's first byte has been scanned, whether
@@ -175,7 +174,7 @@ func (rd *reader) decide() {
 	}
 	rd.mode, rd.dec = resultStreamed, d
 	rd.head = bytes.Clone(rd.buf[rd.start : rd.start+resOff])
-	rd.resOff, rd.fed = resOff, resOff
+	rd.fed = resOff
 }
 
 // handOn gives the decoder the result's bytes scanned since the last call
