@@ -11,7 +11,9 @@ package jsonrpc
 // is well-formed JSON so far (strict grammar, valid UTF-8, nesting up to
 // 1000). Should the rest of the message turn out malformed or invalid, the
 // connection ends with the same error as for any message, and the decoder
-// is dropped without a call to Finish.
+// is dropped without a call to Finish; so it is when the connection ends
+// (closed, lost) before the reply is complete. A decoder that holds
+// resources must therefore not count on Finish to release them.
 //
 // A decoder's methods are called on the connection's reader goroutine, one
 // at a time; the reader reads nothing more while a call runs, so a slow
