@@ -561,3 +561,31 @@ func TestConnExpectResultCallID(t *testing.T) {
 		}
 	})
 }
+
+// Through a Conn, a 10 MB result reaches the decoder while the reader
+// holds no more than its stream buffer, and the reply counts in the
+// receive queue as its result's length.
+func TestConnStreamsLargeReply(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, p := pipeConn(t, ConnConfig{MaxMessageSize: 1 << 20})
+		rec := newRecorder()
+		c.ExpectResult(7, rec)
+		data := bigReply(10 << 20)
+		p.write(string(data))
+		synctest.Wait()
+		c.mu.Lock()
+		queued := c.inBytes
+		c.mu.Unlock()
+		resultLen := len(data) - len(`{"id":7,"result":`) - len(`,"error":null}`)
+		if want := 64 + 1 + resultLen; queued != want {
+			t.Errorf("queued %d bytes, want %d", queued, want)
+		}
+		m, err := c.Recv(t.Context())
+		if err != nil || !m.IsDecoded() || m.DecodeErr != nil || rec.got.Len() != resultLen || rec.bad != "" {
+			t.Fatalf("%v: %v (%d bytes decoded, %s)", m, err, rec.got.Len(), rec.bad)
+		}
+		if c.rd.peak > 300<<10 {
+			t.Errorf("the reader held %d bytes", c.rd.peak)
+		}
+	})
+}
