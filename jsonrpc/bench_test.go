@@ -112,6 +112,11 @@ func checkBenchData(b *testing.B, data []byte) {
 // connection); reader=fresh starts a new reader for every message (buffers
 // grown from scratch, for both decoders).
 //
+// decoder=jsonrpc-streamed is this package's reader with the result
+// streamed through a ResultDecoder that does nothing (Conn.ExpectResult):
+// the same validation, without holding the message; its B/op is what the
+// reader costs on top of the decoder.
+//
 //	go test -run '^$' -bench DecodeMonitorReply -benchmem -count 5 ./jsonrpc/
 func BenchmarkDecodeMonitorReply(b *testing.B) {
 	data := monitorReply(benchRows)
@@ -126,6 +131,18 @@ func BenchmarkDecodeMonitorReply(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
+	})
+	b.Run("reader=stream/decoder=jsonrpc-streamed", func(b *testing.B) {
+		rd := newReader(&loopReader{data: data}, "bench", 0)
+		rd.decoderFor = func([]byte) ResultDecoder { return discardResult{} }
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			m, err := rd.next()
+			if err != nil || !m.IsDecoded() || m.DecodeErr != nil {
+				b.Fatal(m, err)
+			}
+		}
+		b.ReportMetric(float64(rd.peak), "peak-bytes")
 	})
 	b.Run("reader=stream/decoder=encoding-json", func(b *testing.B) {
 		dec := json.NewDecoder(&loopReader{data: data})
@@ -147,6 +164,17 @@ func BenchmarkDecodeMonitorReply(b *testing.B) {
 			}
 		}
 	})
+	b.Run("reader=fresh/decoder=jsonrpc-streamed", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			rd := newReader(bytes.NewReader(data), "bench", 0)
+			rd.decoderFor = func([]byte) ResultDecoder { return discardResult{} }
+			m, err := rd.next()
+			if err != nil || !m.IsDecoded() || m.DecodeErr != nil {
+				b.Fatal(m, err)
+			}
+		}
+	})
 	b.Run("reader=fresh/decoder=encoding-json", func(b *testing.B) {
 		b.SetBytes(int64(len(data)))
 		for b.Loop() {
@@ -157,6 +185,12 @@ func BenchmarkDecodeMonitorReply(b *testing.B) {
 		}
 	})
 }
+
+// discardResult is a ResultDecoder that does nothing.
+type discardResult struct{}
+
+func (discardResult) Write([]byte) error   { return nil }
+func (discardResult) Finish() (any, error) { return nil, nil }
 
 // BenchmarkConnRoundTrip measures a Call and its reply over a net.Pipe.
 func BenchmarkConnRoundTrip(b *testing.B) {

@@ -52,6 +52,9 @@ type ConnConfig struct {
 
 	// MaxMessageSize bounds one received message; a larger one closes the
 	// connection with ErrMessageTooLarge. Default DefaultMaxMessageSize.
+	// For a reply whose result goes through a ResultDecoder
+	// (Conn.ExpectResult) it bounds what the reader holds at once, not the
+	// result's length.
 	MaxMessageSize int
 
 	// MaxQueuedBytes bounds the received messages waiting for Recv (a
@@ -116,6 +119,9 @@ type Conn struct {
 	mu      sync.Mutex
 	err     error // terminal error; set once
 	pending map[uint64]*pendingCall
+	// expect holds the result decoders registered with ExpectResult, by
+	// request id, until the reply arrives.
+	expect map[uint64]ResultDecoder
 	// canceled holds the ids of the latest canceled requests, so that
 	// their late replies are dropped; canceledIDs is their order, oldest
 	// first, at most maxCanceled long.
@@ -186,6 +192,7 @@ func newConn(nc net.Conn, cfg ConnConfig, wg *sync.WaitGroup) *Conn {
 		c.nextID = func() uint64 { return c.ids.Add(1) }
 	}
 	c.rd = newReader(nc, c.name, cfg.MaxMessageSize)
+	c.rd.decoderFor = c.decoderFor
 	c.rd.onRead = func(n int) {
 		c.recvd.Add(uint64(n))
 		signal(c.act)
@@ -296,6 +303,7 @@ func (c *Conn) shutdown(err error) {
 	c.err = err
 	pending := c.pending
 	c.pending = nil
+	c.expect = nil
 	c.out = nil
 	c.mu.Unlock()
 
@@ -498,9 +506,11 @@ func (c *Conn) tryRecv() (m *Message, err error, ok bool) {
 	return nil, nil, false
 }
 
-// size is the memory a queued message accounts for.
+// size is the memory a queued message accounts for. A reply whose result
+// went through a ResultDecoder counts the result's length, as if it were
+// kept: the decoded value is of the same order.
 func (m *Message) size() int {
-	return 64 + len(m.Method) + len(m.Params) + len(m.Result) + len(m.Error) + len(m.ID)
+	return 64 + len(m.Method) + len(m.Params) + len(m.Result) + m.decodedLen + len(m.Error) + len(m.ID)
 }
 
 // readLoop is the reader goroutine.
@@ -542,13 +552,15 @@ func (c *Conn) readLoop() {
 }
 
 // deliverReply hands a reply to the Call waiting for it, or drops the
-// late reply to a canceled one; it reports whether m was either.
+// late reply to a canceled one; it reports whether m was either. It drops
+// the ExpectResult registration for m's id, if any.
 func (c *Conn) deliverReply(m *Message) bool {
 	id, ok := uintID(m.ID)
 	if !ok {
 		return false
 	}
 	c.mu.Lock()
+	delete(c.expect, id)
 	p := c.pending[id]
 	_, canceled := c.canceled[id]
 	switch {
@@ -684,7 +696,7 @@ func (c *Conn) logMessage(dir string, m *Message) {
 	if !l.Enabled() {
 		return
 	}
-	if l4 := c.log.V(4); l4.Enabled() {
+	if l4 := c.log.V(4); l4.Enabled() && !m.IsDecoded() {
 		b, _ := m.AppendJSON(nil)
 		l4.Info("message", "conn", c.name, "dir", dir, "message", ovsjson.Truncate(string(b), 4096))
 		return

@@ -23,6 +23,14 @@
 // the connection with an error wrapping [ErrMessageTooLarge] or
 // [ErrProtocol] that says what was wrong and at which byte.
 //
+// A large reply need not be held whole: [Conn.ExpectResult] registers a
+// [ResultDecoder] for the reply to a request sent with Send, and the
+// reader hands that reply's result to it piece by piece as the bytes
+// arrive (after validating them), keeping at most 64 KiB of it; the reply
+// reaches Recv with the decoder's value in Message.Decoded. Decoding thus
+// overlaps with the network, and a monitor's initial contents (megabytes
+// of JSON) never sit in memory twice.
+//
 // # Goroutines and memory
 //
 // Each Conn runs two goroutines:
@@ -38,7 +46,9 @@
 //     stopped, echo requests are not answered either, and the peer's own
 //     inactivity probe may end the connection. It resumes as soon as the
 //     consumer takes a message. Memory per connection is therefore bounded
-//     by the read buffer (at most one maximum-size message) plus the queue.
+//     by the read buffer (at most one maximum-size message; 64 KiB while a
+//     result goes to a ResultDecoder) plus the queue. Result decoders run
+//     on this goroutine too.
 //   - the writer owns the socket's write side and drains the send backlog
 //     (messages are encoded by Send, in the caller's goroutine). Limits on
 //     the backlog's messages and bytes (by default

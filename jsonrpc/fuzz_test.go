@@ -75,6 +75,89 @@ func FuzzReader(f *testing.F) {
 	})
 }
 
+// FuzzReaderStreamed reads the same bytes twice: keeping every result, and
+// streaming every result it may through a decoder (which fails at an
+// arbitrary byte when fail is not 0), each time split into arbitrary
+// pieces. Both readings must give the same messages (a streamed result's
+// text being the kept one) and end with the same error; the streamed one
+// must hold no more than the limit at once.
+//
+// Run: go test -run '^$' -fuzz FuzzReaderStreamed -fuzztime 60s ./jsonrpc/
+func FuzzReaderStreamed(f *testing.F) {
+	seeds := []string{
+		`{"id":1,"result":{"a":[1,2,{"b":"\u00e9"}]},"error":null}{"id":2,"result":[]}`,
+		`{"result":{"a":1},"id":1}{"id":1,"result":null,"error":{"error":"e"}}`,
+		`{"id":3,"result":[1,2,}`,
+		`{"id":4,"result":[1],"result":[2]}`,
+		`{"id":5,"result":{"x":true},"error":"e"}`,
+		`{"id":6,"error":null,"result":[["uuid","x"]]} {"method":"update3","params":[1,2,3],"id":null}`,
+		`{"id":7,"method":"m","result":[0]}`,
+		` {"id" : 8 , "result" : [ "\ud83d\ude00" , -0.5e+10 ] , "error" : null } `,
+	}
+	for i, s := range seeds {
+		f.Add([]byte(s), uint8(i), uint8(3*i+1), uint8(i%3), uint16(64*i))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, chunk, chunk2, fail uint8, limit uint16) {
+		kept, _, keptErr := readStream(t, &chunkReader{data: data, n: int(chunk)%97 + 1}, 0, nil)
+		ds := every()
+		ds.failAt = -1
+		if fail != 0 {
+			ds.failAt = 3 * int(fail)
+		}
+		got, _, err := readStream(t, &chunkReader{data: data, n: int(chunk2)%97 + 1}, 0, ds)
+		if (err == nil) != (keptErr == nil) || err != nil && err.Error() != keptErr.Error() {
+			t.Fatalf("streamed: %v\nkept: %v", err, keptErr)
+		}
+		if len(got) != len(kept) {
+			t.Fatalf("streamed %d messages, kept %d", len(got), len(kept))
+		}
+		taken := ds.taken
+		for i, m := range got {
+			want, _ := kept[i].MarshalJSON()
+			if !m.IsDecoded() {
+				b, err := m.MarshalJSON()
+				if err != nil || !bytes.Equal(b, want) {
+					t.Fatalf("message %d: streamed %q (%v), kept %q", i, b, err, want)
+				}
+				continue
+			}
+			if len(taken) == 0 {
+				t.Fatalf("message %d decoded without a decoder", i)
+			}
+			rec := taken[0]
+			taken = taken[1:]
+			if rec.bad != "" {
+				t.Fatal(rec.bad)
+			}
+			if m.DecodeErr != nil {
+				if m.DecodeErr != errDecoder || m.Decoded != nil || rec.finished || !bytes.HasPrefix(kept[i].Result, rec.got.Bytes()) {
+					t.Fatalf("message %d: %v, the decoder got %q of %q", i, m.DecodeErr, rec.got.Bytes(), kept[i].Result)
+				}
+				continue
+			}
+			back := *m
+			back.Result, back.Decoded, back.decodedLen = rec.got.Bytes(), nil, 0
+			b, err := back.MarshalJSON()
+			if err != nil || !bytes.Equal(b, want) || m.Decoded != rec.got.String() {
+				t.Fatalf("message %d: streamed %q (%v), kept %q", i, b, err, want)
+			}
+		}
+		// With a size limit, the streamed reading holds no more than it.
+		maxSize := int(limit) + 1
+		rd := newReader(&chunkReader{data: data, n: int(chunk)%97 + 1}, "fuzz", maxSize)
+		rd.decoderFor = every().decoderFor
+		for {
+			_, err := rd.next()
+			if rd.peak > maxSize {
+				t.Fatalf("reader held %d bytes, limit %d", rd.peak, maxSize)
+			}
+			if err != nil {
+				break
+			}
+		}
+	})
+}
+
 // FuzzParseRemotes: any string parses or fails with ErrInvalidRemote,
 // never panics, and what parses prints back to something that parses to
 // the same remotes.

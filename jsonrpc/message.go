@@ -47,6 +47,11 @@ func (k Kind) String() string {
 //
 // A received Message owns its bytes; it stays valid after the connection
 // is gone.
+//
+// A reply whose result went through a [ResultDecoder] (see
+// [Conn.ExpectResult]) has Kind KindReply and its ID, but no Result: it
+// carries the decoder's outcome in Decoded or DecodeErr instead. Such a
+// message can be inspected, logged and validated, not sent.
 type Message struct {
 	Kind   Kind
 	Method string          // request, notification
@@ -54,7 +59,24 @@ type Message struct {
 	Result json.RawMessage // reply
 	Error  json.RawMessage // error: any JSON value except null
 	ID     json.RawMessage // request, reply, error: any JSON value except null
+
+	// Decoded is, for a reply whose result went through a ResultDecoder
+	// (Conn.ExpectResult), the value the decoder's Finish returned; Result
+	// is then nil.
+	Decoded any
+	// DecodeErr is the error of the decoder's Write or Finish for such a
+	// reply (Decoded and Result are then nil). The message is otherwise
+	// valid: the result was well-formed JSON, and the connection goes on.
+	DecodeErr error
+
+	// decodedLen is the length in bytes of the result that went through a
+	// ResultDecoder; 0 for every other message.
+	decodedLen int
 }
+
+// IsDecoded reports whether m is a reply whose result went through a
+// ResultDecoder: Decoded or DecodeErr holds the outcome, Result is nil.
+func (m *Message) IsDecoded() bool { return m.decodedLen > 0 }
 
 // Well-known raw values.
 var (
@@ -187,7 +209,7 @@ func (m *Message) invalid(hasMethod bool) string {
 	have := [ovsjson.NumMembers]bool{
 		ovsjson.MemberMethod: hasMethod,
 		ovsjson.MemberParams: !isNull(m.Params),
-		ovsjson.MemberResult: !isNull(m.Result),
+		ovsjson.MemberResult: !isNull(m.Result) || m.decodedLen > 0,
 		ovsjson.MemberError:  !isNull(m.Error),
 		ovsjson.MemberID:     !isNull(m.ID),
 	}
@@ -218,9 +240,15 @@ func firstByte(raw []byte) byte {
 // {"method","params","id"}, a notification {"method","params","id":null},
 // a reply {"result","error":null,"id"}, an error {"error","result":null,"id"}.
 // Raw members are written as they are.
+//
+// A reply whose result went through a ResultDecoder has no result to write:
+// AppendJSON fails with ErrInvalidMessage.
 func (m *Message) AppendJSON(dst []byte) ([]byte, error) {
 	if err := m.Validate(); err != nil {
 		return dst, err
+	}
+	if m.decodedLen > 0 {
+		return dst, fmt.Errorf("%w: the reply's result went through a decoder and was not kept", ErrInvalidMessage)
 	}
 	switch m.Kind {
 	case KindRequest, KindNotification:
@@ -270,7 +298,7 @@ func (m *Message) UnmarshalJSON(data []byte) error {
 		return protocolError("", int64(end), "data after the message")
 	}
 	raw := bytes.Clone(data[:end])
-	parsed, err := messageFromSpans(raw, &s)
+	parsed, err := messageFromSpans(msgBytes{head: raw}, &s)
 	if err != nil {
 		return protocolError("", -1, "%s", err.(*ovsjson.SyntaxError).Msg)
 	}
@@ -278,29 +306,54 @@ func (m *Message) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// messageFromSpans builds a Message from a complete message raw (which it
-// keeps) and the scanner that validated it, checking it as OVS's
+// msgBytes holds a received message's bytes, which the Message built from
+// them keeps. Whole (head only), or, for a reply whose result went through
+// a ResultDecoder, the bytes before the result (head, from the message's
+// first byte) and those after it (tail, from the message's byte tailOff);
+// decoded is then the result's length.
+type msgBytes struct {
+	head    []byte
+	tail    []byte
+	tailOff int
+	decoded int
+}
+
+// span returns the bytes of a member's value, which lies wholly in head or
+// in tail (the result of a decoded reply lies in neither: nil).
+func (b msgBytes) span(sp ovsjson.Span) []byte {
+	switch {
+	case sp.End <= len(b.head):
+		return b.head[sp.Start:sp.End:sp.End]
+	case sp.Start >= b.tailOff && b.tail != nil:
+		return b.tail[sp.Start-b.tailOff : sp.End-b.tailOff : sp.End-b.tailOff]
+	}
+	return nil
+}
+
+// messageFromSpans builds a Message from a complete message's bytes (which
+// it keeps) and the scanner that validated them, checking it as OVS's
 // jsonrpc_msg_from_json does. The error is a *ovsjson.SyntaxError.
-func messageFromSpans(raw []byte, s *ovsjson.Scanner) (*Message, error) {
+func messageFromSpans(raw msgBytes, s *ovsjson.Scanner) (*Message, error) {
 	get := func(i int) json.RawMessage {
 		sp := s.Value(i)
 		if sp.End == 0 {
 			return nil
 		}
-		v := raw[sp.Start:sp.End:sp.End]
+		v := raw.span(sp)
 		if bytes.Equal(v, jsonNull) {
 			return nil
 		}
 		return v
 	}
 	m := &Message{
-		Params: get(ovsjson.MemberParams),
-		Result: get(ovsjson.MemberResult),
-		Error:  get(ovsjson.MemberError),
-		ID:     get(ovsjson.MemberID),
+		Params:     get(ovsjson.MemberParams),
+		Result:     get(ovsjson.MemberResult),
+		Error:      get(ovsjson.MemberError),
+		ID:         get(ovsjson.MemberID),
+		decodedLen: raw.decoded,
 	}
 	if sp := s.Value(ovsjson.MemberMethod); sp.End != 0 {
-		v := raw[sp.Start:sp.End]
+		v := raw.span(sp)
 		if v[0] != '"' {
 			return nil, &ovsjson.SyntaxError{Off: sp.Start, Msg: "method is not a JSON string"}
 		}
@@ -312,7 +365,7 @@ func messageFromSpans(raw []byte, s *ovsjson.Scanner) (*Message, error) {
 		}
 	}
 	switch {
-	case m.Result != nil:
+	case m.Result != nil || m.decodedLen > 0:
 		m.Kind = KindReply
 	case m.Error != nil:
 		m.Kind = KindError
@@ -411,6 +464,13 @@ func (m *Message) String() string {
 		if f.v != nil {
 			b = fmt.Appendf(b, " %s=%dB", f.name, len(f.v))
 		}
+	}
+	if m.decodedLen > 0 {
+		what := "decoded"
+		if m.DecodeErr != nil {
+			what = "decode error"
+		}
+		b = fmt.Appendf(b, " result=<%s, %d bytes>", what, m.decodedLen)
 	}
 	return string(b)
 }

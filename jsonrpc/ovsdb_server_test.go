@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -114,6 +116,65 @@ func TestOvsdbServer(t *testing.T) {
 			if err != nil || string(res) != `["ping",-9223372036854775808]` {
 				t.Fatalf("%s echo = %s, %v", remote, res, err)
 			}
+		}
+	})
+
+	// ovsdb-server writes a reply's "id" before its "result": the initial
+	// contents of a monitor go through a ResultDecoder, and decode to what
+	// a Call of the same monitor returns.
+	t.Run("streamed-result", func(t *testing.T) {
+		t.Parallel()
+		r, _ := ParseRemote(srv.Remote())
+		s, err := NewSession([]Remote{r}, SessionConfig{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		conn := nextEvent(t, s, EventConnected).Conn
+		ctx, cancel := context.WithTimeout(context.Background(), realTimeout)
+		defer cancel()
+		ops := []any{"Echo"}
+		for i := range 3000 {
+			ops = append(ops, map[string]any{"op": "insert", "table": "Item", "row": map[string]any{
+				"name": fmt.Sprintf("streamed-%05d-%s", i, strings.Repeat("x", 100)),
+				"tags": []any{"set", []any{"a", "b"}},
+			}})
+		}
+		if _, err := conn.Call(ctx, "transact", ops...); err != nil {
+			t.Fatal(err)
+		}
+		monitor := func(id string) []any {
+			return []any{"Echo", id, map[string]any{"Item": []any{map[string]any{"columns": []string{"name", "n", "tags"}}}}}
+		}
+		rec := newRecorder()
+		conn.ExpectResult(1<<40, rec)
+		req, err := NewRequest(uint64(1<<40), "monitor_cond", monitor("streamed")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := conn.Send(req); err != nil {
+			t.Fatal(err)
+		}
+		kept, err := conn.Call(ctx, "monitor_cond", monitor("kept")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := nextEvent(t, s, EventMessage).Msg
+		if !m.IsDecoded() || m.DecodeErr != nil || string(m.ID) != "1099511627776" || rec.bad != "" || rec.writes < 2 {
+			t.Fatalf("%s: err %v, %d writes (%s)", m, m.DecodeErr, rec.writes, rec.bad)
+		}
+		var got, want map[string]map[string]any
+		if err := json.Unmarshal([]byte(m.Decoded.(string)), &got); err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(kept, &want); err != nil {
+			t.Fatal(err)
+		}
+		if len(got["Item"]) < 3000 || !reflect.DeepEqual(got, want) {
+			t.Fatalf("streamed %d rows, kept %d, or they differ", len(got["Item"]), len(want["Item"]))
+		}
+		if conn.expected() != 0 {
+			t.Fatal("the registration stayed")
 		}
 	})
 

@@ -122,3 +122,84 @@ func TestLexer(t *testing.T) {
 	var le *LexError
 	require.ErrorAs(t, err, &le)
 }
+
+// scanDropping scans msg fed one byte at a time, dropping every byte
+// before Pos after each call while the scanner is inside the value of the
+// member drop (as jsonrpc does with a streamed result). It returns the
+// spans, the error, and whether it ever dropped.
+func scanDropping(msg string, drop int) ([NumMembers]Span, error, bool) {
+	s := NewMessageScanner()
+	var spans [NumMembers]Span
+	buf, dropped, did := []byte{}, 0, false
+	for i := range len(msg) {
+		buf = append(buf, msg[i])
+		end, err := s.Scan(buf)
+		if err != nil {
+			return spans, err, did
+		}
+		if end > 0 {
+			if end != len(buf) {
+				return spans, &SyntaxError{Off: -1, Msg: "end not at the buffer's end"}, did
+			}
+			break
+		}
+		if m, _, ok := s.Open(); ok && m == drop {
+			n := s.Pos() - dropped
+			s.Drop(n)
+			buf = buf[n:]
+			dropped += n
+			did = did || n > 0
+		}
+	}
+	for i := range NumMembers {
+		spans[i] = s.Value(i)
+	}
+	return spans, nil, did
+}
+
+// Dropping the bytes of a member's value as it is scanned changes neither
+// the members' positions nor the errors (offsets stay from the message's
+// first byte).
+func TestScannerDrop(t *testing.T) {
+	tests := []string{
+		`{"id":1,"result":{"a":[1,"\u00e9",true]},"error":null}`,
+		`{"id":1,"result":[1,2],"result":[]}`,
+		`{"id":1,"result":[1,"\x"]}`,
+		`{"id":1,"result":[1,2]]`,
+		`{"id":1,"result":[1,2],"oops":1}`,
+		`{"id":1,"result":["` + "\xff" + `"]}`,
+	}
+	for _, msg := range tests {
+		s := NewMessageScanner()
+		_, wantErr := s.Scan([]byte(msg))
+		var want [NumMembers]Span
+		for i := range NumMembers {
+			want[i] = s.Value(i)
+		}
+		got, err, did := scanDropping(msg, MemberResult)
+		assert.True(t, did, msg)
+		if wantErr != nil {
+			require.Error(t, err, msg)
+			assert.Equal(t, wantErr, err, msg)
+			continue
+		}
+		require.NoError(t, err, msg)
+		assert.Equal(t, want, got, msg)
+	}
+}
+
+func TestScannerOpenAndPos(t *testing.T) {
+	s := NewMessageScanner()
+	_, _, ok := s.Open()
+	assert.False(t, ok)
+	msg := []byte(`{"id":1,"result":{"a":"x\u00`)
+	end, err := s.Scan(msg)
+	require.NoError(t, err)
+	assert.Equal(t, 0, end)
+	m, start, ok := s.Open()
+	assert.True(t, ok)
+	assert.Equal(t, MemberResult, m)
+	assert.Equal(t, 17, start)
+	assert.Equal(t, len(msg)-len(`\u00`), s.Pos(), "an incomplete escape is read again")
+	assert.Panics(t, func() { s.Drop(s.Pos() + 1) })
+}

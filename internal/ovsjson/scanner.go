@@ -45,8 +45,9 @@ type SyntaxError struct {
 func (e *SyntaxError) Error() string { return e.Msg }
 
 // A Scanner validates one message, a JSON object, incrementally, as its
-// bytes arrive: it is fed the message's bytes so far (always from the message's
-// first byte; the caller keeps them) and resumes where it stopped. It
+// bytes arrive: it is fed the message's bytes so far (from the message's
+// first byte; the caller keeps them, unless it gives up some with
+// [Scanner.Drop]) and resumes where it stopped. It
 // checks the full JSON grammar (strings are valid UTF-8 with valid escapes,
 // numbers follow the grammar, nesting is bounded), that the message is an
 // object, and it records where each top-level member's value lies, so
@@ -55,6 +56,9 @@ func (e *SyntaxError) Error() string { return e.Msg }
 // the message size however the bytes are split: an incomplete escape, UTF-8
 // sequence or literal at the end of the input is re-read (at most 6 bytes)
 // when more arrives; every other state resumes exactly.
+//
+// Offsets a Scanner reports (in a [SyntaxError], a [Span], [Scanner.Pos])
+// are from the message's first byte, whatever was dropped.
 //
 // A Scanner with Member set is ready for a message; Reset prepares it for
 // the next.
@@ -69,10 +73,12 @@ type Scanner struct {
 	state uint8
 	isKey bool // the string being scanned is an object key
 	esc   bool // the string being scanned had a backslash
-	pos   int  // next byte to scan
+	pos   int  // next byte to scan, in the caller's buffer
+	base  int  // message bytes dropped before the caller's buffer (Drop)
 	stack []byte
 
-	// Top-level member tracking.
+	// Top-level member tracking. keyStart and valStart are in the
+	// caller's buffer; members are from the message's first byte.
 	keyStart int // first byte of the depth-1 key's contents
 	valStart int // first byte of the depth-1 value being scanned
 	member   int // index of the depth-1 member being scanned
@@ -89,14 +95,47 @@ func (s *Scanner) Reset() {
 // in the message; End is 0 when the message lacks it.
 func (s *Scanner) Value(i int) Span { return s.members[i] }
 
-func (s *Scanner) fail(off int, format string, args ...any) (int, error) {
-	return 0, &SyntaxError{Off: off, Msg: fmt.Sprintf(format, args...)}
+// Pos returns the offset, from the message's first byte, up to which the
+// message has been scanned: every byte before it is valid so far. Scan
+// resumes there; the bytes from Pos on (at most 6, an incomplete escape,
+// UTF-8 sequence or literal) are read again.
+func (s *Scanner) Pos() int { return s.base + s.pos }
+
+// Open reports the top-level member whose value, an array or an object, is
+// being scanned: its index and the offset of the value's first byte (the
+// '[' or '{'). ok is false unless the scanner stopped inside such a value.
+func (s *Scanner) Open() (member, start int, ok bool) {
+	if len(s.stack) < 2 {
+		return 0, 0, false
+	}
+	return s.member, s.base + s.valStart, true
 }
 
-// Scan validates b[s.pos:], where b holds the message from its first byte.
-// It returns the message's length when the message is complete, 0 (and a
-// nil error) when more input is needed, or a *SyntaxError. b[0] must not be
-// white space.
+// Drop tells the scanner that the caller removes the first n bytes of the
+// buffer it passes to Scan: the next call's b starts n bytes later in the
+// message. Only bytes before Pos may be dropped, and never those of a
+// top-level key still being scanned; offsets stay those from the message's
+// first byte. A caller that streams a large member's value on (jsonrpc
+// hands a reply's result to a decoder) keeps its buffer bounded this way.
+func (s *Scanner) Drop(n int) {
+	if n < 0 || n > s.pos {
+		panic(fmt.Sprintf("ovsjson: Drop(%d) with %d bytes scanned", n, s.pos))
+	}
+	s.pos -= n
+	s.keyStart -= n
+	s.valStart -= n
+	s.base += n
+}
+
+func (s *Scanner) fail(off int, format string, args ...any) (int, error) {
+	return 0, &SyntaxError{Off: s.base + off, Msg: fmt.Sprintf(format, args...)}
+}
+
+// Scan validates b[s.pos:], where b holds the message from its first byte
+// (or, after Drop, from the first byte not dropped). It returns the end of
+// the message in b (the message's length when nothing was dropped) when the
+// message is complete, 0 (and a nil error) when more input is needed, or a
+// *SyntaxError. b[0] must not be white space unless bytes were dropped.
 func (s *Scanner) Scan(b []byte) (int, error) {
 	i, n := s.pos, len(b)
 	for i < n {
@@ -386,7 +425,7 @@ func (s *Scanner) valueDone(i int) (int, error) {
 		s.pos = i
 		return i, nil
 	case 1:
-		s.members[s.member] = Span{s.valStart, i}
+		s.members[s.member] = Span{s.base + s.valStart, s.base + i}
 	}
 	if s.stack[len(s.stack)-1] == '{' {
 		s.state = stObjNext
@@ -407,16 +446,16 @@ func (s *Scanner) endKey(b []byte, q int) error {
 	if s.esc {
 		var name string
 		if err := json.Unmarshal(b[s.keyStart-1:q+1], &name); err != nil {
-			return &SyntaxError{Off: s.keyStart - 1, Msg: "invalid object key"}
+			return &SyntaxError{Off: s.base + s.keyStart - 1, Msg: "invalid object key"}
 		}
 		raw = []byte(name)
 	}
 	idx := s.Member(raw)
 	if idx < 0 {
-		return &SyntaxError{Off: s.keyStart - 1, Msg: fmt.Sprintf("message has unexpected member %q", Truncate(string(raw), 64))}
+		return &SyntaxError{Off: s.base + s.keyStart - 1, Msg: fmt.Sprintf("message has unexpected member %q", Truncate(string(raw), 64))}
 	}
 	if s.members[idx].End != 0 {
-		return &SyntaxError{Off: s.keyStart - 1, Msg: fmt.Sprintf("message has duplicate member %q", s.Names[idx])}
+		return &SyntaxError{Off: s.base + s.keyStart - 1, Msg: fmt.Sprintf("message has duplicate member %q", s.Names[idx])}
 	}
 	s.member = idx
 	return nil
