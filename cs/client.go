@@ -606,6 +606,11 @@ func (c *Client) apply(now time.Time, o output) {
 	// that starts in this step (the session starts its next attempt as soon
 	// as it is forced to reconnect).
 	c.stepAttempts, c.stepBackoffs = c.attempts, c.backoffs
+	for _, st := range o.streams {
+		if c.conn != nil {
+			c.conn.ExpectResult(uint64(st.id), st.dec)
+		}
+	}
 	for _, msg := range o.sends {
 		if c.conn == nil {
 			continue

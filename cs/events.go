@@ -68,8 +68,11 @@ type Update struct {
 	Version int
 	// LastID is the last transaction id carried by the message, or "".
 	LastID string
-	// Changes are the rows that changed, with their old and new values.
-	Changes []monitor.RowChange
+	// Changes are the rows that changed, with their old and new values
+	// (iterate them with Changes.All). For a full resync into an empty
+	// table, the rows inserted are read from the rows the reply brought:
+	// a large first sync costs no list of changes beside the replica.
+	Changes monitor.Changes
 	// Raw is the parsed update.
 	Raw *monitor.Update
 }

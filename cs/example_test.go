@@ -101,7 +101,7 @@ func ExampleClient_Observe() {
 		case cs.Reconnect:
 			reconnects.Add(1)
 		case cs.Update:
-			rows.Add(int64(len(e.Changes)))
+			rows.Add(int64(e.Changes.Len()))
 		}
 	})
 	defer stop()

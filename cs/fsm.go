@@ -87,6 +87,9 @@ type txnOutcome struct {
 // the driver in this order: sends, then actions; events are queued for the
 // user; txns resolve waiting Transact calls.
 type output struct {
+	// streams are the replies to stream through a decoder as they arrive
+	// (registered on the connection before sends go out).
+	streams []resultStream
 	sends   []*jsonrpc.Message
 	actions []action
 	events  []Event
@@ -94,6 +97,14 @@ type output struct {
 }
 
 func (o *output) send(m *jsonrpc.Message) { o.sends = append(o.sends, m) }
+
+// resultStream asks for the result of the reply to request id to be parsed
+// by dec while it arrives (jsonrpc.Conn.ExpectResult): a monitor reply of a
+// large database is then never held whole.
+type resultStream struct {
+	id  int64
+	dec *monitor.ReplyDecoder
+}
 
 // machineConfig is the fixed part of the machine's configuration.
 type machineConfig struct {
@@ -473,7 +484,7 @@ func (m *machine) response(o *output, now time.Time, msg *jsonrpc.Message) {
 			m.sendMonitor(o, next)
 			return
 		}
-		m.monitorReply(o, msg.Result)
+		m.monitorReply(o, msg)
 	case Monitoring:
 		// The reply to a monitor_cond_change.
 		if err := m.conds.Ack(); err != nil {
@@ -677,6 +688,7 @@ func (m *machine) sendMonitor(o *output, method monitor.Method) {
 	}
 	m.method = method
 	m.requestID = m.request(o, method.String(), json.RawMessage(params))
+	o.streams = append(o.streams, resultStream{id: m.requestID, dec: monitor.NewReplyDecoder(m.schema, method)})
 	switch method {
 	case monitor.MethodMonitorCondSince:
 		m.setState(o, DataMonitorCondSinceRequested)
@@ -687,18 +699,29 @@ func (m *machine) sendMonitor(o *output, method monitor.Method) {
 	}
 }
 
-func (m *machine) monitorReply(o *output, result json.RawMessage) {
+// monitorReply applies the reply to the monitor request: parsed while it
+// arrived (msg.Decoded, from the ReplyDecoder of sendMonitor) or, when the
+// connection could not stream it, parsed here from its bytes; the two give
+// the same Update.
+func (m *machine) monitorReply(o *output, msg *jsonrpc.Message) {
 	var (
 		u   *monitor.Update
 		err error
 	)
-	switch m.method {
-	case monitor.MethodMonitorCondSince:
-		u, err = monitor.ParseMonitorCondSinceReply(m.schema, result)
-	case monitor.MethodMonitorCond:
-		u, err = monitor.ParseMonitorCondReply(m.schema, result)
+	switch {
+	case msg.DecodeErr != nil:
+		err = msg.DecodeErr
+	case msg.Decoded != nil:
+		var ok bool
+		if u, ok = msg.Decoded.(*monitor.Update); !ok {
+			err = fmt.Errorf("cs: internal error: monitor reply decoded as %T", msg.Decoded)
+		}
+	case m.method == monitor.MethodMonitorCondSince:
+		u, err = monitor.ParseMonitorCondSinceReply(m.schema, msg.Result)
+	case m.method == monitor.MethodMonitorCond:
+		u, err = monitor.ParseMonitorCondReply(m.schema, msg.Result)
 	default:
-		u, err = monitor.ParseMonitorReply(m.schema, result)
+		u, err = monitor.ParseMonitorReply(m.schema, msg.Result)
 	}
 	ev, ok := m.applyData(o, u, err, m.method.String()+" reply", true, func(ev Update) error {
 		return m.conds.MonitorReplied(ev.LastID)

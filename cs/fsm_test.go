@@ -326,7 +326,7 @@ func describeEvent(ev Event) string {
 		var b strings.Builder
 		fmt.Fprintf(&b, "event update version=%d monitorReply=%t clear=%t found=%t lastID=%q\n",
 			e.Version, e.MonitorReply, e.Clear, e.Found, e.LastID)
-		for _, c := range e.Changes {
+		for c := range e.Changes.All() {
 			fmt.Fprintf(&b, "  %s %s %s", c.Op, c.Table, c.UUID)
 			if c.Old.Valid() {
 				fmt.Fprintf(&b, " old=%s", c.Old)

@@ -821,7 +821,7 @@ func TestEventsApplyBackpressure(t *testing.T) {
 		got := 0
 		for got < rows+1 {
 			if u, ok := (<-h.cl.Events()).(Update); ok {
-				for _, c := range u.Changes {
+				for c := range u.Changes.All() {
 					require.Equal(t, fmt.Sprintf("%q", fmt.Sprint("r", got)), c.New.Get("name").String(), "update order")
 					got++
 				}

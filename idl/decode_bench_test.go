@@ -46,5 +46,5 @@ func benchRow(b *testing.B) (*tableInfo, monitor.Row) {
 	if err := c.Process(&odb, r, cs.Update{Clear: true, Changes: ch}); err != nil {
 		b.Fatal(err)
 	}
-	return c.st.si.tables["Logical_Switch_Port"], ch[0].New
+	return c.st.si.tables["Logical_Switch_Port"], ch.Slice()[0].New
 }

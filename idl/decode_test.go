@@ -90,7 +90,7 @@ func TestDecodePair(t *testing.T) {
 		require.NoError(t, err)
 		ch, err := r.Apply(u)
 		require.NoError(t, err)
-		rows[name] = ch[0].New
+		rows[name] = ch.Slice()[0].New
 	}
 	require.NoError(t, c.Process(&odb, r, cs.Update{Clear: true}))
 	ti := c.st.si.tables["T"]

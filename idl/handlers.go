@@ -78,12 +78,11 @@ func dispatch(subs []*subscription, changes []change) {
 
 // dispatchRowChanges is dispatch for the replica's changes of an update
 // applied to st.
-func dispatchRowChanges(subs []*subscription, st *state, rcs []monitor.RowChange) {
+func dispatchRowChanges(subs []*subscription, st *state, rcs monitor.Changes) {
 	if len(subs) == 0 {
 		return
 	}
-	for i := range rcs {
-		rc := &rcs[i]
+	for rc := range rcs.All() {
 		ts := st.tables[rc.Table]
 		if ts == nil {
 			continue

@@ -36,9 +36,8 @@ func newState(si *schemaInfo) *state {
 }
 
 // fits reports whether every change was decoded with this state's schema.
-func (st *state) fits(changes []monitor.RowChange) bool {
-	for i := range changes {
-		c := &changes[i]
+func (st *state) fits(changes monitor.Changes) bool {
+	for c := range changes.All() {
 		r := c.New
 		if c.Op == monitor.ChangeDelete {
 			r = c.Old
@@ -51,9 +50,8 @@ func (st *state) fits(changes []monitor.RowChange) bool {
 }
 
 // apply applies changes in order, keeping the indexes in step.
-func (st *state) apply(changes []monitor.RowChange) {
-	for i := range changes {
-		c := &changes[i]
+func (st *state) apply(changes monitor.Changes) {
+	for c := range changes.All() {
 		ts := st.tables[c.Table]
 		if ts == nil {
 			continue

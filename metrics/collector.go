@@ -161,8 +161,16 @@ func (m *Collector) observe(ev cs.Event) {
 				m.updates.WithLabelValues(t).Inc()
 			}
 		}
-		for _, ch := range e.Changes {
-			m.rows.WithLabelValues(ch.Table, ch.Op.String()).Inc()
+		type tableOp struct {
+			table string
+			op    monitor.ChangeOp
+		}
+		counts := map[tableOp]int{}
+		for ch := range e.Changes.All() {
+			counts[tableOp{ch.Table, ch.Op}]++
+		}
+		for k, n := range counts {
+			m.rows.WithLabelValues(k.table, k.op.String()).Add(float64(n))
 		}
 	case cs.TxnReply:
 		// Outcomes that may be retried or may have committed are

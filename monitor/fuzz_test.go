@@ -71,7 +71,7 @@ func FuzzApply(f *testing.F) {
 			}
 			return
 		}
-		for _, c := range changes {
+		for c := range changes.All() {
 			checkChange(c)
 			if c.New.Valid() {
 				checkRowRoundTrip(t, c.New)

@@ -268,7 +268,7 @@ func (p *parser) parseTableUpdates(s *Schema, u *Update) error {
 			}
 		}
 		tu := tableUpdate{t: t}
-		if err := p.parseTableUpdate(&tu, u.Version); err != nil {
+		if err := p.parseTableUpdate(&tu, u.Version, u.Clear); err != nil {
 			return fmt.Errorf("table %q: %w", t.Name, err)
 		}
 		if u.tables == nil {
@@ -282,8 +282,10 @@ func (p *parser) parseTableUpdates(s *Schema, u *Update) error {
 	return nil
 }
 
-// parseTableUpdate reads the object of row updates of one table.
-func (p *parser) parseTableUpdate(tu *tableUpdate, version int) error {
+// parseTableUpdate reads the object of row updates of one table. With
+// clear (a full resync) the inserted rows go straight into the table's new
+// contents (tu.full).
+func (p *parser) parseTableUpdate(tu *tableUpdate, version int, clear bool) error {
 	if p.Peek() != '{' {
 		return fmt.Errorf("expected an object of row updates, found %s", p.Describe())
 	}
@@ -291,47 +293,43 @@ func (p *parser) parseTableUpdate(tu *tableUpdate, version int) error {
 	if err != nil {
 		return err
 	}
-	n := len(tu.t.Columns)
-	p.cols = slices.Grow(p.cols[:0], 2*n)[:2*n]
-	cols, other := p.cols[:n:n], p.cols[n:]
 	for more {
-		k, err := p.Key()
-		if err != nil {
+		if err := p.parseRowMember(tu, version, clear); err != nil {
 			return err
 		}
-		u, ok := ovsjson.ParseUUID(k)
-		if !ok {
-			return fmt.Errorf("row key %q is not a uuid", ovsjson.Truncate(string(k), 64))
-		}
-		id := UUID(u)
-		var ru rowUpdate
-		if version == 1 {
-			ru, err = p.parseRowUpdate1(tu.t, cols, other)
-		} else {
-			ru, err = p.parseRowUpdate2(tu.t, cols)
-		}
-		if err != nil {
-			return fmt.Errorf("row %s: %w", id, err)
-		}
-		ru.id = id
-		if len(tu.rows) == cap(tu.rows) {
-			// Double the capacity: append grows a large slice by 1.25x,
-			// which copies a 100,000-row reply's rows ~10 times (5x their
-			// final size allocated); doubling allocates 2x once. The
-			// first row gets room for itself alone: most notifications
-			// carry one row.
-			grow := max(len(tu.rows), 8)
-			if len(tu.rows) == 0 {
-				grow = 1
-			}
-			tu.rows = slices.Grow(tu.rows, grow)
-		}
-		tu.rows = append(tu.rows, ru)
 		if more, err = p.More('}'); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// parseRowMember reads one member of a table's row updates, "<uuid>":
+// <row-update> (version 1) or <row-update2>, and adds it to tu.
+func (p *parser) parseRowMember(tu *tableUpdate, version int, clear bool) error {
+	k, err := p.Key()
+	if err != nil {
+		return err
+	}
+	u, ok := ovsjson.ParseUUID(k)
+	if !ok {
+		return fmt.Errorf("row key %q is not a uuid", ovsjson.Truncate(string(k), 64))
+	}
+	id := UUID(u)
+	n := len(tu.t.Columns)
+	p.cols = slices.Grow(p.cols[:0], 2*n)[:2*n]
+	cols, other := p.cols[:n:n], p.cols[n:]
+	var ru rowUpdate
+	if version == 1 {
+		ru, err = p.parseRowUpdate1(tu.t, cols, other)
+	} else {
+		ru, err = p.parseRowUpdate2(tu.t, cols)
+	}
+	if err != nil {
+		return fmt.Errorf("row %s: %w", id, err)
+	}
+	ru.id = id
+	return tu.add(ru, clear)
 }
 
 // parseRowUpdate1 reads a <row-update>: {"old": <row>, "new": <row>}, either

@@ -80,34 +80,35 @@ type Replica struct {
 
 	writeMu sync.Mutex // serializes Apply; guards the scratch buffers
 	mu      sync.RWMutex
-	tables  []map[UUID]string // by TableSchema.index; nil when empty
+	tables  []tableRows // by TableSchema.index
 
 	scratch diffScratch
 }
 
 // NewReplica returns an empty replica of the tables and columns of s.
 func NewReplica(s *Schema) *Replica {
-	return &Replica{schema: s, tables: make([]map[UUID]string, len(s.Tables))}
+	return &Replica{schema: s, tables: make([]tableRows, len(s.Tables))}
 }
 
 // Schema returns the replica's schema.
 func (r *Replica) Schema() *Schema { return r.schema }
 
-// Apply applies u atomically and returns the rows it changed, in message
-// order (for a full resync, deletions of rows that are gone come last,
-// ordered by table and uuid). With u.Clear the replica's contents are
-// replaced: rows that are unchanged produce no RowChange, so a resync that
-// finds the same data reports nothing.
+// Apply applies u atomically and returns the rows it changed (see
+// Changes.All for their order). With u.Clear the replica's contents are
+// replaced: rows that are unchanged produce no change, so a resync that
+// finds the same data reports nothing. The rows of a full resync are used
+// as they are, not copied (an Update applied to a second replica is
+// copied for it).
 //
 // On error nothing changes. An error wrapping ErrInconsistent means the
 // update does not fit the replica (resync); one wrapping ErrMalformed means
 // the update itself is bad (a row twice in one table update).
-func (r *Replica) Apply(u *Update) ([]RowChange, error) {
+func (r *Replica) Apply(u *Update) (Changes, error) {
 	r.writeMu.Lock()
 	defer r.writeMu.Unlock()
 	for _, tu := range u.tables {
 		if tu.t.index >= len(r.schema.Tables) || r.schema.Tables[tu.t.index] != tu.t {
-			return nil, fmt.Errorf("monitor: update for table %q was parsed with another schema", tu.t.Name)
+			return Changes{}, fmt.Errorf("monitor: update for table %q was parsed with another schema", tu.t.Name)
 		}
 	}
 	if u.Clear {
@@ -115,34 +116,37 @@ func (r *Replica) Apply(u *Update) ([]RowChange, error) {
 	}
 	changes := make([]RowChange, 0, u.NumRows())
 	for _, tu := range u.tables {
+		if tu.full != nil {
+			return Changes{}, fmt.Errorf("monitor: table %q: the rows of a full resync in an update without Clear", tu.t.Name)
+		}
 		if err := checkDuplicates(&tu); err != nil {
-			return nil, err
+			return Changes{}, err
 		}
 		t := tu.t
-		m := r.tables[t.index]
+		tr := &r.tables[t.index]
 		for i := range tu.rows {
 			ru := &tu.rows[i]
-			old, exists := m[ru.id]
+			old, exists := tr.get(ru.id)
 			switch ru.op {
 			case opInsert:
 				if exists {
-					return nil, &InconsistencyError{Table: t.Name, UUID: ru.id, Op: "insert", Reason: "row already exists"}
+					return Changes{}, &InconsistencyError{Table: t.Name, UUID: ru.id, Op: "insert", Reason: "row already exists"}
 				}
 				changes = append(changes, RowChange{Table: t.Name, UUID: ru.id, Op: ChangeInsert,
 					New: Row{t: t, id: ru.id, enc: ru.data}})
 			case opDelete:
 				if !exists {
-					return nil, &InconsistencyError{Table: t.Name, UUID: ru.id, Op: "delete", Reason: "no such row"}
+					return Changes{}, &InconsistencyError{Table: t.Name, UUID: ru.id, Op: "delete", Reason: "no such row"}
 				}
 				changes = append(changes, RowChange{Table: t.Name, UUID: ru.id, Op: ChangeDelete,
 					Old: Row{t: t, id: ru.id, enc: old}})
 			case opModify, opReplace:
 				if !exists {
-					return nil, &InconsistencyError{Table: t.Name, UUID: ru.id, Op: "modify", Reason: "no such row"}
+					return Changes{}, &InconsistencyError{Table: t.Name, UUID: ru.id, Op: "modify", Reason: "no such row"}
 				}
 				enc, err := r.scratch.modify(t, old, ru.data, ru.op == opModify)
 				if err != nil {
-					return nil, &InconsistencyError{Table: t.Name, UUID: ru.id, Op: "modify", Reason: err.Error()}
+					return Changes{}, &InconsistencyError{Table: t.Name, UUID: ru.id, Op: "modify", Reason: err.Error()}
 				}
 				if enc == old {
 					continue
@@ -153,24 +157,27 @@ func (r *Replica) Apply(u *Update) ([]RowChange, error) {
 		}
 	}
 	r.mu.Lock()
+	var last *TableSchema
 	for i := range changes {
 		c := &changes[i]
-		var t *TableSchema
+		t := c.New.t
 		if c.Op == ChangeDelete {
 			t = c.Old.t
-			delete(r.tables[t.index], c.UUID)
-			continue
 		}
-		t = c.New.t
-		m := r.tables[t.index]
-		if m == nil {
-			m = make(map[UUID]string)
-			r.tables[t.index] = m
+		tr := &r.tables[t.index]
+		if t != last {
+			tr.writable()
+			last = t
 		}
-		m[c.UUID] = c.New.enc
+		switch c.Op {
+		case ChangeDelete:
+			tr.del(c.UUID)
+		default:
+			tr.put(c.UUID, c.New.enc, c.Op == ChangeInsert)
+		}
 	}
 	r.mu.Unlock()
-	return changes, nil
+	return ChangesOf(changes), nil
 }
 
 // checkDuplicates fails if a row appears twice in one table update (a JSON
@@ -204,52 +211,88 @@ func checkDuplicates(tu *tableUpdate) error {
 	return nil
 }
 
-// applyClear replaces the contents with u's rows and reports the difference.
-func (r *Replica) applyClear(u *Update) ([]RowChange, error) {
-	next := make([]map[UUID]string, len(r.tables))
-	changes := make([]RowChange, 0, u.NumRows())
+// applyClear replaces the contents with u's rows and reports the
+// difference. Every table gets the update's rows as they are (no copy); the
+// changes of a table that was empty are read from them (no list), those of
+// a table that had rows are the rows that differ.
+func (r *Replica) applyClear(u *Update) (Changes, error) {
+	next := make([]tableRows, len(r.tables))
+	var ch Changes
 	for _, tu := range u.tables {
 		t := tu.t
-		m := make(map[UUID]string, len(tu.rows))
-		next[t.index] = m
-		prev := r.tables[t.index]
+		prev := &r.tables[t.index]
 		for i := range tu.rows {
 			ru := &tu.rows[i]
 			if ru.op != opInsert {
-				return nil, &InconsistencyError{Table: t.Name, UUID: ru.id, Op: ru.op.verb(), Reason: "no such row in a full resync"}
+				return Changes{}, &InconsistencyError{Table: t.Name, UUID: ru.id, Op: ru.op.verb(), Reason: "no such row in a full resync"}
 			}
-			if _, dup := m[ru.id]; dup {
-				return nil, fmt.Errorf("%w: table %q: row %s appears twice", ErrMalformed, t.Name, ru.id)
+		}
+		var rows *sharedRows
+		if tu.full != nil {
+			rows = tu.full.takeFor(r)
+		} else if len(tu.rows) > 0 {
+			// An update parsed as a change and then marked Clear: its
+			// inserts are the new contents.
+			rows = newSharedRows(len(tu.rows))
+			rows.owner.Store(r)
+			for i := range tu.rows {
+				ru := &tu.rows[i]
+				if !rows.add(ru.id, ru.data) {
+					return Changes{}, fmt.Errorf("%w: table %q: row %s appears twice", ErrMalformed, t.Name, ru.id)
+				}
 			}
-			m[ru.id] = ru.data
-			old, existed := prev[ru.id]
-			switch {
-			case !existed:
-				changes = append(changes, RowChange{Table: t.Name, UUID: ru.id, Op: ChangeInsert,
-					New: Row{t: t, id: ru.id, enc: ru.data}})
-			case old != ru.data:
-				changes = append(changes, RowChange{Table: t.Name, UUID: ru.id, Op: ChangeModify,
-					Old: Row{t: t, id: ru.id, enc: old}, New: Row{t: t, id: ru.id, enc: ru.data}})
+		}
+		if rows == nil {
+			continue
+		}
+		next[t.index] = sharedTable(rows)
+		if prev.n == 0 {
+			ch.addBulk(t, rows)
+			continue
+		}
+		for _, chunk := range rows.order {
+			for _, id := range chunk {
+				enc := rows.m[id]
+				old, existed := prev.get(id)
+				switch {
+				case !existed:
+					ch.add(RowChange{Table: t.Name, UUID: id, Op: ChangeInsert,
+						New: Row{t: t, id: id, enc: enc}})
+				case old != enc:
+					ch.add(RowChange{Table: t.Name, UUID: id, Op: ChangeModify,
+						Old: Row{t: t, id: id, enc: old}, New: Row{t: t, id: id, enc: enc}})
+				}
 			}
 		}
 	}
-	for i, prev := range r.tables {
+	for i := range r.tables {
+		prev := &r.tables[i]
+		if prev.n == 0 {
+			continue
+		}
 		t := r.schema.Tables[i]
-		start := len(changes)
-		for id, old := range prev {
-			if _, ok := next[i][id]; !ok {
-				changes = append(changes, RowChange{Table: t.Name, UUID: id, Op: ChangeDelete,
+		var gone []RowChange
+		for id, old := range prev.all() {
+			if _, ok := next[i].get(id); !ok {
+				gone = append(gone, RowChange{Table: t.Name, UUID: id, Op: ChangeDelete,
 					Old: Row{t: t, id: id, enc: old}})
 			}
 		}
-		slices.SortFunc(changes[start:], func(a, b RowChange) int {
-			return cmp.Compare(string(a.UUID[:]), string(b.UUID[:]))
-		})
+		sortByUUID(gone)
+		for _, rc := range gone {
+			ch.add(rc)
+		}
 	}
 	r.mu.Lock()
 	r.tables = next
 	r.mu.Unlock()
-	return changes, nil
+	return ch, nil
+}
+
+func sortByUUID(changes []RowChange) {
+	slices.SortFunc(changes, func(a, b RowChange) int {
+		return cmp.Compare(string(a.UUID[:]), string(b.UUID[:]))
+	})
 }
 
 func (o rowOp) verb() string {
@@ -301,7 +344,7 @@ func (tx ReadTx) Get(table string, id UUID) (Row, bool) {
 	if t == nil {
 		return Row{}, false
 	}
-	enc, ok := tx.r.tables[t.index][id]
+	enc, ok := tx.r.tables[t.index].get(id)
 	if !ok {
 		tx.rec.add(t, id, Row{}, false)
 		return Row{}, false
@@ -317,7 +360,7 @@ func (tx ReadTx) Len(table string) int {
 	if t == nil {
 		return 0
 	}
-	return len(tx.r.tables[t.index])
+	return tx.r.tables[t.index].n
 }
 
 // Rows iterates the rows of the table in no particular order. In a recorded
@@ -329,7 +372,7 @@ func (tx ReadTx) Rows(table string) iter.Seq2[UUID, Row] {
 		if t == nil {
 			return
 		}
-		for id, enc := range tx.r.tables[t.index] {
+		for id, enc := range tx.r.tables[t.index].all() {
 			row := Row{t: t, id: id, enc: enc}
 			tx.rec.add(t, id, row, true)
 			if !yield(id, row) {

@@ -16,7 +16,7 @@ func applyJSON(t *testing.T, r *Replica, params string) []RowChange {
 	require.NoError(t, err)
 	changes, err := r.Apply(u)
 	require.NoError(t, err)
-	return changes
+	return changes.Slice()
 }
 
 // Every modify case of update2, column by column, as a table.

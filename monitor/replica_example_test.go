@@ -46,7 +46,7 @@ func Example() {
 	if err != nil {
 		panic(err) // errors.Is(err, monitor.ErrInconsistent): resync
 	}
-	for _, c := range changes {
+	for c := range changes.All() {
 		fmt.Println(c.Op, c.Table, c.UUID)
 		fmt.Println("old:", c.Old)
 		fmt.Println("new:", c.New)

@@ -730,7 +730,7 @@ func TestReplicaProperty(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: apply: %v\n%s", stepName, err, msg)
 			}
-			expectChanges(t, stepName, s, before, db, changes)
+			expectChanges(t, stepName, s, before, db, changes.Slice())
 			checkReplica(t, stepName, r, db)
 		}
 	}

@@ -67,7 +67,7 @@ func runScript(t *testing.T, path string) {
 				}
 				return kind + ": " + shortUUIDs(err.Error()) + "\n"
 			}
-			return renderChanges(changes)
+			return renderChanges(changes.Slice())
 		case "dump":
 			return dump(r)
 		case "get":
@@ -193,6 +193,12 @@ func renderUpdate(u *Update) string {
 	}
 	b.WriteByte('\n')
 	for _, tu := range u.tables {
+		if tu.full != nil {
+			for _, id := range slices.Concat(tu.full.order...) {
+				fmt.Fprintf(&b, "%s %s %s %s\n", tu.t.Name, shortUUIDs(id.String()), opInsert,
+					compactRow(Row{t: tu.t, id: id, enc: tu.full.m[id]}))
+			}
+		}
 		for _, ru := range tu.rows {
 			fmt.Fprintf(&b, "%s %s %s", tu.t.Name, shortUUIDs(ru.id.String()), ru.op)
 			switch ru.op {

@@ -150,10 +150,10 @@ func (w *demoWatch) handle(ev cs.Event) error {
 		if ev.Clear {
 			w.clears++
 			if w.clears > 1 {
-				w.timeline("full resync (%d rows changed)", len(ev.Changes))
+				w.timeline("full resync (%d rows changed)", ev.Changes.Len())
 			}
 		}
-		for _, c := range ev.Changes {
+		for c := range ev.Changes.All() {
 			if c.Table != "Item" {
 				continue
 			}

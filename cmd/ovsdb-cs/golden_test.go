@@ -213,7 +213,7 @@ func replayMonitor(t *testing.T, tg *target, cond bool, args []string, rec recor
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := tp.print(changes, initial); err != nil {
+		if err := tp.print(changes.Slice(), initial); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -177,7 +177,7 @@ func monitorCommand(ctx context.Context, e *env, name, help string, args []strin
 			}
 			initial := u.MonitorReply && !synced
 			synced = true
-			return tp.print(u.Changes, initial)
+			return tp.print(u.Changes.Slice(), initial)
 		}
 	}
 	s := newSession(c, client, handle)
@@ -253,7 +253,7 @@ func printEvent(p *eventfmt.Printer, ev cs.Event) error {
 				return err
 			}
 		}
-		return p.Update(ev.Changes)
+		return p.Update(ev.Changes.Slice())
 	}
 	return p.Err()
 }

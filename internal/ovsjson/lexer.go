@@ -96,7 +96,7 @@ func (l *Lexer) Expect(c byte) error {
 
 // End checks that only white space remains.
 func (l *Lexer) End() error {
-	if l.Peek() != 0 {
+	if l.Peek(); l.Pos < len(l.Data) {
 		return l.Errorf("unexpected data after the value")
 	}
 	return nil

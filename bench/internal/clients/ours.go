@@ -149,7 +149,7 @@ func (o *Ours) readEvents(events <-chan cs.Event) {
 			if !o.rec.Watching() {
 				continue
 			}
-			for _, ch := range ev.Changes {
+			for ch := range ev.Changes.All() {
 				if ch.Table == "Item" && ch.Op == monitor.ChangeInsert {
 					o.rec.Row(now, ch.New.Get("name").Str())
 				}

@@ -59,7 +59,7 @@ func changes(t *testing.T, msgs ...string) [][]monitor.RowChange {
 		if err != nil {
 			t.Fatalf("apply %s: %v", m, err)
 		}
-		out = append(out, cs)
+		out = append(out, cs.Slice())
 	}
 	return out
 }
