@@ -186,6 +186,74 @@ func BenchmarkDecodeMonitorReply(b *testing.B) {
 	})
 }
 
+// BenchmarkConnMonitorReply measures a request answered by a 10,000-row
+// monitor reply (about 4 MB) over TCP loopback, from Send to Recv:
+// result=kept keeps the result as bytes, result=streamed streams it
+// through a ResultDecoder that does nothing (Conn.ExpectResult). B/op is
+// the client's and the server's allocations together; the server writes
+// a prepared reply.
+//
+//	go test -run '^$' -bench ConnMonitorReply -benchmem -count 5 ./jsonrpc/
+func BenchmarkConnMonitorReply(b *testing.B) {
+	reply := monitorReply(benchRows)
+	reply = reply[len(`{"id":42`):] // the rest after the id
+	for _, streamed := range []bool{false, true} {
+		name := "result=kept"
+		if streamed {
+			name = "result=streamed"
+		}
+		b.Run(name, func(b *testing.B) {
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Skip(err)
+			}
+			defer l.Close()
+			go func() {
+				nc, err := l.Accept()
+				if err != nil {
+					return
+				}
+				defer nc.Close()
+				rd := newReader(nc, "server", 0)
+				var out []byte
+				for {
+					m, err := rd.next()
+					if err != nil {
+						return
+					}
+					out = append(append(append(out[:0], `{"id":`...), m.ID...), reply...)
+					if _, err := nc.Write(out); err != nil {
+						return
+					}
+				}
+			}()
+			nc, err := net.Dial("tcp", l.Addr().String())
+			if err != nil {
+				b.Fatal(err)
+			}
+			c := NewConn(nc, ConnConfig{})
+			defer c.Close()
+			b.SetBytes(int64(len(reply)))
+			id := uint64(0)
+			for b.Loop() {
+				id++
+				if streamed {
+					c.ExpectResult(id, discardResult{})
+				}
+				req, _ := NewRequest(id, "monitor_cond", "OVN_Northbound", "m", map[string]any{})
+				if err := c.Send(req); err != nil {
+					b.Fatal(err)
+				}
+				m, err := c.Recv(b.Context())
+				if err != nil || m.IsDecoded() != streamed {
+					b.Fatal(m, err)
+				}
+			}
+			b.ReportMetric(float64(c.rd.peak), "peak-bytes")
+		})
+	}
+}
+
 // discardResult is a ResultDecoder that does nothing.
 type discardResult struct{}
 

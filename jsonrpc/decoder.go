@@ -16,10 +16,13 @@ package jsonrpc
 // resources must therefore not count on Finish to release them.
 //
 // A decoder's methods are called on the connection's reader goroutine, one
-// at a time; the reader reads nothing more while a call runs, so a slow
-// decoder pushes back on the peer as a full receive queue does. The reply
-// is delivered (to Recv) after Finish returned, so whoever receives it sees
-// everything the decoder did. A panic in a decoder is not recovered.
+// at a time, while the consumer may be busy with earlier messages: a
+// decoder builds state of its own and shares nothing with the consumer
+// until its reply is delivered (to Recv) after Finish returned, which
+// gives the receiver everything the decoder did. The reader reads nothing
+// more while a call runs (echo requests go unanswered too), so a slow
+// decoder pushes back on the peer as a full receive queue does; a decoder
+// must never wait for the consumer. A panic in a decoder is not recovered.
 type ResultDecoder interface {
 	// Write is called with consecutive pieces of the result's JSON text,
 	// in order, split anywhere (even inside a string or a number): their
