@@ -234,6 +234,7 @@ func New(database, remotes string, opts ...Option) (*Client, error) {
 		leaderOnly:    cfg.leaderOnly,
 		maxVersion:    cfg.maxVersion,
 		dbChangeAware: cfg.dbChangeAware,
+		resyncOrder:   cfg.resyncOrder,
 		selection:     cfg.selection,
 		lock:          cfg.lock,
 		log:           log,

@@ -113,6 +113,7 @@ type machineConfig struct {
 	leaderOnly    bool
 	maxVersion    int
 	dbChangeAware bool
+	resyncOrder   bool                // monitor.Schema.KeepingResyncOrder
 	selection     map[string][]string // nil: every table and column
 	lock          string
 	log           logr.Logger
@@ -602,6 +603,9 @@ func (m *machine) setSchema(text string) error {
 	schema, err := monitor.NewSchema(db, sel)
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrMalformed, err)
+	}
+	if m.cfg.resyncOrder {
+		schema = schema.KeepingResyncOrder()
 	}
 	// Every table's columns are named in the request (ovsdb-server would
 	// otherwise add _version to every row); WithColumns narrows them, and

@@ -29,6 +29,7 @@ type config struct {
 	condOrder     []string
 	lock          string
 	dbChangeAware bool
+	resyncOrder   bool
 	maxVersion    int
 	dial          func(ctx context.Context, network, address string) (net.Conn, error)
 	eventBuffer   int
@@ -163,6 +164,13 @@ func WithLock(name string) Option { return func(c *config) { c.lock = name } }
 // (default true), so a schema change cancels the monitors instead of
 // dropping the connection.
 func WithDBChangeAware(v bool) Option { return func(c *config) { c.dbChangeAware = v } }
+
+// WithResyncOrder keeps the rows of a full resync (the first monitor reply
+// of a connection, or one after a lost last-txn-id) in the order the server
+// sent them, so that Update.Changes lists them in that order: 16 bytes a
+// row while the Update is kept (see monitor.Schema.KeepingResyncOrder).
+// By default those rows come in no particular order.
+func WithResyncOrder(v bool) Option { return func(c *config) { c.resyncOrder = v } }
 
 // WithMaxMonitorVersion caps the monitor method: 3 monitor_cond_since
 // (default), 2 monitor_cond, 1 monitor.

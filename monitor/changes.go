@@ -2,9 +2,12 @@ package monitor
 
 import "iter"
 
-// Changes lists the rows one Replica.Apply changed, in message order (for
-// a full resync, the deletions of rows that are gone come last, by table
-// and uuid). Iterate it with All.
+// Changes lists the rows one Replica.Apply changed, in message order, with
+// two exceptions for a full resync: the deletions of rows that are gone come
+// last (by table and uuid), and unless the schema keeps the resync's order
+// (Schema.KeepingResyncOrder) its rows come, table by table, in no
+// particular order (the inserts into a table that was empty) or by uuid.
+// Iterate it with All.
 //
 // For a full resync into a table that was empty (the first monitor reply,
 // or a table that had no rows), the inserted rows are not copied into a

@@ -86,7 +86,7 @@ func (d *ReplyDecoder) Write(b []byte) error {
 	}
 	if d.p == nil {
 		d.p = getParser(nil)
-		d.p.skipUnknown = d.s.skipUnknown
+		d.p.skipUnknown, d.p.keepOrder = d.s.skipUnknown, d.s.keepOrder
 	}
 	if d.pos == len(d.buf) {
 		d.buf, d.pos = d.buf[:0], 0

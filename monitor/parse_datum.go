@@ -24,6 +24,7 @@ type parser struct {
 	cols  []span     // where each column's datum is in buf
 
 	skipUnknown bool // skip unknown tables and columns (Schema.SkippingUnknown)
+	keepOrder   bool // keep a resync's rows in order (Schema.KeepingResyncOrder)
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}
@@ -31,7 +32,7 @@ var parserPool = sync.Pool{New: func() any { return new(parser) }}
 func getParser(data []byte) *parser {
 	p := parserPool.Get().(*parser)
 	p.Lexer.Reset(data)
-	p.skipUnknown = false
+	p.skipUnknown, p.keepOrder = false, false
 	return p
 }
 

@@ -154,7 +154,7 @@ func parseMessage(s *Schema, data []byte, what, suffix string, u *Update, f func
 		return nil, fmt.Errorf("monitor: parsing %s%s: nil schema", what, suffix)
 	}
 	p := getParser(data)
-	p.skipUnknown = s.skipUnknown
+	p.skipUnknown, p.keepOrder = s.skipUnknown, s.keepOrder
 	err := f(p)
 	if err == nil {
 		err = p.End()
@@ -329,7 +329,7 @@ func (p *parser) parseRowMember(tu *tableUpdate, version int, clear bool) error 
 		return fmt.Errorf("row %s: %w", id, err)
 	}
 	ru.id = id
-	return tu.add(ru, clear)
+	return tu.add(ru, clear, p.keepOrder)
 }
 
 // parseRowUpdate1 reads a <row-update>: {"old": <row>, "new": <row>}, either

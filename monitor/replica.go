@@ -233,7 +233,7 @@ func (r *Replica) applyClear(u *Update) (Changes, error) {
 		} else if len(tu.rows) > 0 {
 			// An update parsed as a change and then marked Clear: its
 			// inserts are the new contents.
-			rows = newSharedRows(len(tu.rows))
+			rows = newSharedRows(len(tu.rows), true)
 			rows.owner.Store(r)
 			for i := range tu.rows {
 				ru := &tu.rows[i]
@@ -250,19 +250,23 @@ func (r *Replica) applyClear(u *Update) (Changes, error) {
 			ch.addBulk(t, rows)
 			continue
 		}
-		for _, chunk := range rows.order {
-			for _, id := range chunk {
-				enc := rows.m[id]
-				old, existed := prev.get(id)
-				switch {
-				case !existed:
-					ch.add(RowChange{Table: t.Name, UUID: id, Op: ChangeInsert,
-						New: Row{t: t, id: id, enc: enc}})
-				case old != enc:
-					ch.add(RowChange{Table: t.Name, UUID: id, Op: ChangeModify,
-						Old: Row{t: t, id: id, enc: old}, New: Row{t: t, id: id, enc: enc}})
-				}
+		var changed []RowChange
+		for id, enc := range rows.all() {
+			old, existed := prev.get(id)
+			switch {
+			case !existed:
+				changed = append(changed, RowChange{Table: t.Name, UUID: id, Op: ChangeInsert,
+					New: Row{t: t, id: id, enc: enc}})
+			case old != enc:
+				changed = append(changed, RowChange{Table: t.Name, UUID: id, Op: ChangeModify,
+					Old: Row{t: t, id: id, enc: old}, New: Row{t: t, id: id, enc: enc}})
 			}
+		}
+		if !rows.keepOrder {
+			sortByUUID(changed)
+		}
+		for _, rc := range changed {
+			ch.add(rc)
 		}
 	}
 	for i := range r.tables {

@@ -20,8 +20,9 @@ type sharedRows struct {
 	m map[UUID]string
 	n int // len(m), for readers that must not touch m
 	// order holds the uuids in message order, in chunks (no large
-	// allocation, nothing copied as it grows).
-	order [][]UUID
+	// allocation, nothing copied as it grows), if keepOrder.
+	order     [][]UUID
+	keepOrder bool
 	// mu orders every read of m through Changes before the replica's first
 	// write into it (the weak pointer alone is no synchronization).
 	mu    *sync.RWMutex
@@ -31,8 +32,8 @@ type sharedRows struct {
 // orderChunk is the size of the chunks of sharedRows.order.
 const orderChunk = 1024
 
-func newSharedRows(sizeHint int) *sharedRows {
-	return &sharedRows{m: make(map[UUID]string, sizeHint), mu: new(sync.RWMutex)}
+func newSharedRows(sizeHint int, keepOrder bool) *sharedRows {
+	return &sharedRows{m: make(map[UUID]string, sizeHint), keepOrder: keepOrder, mu: new(sync.RWMutex)}
 }
 
 // add adds a row; false if it is there already.
@@ -42,6 +43,9 @@ func (s *sharedRows) add(id UUID, enc string) bool {
 	}
 	s.m[id] = enc
 	s.n++
+	if !s.keepOrder {
+		return true
+	}
 	k := len(s.order) - 1
 	if k < 0 || len(s.order[k]) == cap(s.order[k]) {
 		// Small first chunks: most resyncs of small tables stay small.
@@ -58,16 +62,35 @@ func (s *sharedRows) add(id UUID, enc string) bool {
 	return true
 }
 
-// inserts yields every row, in message order, as an insert into table t;
-// false if yield stopped.
+// all iterates the rows, in message order if kept.
+func (s *sharedRows) all() iter.Seq2[UUID, string] {
+	return func(yield func(UUID, string) bool) {
+		if !s.keepOrder {
+			for id, enc := range s.m {
+				if !yield(id, enc) {
+					return
+				}
+			}
+			return
+		}
+		for _, chunk := range s.order {
+			for _, id := range chunk {
+				if !yield(id, s.m[id]) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// inserts yields every row as an insert into table t; false if yield
+// stopped.
 func (s *sharedRows) inserts(t *TableSchema, yield func(RowChange) bool) bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	for _, chunk := range s.order {
-		for _, id := range chunk {
-			if !yield(RowChange{Table: t.Name, UUID: id, Op: ChangeInsert, New: Row{t: t, id: id, enc: s.m[id]}}) {
-				return false
-			}
+	for id, enc := range s.all() {
+		if !yield(RowChange{Table: t.Name, UUID: id, Op: ChangeInsert, New: Row{t: t, id: id, enc: enc}}) {
+			return false
 		}
 	}
 	return true
@@ -79,7 +102,7 @@ func (s *sharedRows) takeFor(r *Replica) *sharedRows {
 	if s.owner.CompareAndSwap(nil, r) || s.owner.Load() == r {
 		return s
 	}
-	c := &sharedRows{m: maps.Clone(s.m), n: s.n, order: s.order, mu: new(sync.RWMutex)}
+	c := &sharedRows{m: maps.Clone(s.m), n: s.n, order: s.order, keepOrder: s.keepOrder, mu: new(sync.RWMutex)}
 	c.owner.Store(r)
 	return c
 }

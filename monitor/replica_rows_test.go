@@ -69,7 +69,7 @@ func collectUntil(t *testing.T, cond func() bool) {
 }
 
 func TestReplicaKeepsAResyncsChangesWhileUpdatesApply(t *testing.T) {
-	s := testSchema(t)
+	s := testSchema(t).KeepingResyncOrder()
 	r := NewReplica(s)
 	var tr *tableRows // Item's rows, once the resync replaced them
 	func() {          // u and ch are not kept after this
@@ -115,7 +115,7 @@ func collectRows(r *Replica) map[UUID]Row {
 }
 
 func TestReplicaCopiesAResyncKeptLong(t *testing.T) {
-	s := testSchema(t)
+	s := testSchema(t).KeepingResyncOrder()
 	r := NewReplica(s)
 	const n = 3 * overlayMin
 	u, err := ParseMonitorCondReply(s, initialReply(n))
@@ -140,7 +140,7 @@ func TestReplicaCopiesAResyncKeptLong(t *testing.T) {
 }
 
 func TestUpdateAppliedToTwoReplicas(t *testing.T) {
-	s := testSchema(t)
+	s := testSchema(t).KeepingResyncOrder()
 	a, b := NewReplica(s), NewReplica(s)
 	chB := func() Changes {
 		u, err := ParseMonitorCondReply(s, initialReply(3))
@@ -193,5 +193,30 @@ func TestReplicaChangesReadWhileApplying(t *testing.T) {
 		}
 		wg.Wait()
 		require.Equal(t, fmt.Sprint("g", round, "-50"), itemName(t, r, 50))
+	}
+}
+
+func TestResyncOrder(t *testing.T) {
+	const n = 500
+	want := make([]string, n)
+	for i := range want {
+		want[i] = fmt.Sprint("r", i+1)
+	}
+	for _, keep := range []bool{false, true} {
+		s := testSchema(t)
+		if keep {
+			s = s.KeepingResyncOrder()
+		}
+		u, err := ParseMonitorCondReply(s, initialReply(n))
+		require.NoError(t, err)
+		ch, err := NewReplica(s).Apply(u)
+		require.NoError(t, err)
+		got := names(ch)
+		if keep {
+			require.Equal(t, want, got, "message order")
+			continue
+		}
+		require.ElementsMatch(t, want, got)
+		require.Nil(t, u.tables[0].full.order, "no order kept")
 	}
 }

@@ -37,7 +37,7 @@ func TestParseScripts(t *testing.T) {
 }
 
 func runScript(t *testing.T, path string) {
-	s := testSchema(t)
+	s := testSchema(t).KeepingResyncOrder()
 	r := NewReplica(s)
 	datadriven.RunTest(t, path, func(t *testing.T, d *datadriven.TestData) string {
 		switch d.Cmd {
@@ -194,7 +194,17 @@ func renderUpdate(u *Update) string {
 	b.WriteByte('\n')
 	for _, tu := range u.tables {
 		if tu.full != nil {
-			for _, id := range slices.Concat(tu.full.order...) {
+			ids := slices.Collect(func(yield func(UUID) bool) {
+				for id := range tu.full.all() {
+					if !yield(id) {
+						return
+					}
+				}
+			})
+			if !tu.full.keepOrder {
+				slices.SortFunc(ids, func(a, b UUID) int { return strings.Compare(a.String(), b.String()) })
+			}
+			for _, id := range ids {
 				fmt.Fprintf(&b, "%s %s %s %s\n", tu.t.Name, shortUUIDs(id.String()), opInsert,
 					compactRow(Row{t: tu.t, id: id, enc: tu.full.m[id]}))
 			}

@@ -87,11 +87,12 @@ type tableUpdate struct {
 	full *sharedRows
 }
 
-// add adds a parsed row update; with clear an insert goes into full.
-func (tu *tableUpdate) add(ru rowUpdate, clear bool) error {
+// add adds a parsed row update; with clear an insert goes into full (in
+// message order with keepOrder).
+func (tu *tableUpdate) add(ru rowUpdate, clear, keepOrder bool) error {
 	if clear && ru.op == opInsert {
 		if tu.full == nil {
-			tu.full = newSharedRows(0)
+			tu.full = newSharedRows(0, keepOrder)
 		}
 		if !tu.full.add(ru.id, ru.data) {
 			return fmt.Errorf("row %s appears twice", ru.id)

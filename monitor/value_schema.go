@@ -115,6 +115,9 @@ type Schema struct {
 	// skipUnknown makes the parsers skip tables and columns that are not
 	// in the schema instead of rejecting them (see SkippingUnknown).
 	skipUnknown bool
+	// keepOrder keeps the rows of a full resync in message order (see
+	// KeepingResyncOrder).
+	keepOrder bool
 }
 
 // Table returns the table with the given name, or nil.
@@ -128,6 +131,20 @@ func (s *Schema) Table(name string) *TableSchema { return s.byName[name] }
 func (s *Schema) SkippingUnknown() *Schema {
 	c := *s
 	c.skipUnknown = true
+	return &c
+}
+
+// KeepingResyncOrder returns a copy of s whose parsers keep the rows of a
+// full resync (a monitor reply) in the order the server sent them, so that
+// Changes.All yields a resync's inserts into an empty table in that order.
+// It costs 16 bytes a row for as long as the Update or its Changes is
+// kept; without it those rows come in no particular order. The server's
+// order is that of its own hash table: only a tool that must print rows in
+// exactly the order another OVSDB client would (as ovsdb-client does) needs
+// it.
+func (s *Schema) KeepingResyncOrder() *Schema {
+	c := *s
+	c.keepOrder = true
 	return &c
 }
 

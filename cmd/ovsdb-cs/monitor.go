@@ -148,7 +148,9 @@ func monitorCommand(ctx context.Context, e *env, name, help string, args []strin
 		opts = append(opts, cs.WithColumns(mt.name, mt.columnNames()...))
 	}
 	if !events {
-		opts = append(opts, cs.WithMaxMonitorVersion(monitorVersion(cond)))
+		// Rows in the order ovsdb-client prints them, which follows the
+		// order the server sent them in.
+		opts = append(opts, cs.WithMaxMonitorVersion(monitorVersion(cond)), cs.WithResyncOrder(true))
 	}
 	if cond {
 		where, err := parseCondition(t, tables[0].name, condArg)
