@@ -381,6 +381,15 @@ func (s *tokScan) scan(buf []byte, start int, mode int) (int, bool) {
 	i := start + s.off
 	n := len(buf)
 	for i < n {
+		if s.inStr && !s.esc {
+			// The bulk of a row: skip plain string bytes at once.
+			for i < n && buf[i] != '"' && buf[i] != '\\' {
+				i++
+			}
+			if i == n {
+				break
+			}
+		}
 		c := buf[i]
 		if s.inStr {
 			switch {
