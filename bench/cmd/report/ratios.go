@@ -33,6 +33,7 @@ func keyRatios(o options, res results) []namedRatio {
 			syncMedian(res.Sync, "ovsdbcs", size, vsFloorOf)/syncMedian(res.Sync, "c-monitor", size, vsFloorOf))
 		add(fmt.Sprintf("sync %s: ovsdbcs ÷ C client, peak RSS", fmtRows(size)),
 			syncMedian(res.Sync, "ovsdbcs", size, rssOf)/syncMedian(res.Sync, "c-monitor", size, rssOf))
+		add(fmt.Sprintf("sync %s: ovsdbcs (peak − start) ÷ retained", fmtRows(size)), syncMedian(res.Sync, "ovsdbcs", size, growthOf))
 	}
 	if res.Decode != nil {
 		for _, mode := range []string{"stream", "fresh"} {
