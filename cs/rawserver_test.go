@@ -348,3 +348,64 @@ func serverRow(leaderFlag bool, index int) string {
 	return fmt.Sprintf(`{"Database":{%q:{"initial":{"name":"Lab","model":"clustered","connected":true,"leader":%t,"schema":%s,"cid":["uuid","cccccccc-0000-0000-0000-000000000001"],"index":%d}}}}`,
 		rowUUID, leaderFlag, schema, index)
 }
+
+// The monitor reply is parsed while it arrives when "id" comes before
+// "result" (as ovsdb-server sends it), and from its bytes otherwise: both
+// give the same replica and events, and a bad row in either is a malformed
+// reply that leaves the server.
+func TestRawMonitorReplyStreamedOrKept(t *testing.T) {
+	rows := fmt.Sprintf(`{"Item":{%q:{"initial":%s},%q:{"initial":%s}}}`, rawR1, itemRow("a", 1), rawR2, itemRow("b", 2))
+	badRows := fmt.Sprintf(`{"Item":{%q:{"initial":%s},%q:{"initial":{"name":"x","nope":1}}}}`, rawR1, itemRow("a", 1), rawR2)
+	for _, tt := range []struct {
+		name        string
+		idFirst     bool
+		firstIsBad  bool
+		wantReplies int
+	}{
+		{"streamed", true, false, 1},
+		{"kept", false, false, 1},
+		{"streamed bad row", true, true, 1},
+		{"kept bad row", false, true, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				s := &rawServer{}
+				s.handle = func(_ string, n int, req rawReq) string {
+					return bootstrap(req, func(string) string {
+						body := rows
+						if tt.firstIsBad && n == 0 {
+							body = badRows
+						}
+						result := fmt.Sprintf(`[false,%q,%s]`, rawL1, body)
+						if tt.idFirst {
+							return reply(req, result)
+						}
+						return fmt.Sprintf(`{"result":%s,"error":null,"id":%s}`, result, req.ID)
+					})
+				}
+				rc := newRawClient(t, s, "tcp:127.0.0.1:1")
+				rc.waitFor("MONITORING", time.Minute, func() bool {
+					return rc.cl.State() == Monitoring && len(rc.monitorReplies()) == tt.wantReplies
+				})
+				if got, want := rc.items(), map[string]int64{"a": 1, "b": 2}; !mapsEqual(got, want) {
+					t.Fatalf("replica %v, want %v", got, want)
+				}
+				u := rc.monitorReplies()[0]
+				if !u.Clear || u.Changes.Len() != 2 || u.LastID != rawL1 {
+					t.Fatalf("monitor reply event %+v: want a full resync of 2 rows up to %s", u, rawL1)
+				}
+				rc.mu.Lock()
+				defer rc.mu.Unlock()
+				var malformed int
+				for _, e := range rc.events {
+					if r, ok := e.(Reconnect); ok && errors.Is(r.Reason, ErrMalformed) {
+						malformed++
+					}
+				}
+				if want := map[bool]int{false: 0, true: 1}[tt.firstIsBad]; malformed != want {
+					t.Fatalf("%d reconnects for a malformed reply, want %d (events %v)", malformed, want, rc.events)
+				}
+			})
+		})
+	}
+}

@@ -27,7 +27,8 @@ type ReplyDecoder struct {
 	u       *Update
 	p       *parser
 
-	buf   []byte // bytes received and not yet consumed, from buf[pos]
+	buf   []byte // the bytes being parsed, from buf[pos]: the caller's piece or own
+	own   []byte // the decoder's buffer for what a piece leaves incomplete
 	pos   int
 	state decState
 	tu    *tableUpdate // the table whose rows are being read
@@ -88,14 +89,25 @@ func (d *ReplyDecoder) Write(b []byte) error {
 		d.p = getParser(nil)
 		d.p.skipUnknown, d.p.keepOrder = d.s.skipUnknown, d.s.keepOrder
 	}
-	if d.pos == len(d.buf) {
-		d.buf, d.pos = d.buf[:0], 0
-	} else if d.pos > 0 && len(d.buf)+len(b) > cap(d.buf) {
-		n := copy(d.buf, d.buf[d.pos:])
-		d.buf, d.pos = d.buf[:n], 0
+	borrowed := d.pos == len(d.buf)
+	if borrowed {
+		// Nothing pending: parse the piece where it is.
+		d.buf, d.pos = b, 0
+	} else {
+		if d.pos > 0 {
+			n := copy(d.own, d.buf[d.pos:])
+			d.own, d.pos = d.own[:n], 0
+		}
+		d.own = append(d.own, b...)
+		d.buf = d.own
 	}
-	d.buf = append(d.buf, b...)
-	if err := d.run(); err != nil {
+	err := d.run()
+	if borrowed && err == nil {
+		// Keep what the piece leaves incomplete: it is the caller's.
+		d.own = append(d.own[:0], d.buf[d.pos:]...)
+		d.buf, d.pos = d.own, 0
+	}
+	if err != nil {
 		d.fail(err)
 		return d.err
 	}
@@ -132,7 +144,7 @@ func (d *ReplyDecoder) release() {
 		putParser(d.p)
 		d.p = nil
 	}
-	d.buf, d.tu = nil, nil
+	d.buf, d.own, d.pos, d.tu = nil, nil, 0, nil
 }
 
 // run consumes every complete token and row in buf.
@@ -222,6 +234,18 @@ func (d *ReplyDecoder) run() error {
 			d.pos++
 			d.state = dsDone
 			continue
+		}
+		// A row: parse it where it is. If that fails, the row may be
+		// incomplete (it ends with the '}' of its <row-update>, so a cut
+		// one never parses): find its end below and parse it then.
+		if (d.state == dsRow || d.state == dsFirstRow) && !d.skip && !d.tok.active {
+			p := d.p
+			p.Reset(d.buf[d.pos:])
+			if p.parseRowMember(d.tu, d.version, d.u.Clear) == nil {
+				d.pos += p.Pos
+				d.state = dsRowNext
+				continue
+			}
 		}
 		// Tokens and rows that may span pieces: wait until complete.
 		mode := tokValue

@@ -46,6 +46,13 @@
 //     which monitor, and so which schema, a notification is for;
 //     [Update].MonitorID keeps it (compacted) for the same purpose.
 //
+// // A [ReplyDecoder] parses a monitor reply's result piece by piece while it
+// arrives (the jsonrpc package's Conn.ExpectResult hands it the bytes), so
+// that a large reply is never held whole; it gives the Update the Parse
+// functions give for the same bytes. A full resync's rows are parsed
+// straight into the table's new contents, which the replica takes as they
+// are.
+//
 // ovsdb-server sends "_version" with every row when a monitor request names
 // no columns; the parsers check it and drop it, unless the selection given to
 // [NewSchema] lists [VersionColumn], which makes it a uuid column of the row. A column's default value is
@@ -60,9 +67,12 @@
 // or delete of a missing one (or a diff that leaves a value with too many or
 // too few elements) is an [InconsistencyError], which matches
 // [ErrInconsistent]: the client-sync layer answers it with a full resync
-// with the last-txn-id cleared, as Open vSwitch does. Apply returns one
-// [RowChange] per row that changed, with the row before and after, for
-// per-row events; a full resync reports only the rows that differ.
+// with the last-txn-id cleared, as Open vSwitch does. Apply returns the
+// [Changes]: one [RowChange] per row that changed, with the row before and
+// after, for per-row events; a full resync reports only the rows that
+// differ, and the inserts of a resync into an empty table are read from the
+// rows the update brought rather than listed (no memory beyond the replica
+// for the first sync of a large database).
 //
 // Update2 "modify" diffs follow ovsdb-server: a scalar takes the new value;
 // a set takes the symmetric difference; a map, per key in the diff, loses

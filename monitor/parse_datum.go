@@ -25,6 +25,10 @@ type parser struct {
 
 	skipUnknown bool // skip unknown tables and columns (Schema.SkippingUnknown)
 	keepOrder   bool // keep a resync's rows in order (Schema.KeepingResyncOrder)
+	// order is the column index of each member of the last row of table
+	// orderT (-1: not a column), tried first for the next row.
+	order  []int16
+	orderT *TableSchema
 }
 
 var parserPool = sync.Pool{New: func() any { return new(parser) }}
@@ -33,6 +37,7 @@ func getParser(data []byte) *parser {
 	p := parserPool.Get().(*parser)
 	p.Lexer.Reset(data)
 	p.skipUnknown, p.keepOrder = false, false
+	p.orderT, p.order = nil, p.order[:0]
 	return p
 }
 

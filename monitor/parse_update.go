@@ -463,12 +463,15 @@ func (p *parser) parseRow(t *TableSchema, diff bool, cols []span) error {
 	if err != nil {
 		return err
 	}
-	for more {
+	if p.orderT != t {
+		p.orderT, p.order = t, p.order[:0]
+	}
+	for j := 0; more; j++ {
 		k, err := p.Key()
 		if err != nil {
 			return err
 		}
-		c := t.byName[string(k)]
+		c := p.column(t, j, k)
 		switch {
 		case c != nil:
 			if cols[c.Index].start >= 0 {
@@ -496,6 +499,28 @@ func (p *parser) parseRow(t *TableSchema, diff bool, cols []span) error {
 		}
 	}
 	return nil
+}
+
+// column returns the column of t named k, the j-th member of a row. A
+// server sends the columns of every row of a table in the same order, so
+// the one at j in the previous row is tried before the name is looked up.
+func (p *parser) column(t *TableSchema, j int, k []byte) *ColumnSchema {
+	if j < len(p.order) {
+		if g := p.order[j]; g >= 0 && t.Columns[g].Name == string(k) {
+			return t.Columns[g]
+		}
+	}
+	c := t.byName[string(k)]
+	g := int16(-1)
+	if c != nil {
+		g = int16(c.Index)
+	}
+	if j < len(p.order) {
+		p.order[j] = g
+	} else if j == len(p.order) {
+		p.order = append(p.order, g)
+	}
+	return c
 }
 
 // fullRow encodes the parsed columns as a row; absent columns get their

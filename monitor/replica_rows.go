@@ -38,10 +38,12 @@ func newSharedRows(sizeHint int, keepOrder bool) *sharedRows {
 
 // add adds a row; false if it is there already.
 func (s *sharedRows) add(id UUID, enc string) bool {
-	if _, dup := s.m[id]; dup {
+	// One map operation: a row that was there is replaced, but the update
+	// that has it twice fails as a whole.
+	s.m[id] = enc
+	if len(s.m) == s.n {
 		return false
 	}
-	s.m[id] = enc
 	s.n++
 	if !s.keepOrder {
 		return true

@@ -7,22 +7,21 @@ func ParseUUID[S ~string | ~[]byte](s S) (u [16]byte, ok bool) {
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
 		return u, false
 	}
-	j := 0
-	for i := 0; i < 36; {
-		if i == 8 || i == 13 || i == 18 || i == 23 {
-			i++
-			continue
-		}
+	var bad byte
+	for j, i := range uuidHexAt {
 		hi, lo := hexValue[s[i]], hexValue[s[i+1]]
-		if hi|lo > 15 {
-			return [16]byte{}, false
-		}
+		bad |= hi | lo
 		u[j] = hi<<4 | lo
-		j++
-		i += 2
+	}
+	if bad > 15 {
+		return [16]byte{}, false
 	}
 	return u, true
 }
+
+// uuidHexAt is where each byte's two hex digits start in the 8-4-4-4-12
+// form.
+var uuidHexAt = [16]uint8{0, 2, 4, 6, 9, 11, 14, 16, 19, 21, 24, 26, 28, 30, 32, 34}
 
 const hexDigits = "0123456789abcdef"
 
