@@ -55,7 +55,7 @@ func main() {
 	var o options
 	var sizes, clientList, sections, env string
 	flag.StringVar(&sizes, "sizes", "10000,100000", "sync: row counts (loaded cumulatively into one cluster)")
-	flag.IntVar(&o.reps, "reps", 7, "sync: repetitions per size and client (the order rotates per rep)")
+	flag.IntVar(&o.reps, "reps", 15, "sync: repetitions per size and client (the order rotates per rep)")
 	flag.StringVar(&clientList, "clients", strings.Join(syncKinds, ","), "sync: clients to run")
 	flag.StringVar(&sections, "sections", "decode,replica,sync,failover,herd", "sections to run")
 	flag.IntVar(&o.benchCount, "bench-count", 5, "decode, replica: go test runs (each -count 1, the sides paired within a run)")
