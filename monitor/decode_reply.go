@@ -35,6 +35,8 @@ type ReplyDecoder struct {
 	skip  bool         // the table is unknown and skipped (Schema.SkippingUnknown)
 	tok   tokScan      // the token or row being received, from buf[pos]
 	err   error
+	// maxRow is MaxReplyRowSize (smaller in tests).
+	maxRow int
 }
 
 type decState uint8
@@ -57,11 +59,17 @@ const (
 	dsDone                       // only white space
 )
 
+// MaxReplyRowSize bounds what a ReplyDecoder holds at once: one row update
+// (or table name) of the reply, 64 MiB, the jsonrpc package's default
+// bound on a whole message. The reply itself has no bound: it is never
+// held whole.
+const MaxReplyRowSize = 64 << 20
+
 // NewReplyDecoder returns a decoder of the reply to a request of method m
 // (MethodMonitor, MethodMonitorCond or MethodMonitorCondSince) for tables
 // of s.
 func NewReplyDecoder(s *Schema, m Method) *ReplyDecoder {
-	d := &ReplyDecoder{s: s, what: m.String() + " reply"}
+	d := &ReplyDecoder{s: s, what: m.String() + " reply", maxRow: MaxReplyRowSize}
 	switch m {
 	case MethodMonitor:
 		d.version = 1
@@ -106,6 +114,9 @@ func (d *ReplyDecoder) Write(b []byte) error {
 		// Keep what the piece leaves incomplete: it is the caller's.
 		d.own = append(d.own[:0], d.buf[d.pos:]...)
 		d.buf, d.pos = d.own, 0
+	}
+	if err == nil && len(d.buf)-d.pos > d.maxRow {
+		err = fmt.Errorf("a row (or table name) longer than %d bytes", d.maxRow)
 	}
 	if err != nil {
 		d.fail(err)

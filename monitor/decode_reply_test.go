@@ -163,6 +163,14 @@ func TestReplyDecoderErrors(t *testing.T) {
 
 	d = NewReplyDecoder(nil, MethodMonitorCond)
 	require.Error(t, d.Write([]byte(`{}`)))
+
+	// A row longer than the bound is refused, not buffered.
+	d = NewReplyDecoder(s, MethodMonitorCond)
+	d.maxRow = 100
+	require.NoError(t, d.Write([]byte(expandUUIDs(`{"Item":{"@1":{"initial":{"name":"`))))
+	err = d.Write([]byte(strings.Repeat("x", 200)))
+	require.ErrorIs(t, err, ErrMalformed)
+	require.ErrorContains(t, err, "longer than 100 bytes")
 }
 
 func FuzzReplyDecoder(f *testing.F) {
