@@ -25,6 +25,8 @@ func run(ctx context.Context, o options) error {
 	defer os.RemoveAll(tmp)
 	if o.memprofileDir == "" {
 		o.memprofileDir = tmp
+	} else if err := os.MkdirAll(o.memprofileDir, 0o755); err != nil {
+		return err
 	}
 	var res results
 	res.Env = describeEnvironment()
