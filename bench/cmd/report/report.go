@@ -60,10 +60,11 @@ This file is generated: every figure below comes from one run of
     %s
 
 on %s UTC, commit %s (%s; %s).
-Machine: %s, **%d cores shared with other jobs** (load average %s when the run started),
-%s of memory, loopback only. Other work was running at the same time: treat absolute times as
-noisy, quote the ratios (both sides of each ratio come from the same run, interleaved), and
-re-run before comparing with anything.
+Machine: %s, **%d cores**, possibly shared with other jobs (load average %s when the run
+started), %s of memory, loopback only. Absolute times vary from one run to the next (the
+server's own time to build a 100,000-row reply varies by ±10%%: see the floor runs): quote the
+ratios (both sides of each ratio come from the same run, interleaved), and re-run before
+comparing with anything.
 
 **Medians**: one convention everywhere: the middle value of the sorted runs, or the mean of
 the two middle values for an even count (as benchstat and Python's statistics.median compute
