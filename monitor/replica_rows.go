@@ -183,10 +183,9 @@ func (t *tableRows) writable() {
 		return
 	}
 	if t.shared.Value() == nil {
-		// Whoever read the map through Changes is done with it.
-		//lint:ignore SA2001 an empty critical section: only the ordering it gives counts
+		// Whoever read the map through Changes is done with it; the lock
+		// orders those reads before these writes.
 		t.sharedMu.Lock()
-		t.sharedMu.Unlock()
 		for id, o := range t.over {
 			if o.deleted {
 				delete(t.base, id)
@@ -194,6 +193,7 @@ func (t *tableRows) writable() {
 				t.base[id] = o.enc
 			}
 		}
+		t.sharedMu.Unlock()
 		t.unshare(t.base)
 		return
 	}
