@@ -18,52 +18,50 @@ func benchSchema(b testing.TB) *Schema {
 const benchRows = 10000
 
 // BenchmarkApplyInitial parses and applies a 10,000-row monitor_cond reply
-// to an empty replica.
+// to an empty replica: parse=whole from the reply's bytes
+// (ParseMonitorCondReply), parse=streamed with a ReplyDecoder fed 64 KiB at
+// a time, as the jsonrpc reader hands the reply on while it arrives. Both
+// take the same bytes to the same replica.
 func BenchmarkApplyInitial(b *testing.B) {
 	s := benchSchema(b)
 	data := benchdata.Initial(benchRows)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r := NewReplica(s)
-		u, err := ParseMonitorCondReply(s, data)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := r.Apply(u); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-}
-
-// BenchmarkApplyInitialStreamed is BenchmarkApplyInitial with the reply
-// parsed by a ReplyDecoder fed 64 KiB at a time, as the jsonrpc reader
-// hands it on while it arrives: the same bytes to the same replica.
-func BenchmarkApplyInitialStreamed(b *testing.B) {
-	s := benchSchema(b)
-	data := benchdata.Initial(benchRows)
-	b.SetBytes(int64(len(data)))
-	b.ReportAllocs()
-	for b.Loop() {
-		r := NewReplica(s)
+	streamed := func(data []byte) (*Update, error) {
 		d := NewReplyDecoder(s, MethodMonitorCond)
 		for rest := data; len(rest) > 0; {
 			n := min(64<<10, len(rest))
 			if err := d.Write(rest[:n]); err != nil {
-				b.Fatal(err)
+				return nil, err
 			}
 			rest = rest[n:]
 		}
 		v, err := d.Finish()
 		if err != nil {
-			b.Fatal(err)
+			return nil, err
 		}
-		if _, err := r.Apply(v.(*Update)); err != nil {
-			b.Fatal(err)
-		}
+		return v.(*Update), nil
 	}
-	b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+	for _, parse := range []struct {
+		name  string
+		parse func([]byte) (*Update, error)
+	}{
+		{"whole", func(data []byte) (*Update, error) { return ParseMonitorCondReply(s, data) }},
+		{"streamed", streamed},
+	} {
+		b.Run("parse="+parse.name, func(b *testing.B) {
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				u, err := parse.parse(data)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := NewReplica(s).Apply(u); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(benchRows)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+		})
+	}
 }
 
 // BenchmarkApplyModify parses and applies 1,000 update2 notifications, each
