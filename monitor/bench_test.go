@@ -26,19 +26,7 @@ func BenchmarkApplyInitial(b *testing.B) {
 	s := benchSchema(b)
 	data := benchdata.Initial(benchRows)
 	streamed := func(data []byte) (*Update, error) {
-		d := NewReplyDecoder(s, MethodMonitorCond)
-		for rest := data; len(rest) > 0; {
-			n := min(64<<10, len(rest))
-			if err := d.Write(rest[:n]); err != nil {
-				return nil, err
-			}
-			rest = rest[n:]
-		}
-		v, err := d.Finish()
-		if err != nil {
-			return nil, err
-		}
-		return v.(*Update), nil
+		return decodeSplit(s, MethodMonitorCond, data, func() int { return 64 << 10 })
 	}
 	for _, parse := range []struct {
 		name  string
